@@ -1,0 +1,293 @@
+#!/usr/bin/env python3
+"""Build evaluation sets for `dedupe` from the shared public data (deterministic).
+
+Usage: python benchmarks/build_eval_sets.py [OUT_DIR] [--shared ../shared/data] [--seed 13]
+
+Writes into OUT_DIR (default build/eval/, not committed):
+  portfolio.csv        canonical columns, built from initiatives.csv minus the held-out "new" records
+  queries_tune.csv     intake-like queries (query_id,title,description,department,language,
+  queries_holdout.csv    expected_ids,expected_owner_emails); lists are ';'-separated; no expected ids
+                         = genuinely new proposal
+  queries_meta.csv     per query: kind, group, split, source_id (the record the query text came from)
+  pairs_tune.csv       gov_pairs.csv split by group
+  pairs_holdout.csv
+
+Query kinds:
+  family_reworded   another year's wording of a member of a cross-department family; expected = the
+                    family members of OTHER departments (the member itself, same department, is not
+                    expected -- see queries_meta.source_id)
+  family_same_text  as above when no other wording exists (the member's own text)
+  fr_bilingual      French title/description of a bilingual record; expected = that record
+  fr_reworded       French 2018/2019 wording of a service; expected = its 2023-24 record
+  short_note        a one-line note (title, optionally sub-organisation); expected = that record
+  new               a distinctive record removed from portfolio.csv; expected = none
+
+Tune/holdout split is by group (family, else record), shared by queries and pairs, so no family is in
+both splits: the README families (shipped in data/sample and tests, hence "seen") go to tune, the other
+families are balanced by size, other groups and random negative pairs are split at random.
+"""
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+REPO = Path(__file__).resolve().parent.parent
+CANONICAL = ["id", "title", "description", "department", "owner_name", "owner_email", "status",
+             "start_date", "language", "url", "source"]
+QUERY_COLS = ["query_id", "title", "description", "department", "language", "expected_ids",
+              "expected_owner_emails"]
+HOLDOUT_SHARE = 0.5
+
+# Cross-department families noted in the shared READMEs (in addition to the curators' short codes).
+EXTRA_FAMILIES: dict[str, list[str]] = {
+    "biometric-expansion": ["ca-itp-cbsa-biometric-expansion", "ca-itp-rcmp-biometric-expansion",
+                            "ca-itp-ircc-bep"],
+    "mtss": ["ca-itp-hc-mtss", "ca-itp-inac-mtss", "ca-itp-inac-fnihb-mtss"],
+    "clean-growth-hub": ["ca-svc-1301-2023-2024", "ca-svc-2936-2023-2024"],
+    "uk-gigabit": ["uk-gmpp-uk-gigabit-programme", "uk-gmpp-project-gigabit"],
+    "uk-no2": ["uk-gmpp-no2-programme", "uk-gmpp-no2-reduction"],
+    "uk-genomes": ["uk-gmpp-100-000-genomes-project", "uk-gmpp-100000-genomes-project",
+                   "uk-gmpp-one-hundred-thousand-genomes-project"],
+    "uk-holocaust-memorial": ["uk-gmpp-uk-holocaust-memorial-and-learning-centre",
+                              "uk-gmpp-uk-holocaust-memorial-learning-centre-programme"],
+    "us-fdcci": ["us-itd-021-542850483-1256", "us-itd-422-000000032-1598", "us-itd-009-000006338-2205"],
+    "us-ipv6": ["us-itd-021-542850483-1265", "us-itd-202-000002016-2068"],
+    "us-cset": ["us-codegov-dhs-00081", "us-codegov-doe-06842"],
+    "us-nessus-ansible": ["us-codegov-dhs-00256", "us-codegov-gsa-08734"],
+}
+# Families named in initiatives/README.md: they are in data/sample, the demo proposals and the tests,
+# so they are "seen" and always go to the tune split.
+SEEN_FAMILIES = {"eti", "gcpm", "lms", "biometric-expansion", "scnl", "mtss", "clean-growth-hub",
+                 "uk-gigabit", "uk-no2", "us-fdcci", "us-ipv6", "us-cset", "us-nessus-ansible"}
+# Same text in two departments but explainably NOT a duplicate (machinery-of-government transfer):
+# kept in the portfolio, never used as a query.
+EXCLUDED_IDS = {"ca-prog-ND-BYY01", "ca-prog-FO-BTI01"}
+
+N_FR_BILINGUAL = 90
+N_FR_REWORDED = 30
+N_SHORT_NOTE = 100
+NEW_SHARE = 0.2          # share of all queries that are genuinely new
+TWIN_SIM = 0.5           # a record with a neighbour above this cosine is not "unique"
+NEW_MAX_SIM = 0.25       # held-out "new" records: no neighbour above this cosine
+
+
+def read_csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def families(ini: pd.DataFrame, pairs: pd.DataFrame) -> dict[str, str]:
+    """id -> family name; short-code families from gov_pairs merged with EXTRA_FAMILIES."""
+    pos = pairs[(pairs["pair_type"] == "ca_itp_shared_code_cross_dept") & (pairs["label"] == "1")]
+    groups: dict[str, set[str]] = {}
+    for key, g in pos.groupby("group_key"):
+        groups[str(key)] = set(g["id_a"]) | set(g["id_b"])
+    for name, ids in EXTRA_FAMILIES.items():
+        groups.setdefault(name, set()).update(ids)
+    known = set(ini["id"])
+    fam: dict[str, str] = {}
+    for name in sorted(groups):  # merge families sharing an id (first name wins)
+        members = groups[name] & known
+        owner = next((fam[i] for i in sorted(members) if i in fam), name)
+        for i in members:
+            fam[i] = owner
+    return fam
+
+
+def max_neighbour_similarity(texts: pd.Series) -> np.ndarray:
+    """Highest TF-IDF cosine of each text to any other text."""
+    mat = TfidfVectorizer(sublinear_tf=True, min_df=2, stop_words="english").fit_transform(texts)
+    out = np.zeros(mat.shape[0])
+    for start in range(0, mat.shape[0], 2000):
+        block = (mat[start:start + 2000] @ mat.T).toarray()
+        for k in range(block.shape[0]):
+            block[k, start + k] = 0.0
+        out[start:start + 2000] = block.max(axis=1)
+    return out
+
+
+def joined(values: Iterable[str]) -> str:
+    return ";".join(dict.fromkeys(v for v in values if v))
+
+
+def build(shared: Path, out: Path, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    ini = read_csv(shared / "initiatives" / "initiatives.csv")
+    pairs = read_csv(shared / "pairs_gov_initiatives" / "gov_pairs.csv")
+    itp_years = read_csv(shared / "ca_gc_it_projects" / "gc_it_projects_by_year.csv")
+    uk_years = read_csv(shared / "uk_gmpp" / "uk_gmpp_by_year.csv")
+    svc_old = read_csv(shared / "ca_gc_service_inventory" / "gc_services_2018_2019.csv")
+
+    fam = families(ini, pairs)
+    rec = ini.set_index("id", drop=False)
+    sim = pd.Series(max_neighbour_similarity(ini["title"] + " " + ini["description"]).round(4),
+                    index=ini["id"])
+    title_count = ini["title"].map(norm).map(ini["title"].map(norm).value_counts())
+    unique_title = pd.Series(title_count.to_numpy() == 1, index=ini["id"])
+
+    # Other wordings of the same record: earliest differing year (IT projects, UK), 2018/19 (services).
+    alt: dict[str, tuple[str, str]] = {}
+    for frame, key in ((itp_years, "project_id"), (uk_years, "project_id")):
+        for row in frame.sort_values(["report_year", "id"]).itertuples(index=False):
+            pid = getattr(row, key)
+            if pid in rec.index and pid not in alt and norm(row.description) != norm(rec.at[pid, "description"]) \
+                    and len(row.description) >= 40:
+                alt[pid] = (row.title, row.description)
+    svc_old = svc_old.assign(new_id="ca-svc-" + svc_old["service_id"] + "-2023-2024")
+    for row in svc_old.sort_values(["report_year", "id"]).itertuples(index=False):
+        if row.new_id in rec.index and row.new_id not in alt \
+                and norm(row.description_en) != norm(rec.at[row.new_id, "description"]):
+            alt[row.new_id] = (row.title_en, row.description_en)
+
+    queries: list[dict[str, str]] = []
+
+    def add(kind: str, source_id: str, title: str, description: str, department: str, language: str,
+            expected: list[str]) -> None:
+        queries.append({"kind": kind, "source_id": source_id, "title": title, "description": description,
+                        "department": department, "language": language,
+                        "expected_ids": joined(expected),
+                        "expected_owner_emails": joined(rec.loc[expected, "owner_contact"]) if expected else "",
+                        "group": fam.get(source_id, source_id)})
+
+    # (a) family members, re-worded where possible; expected = other departments' members
+    members: dict[str, list[str]] = {}
+    for i, f in sorted(fam.items()):
+        members.setdefault(f, []).append(i)
+    for f, ids in sorted(members.items()):
+        for i in ids:
+            dept = rec.at[i, "department"]
+            expected = [j for j in ids if rec.at[j, "department"] != dept]
+            if not expected:
+                continue
+            if i in alt:
+                add("family_reworded", i, alt[i][0], alt[i][1], dept, "en", expected)
+            else:
+                add("family_same_text", i, rec.at[i, "title"], rec.at[i, "description"], dept, "en", expected)
+
+    # Records usable as single-answer queries: not in a family, no near-identical twin anywhere.
+    free = ini[~ini["id"].isin(fam.keys()) & ~ini["id"].isin(EXCLUDED_IDS)
+               & (ini["id"].map(sim) < TWIN_SIM)]
+    used: set[str] = set()
+
+    def pick(pool: pd.DataFrame, n: int) -> pd.DataFrame:
+        pool = pool[~pool["id"].isin(used)]
+        chosen = pool.sample(n=min(n, len(pool)), random_state=int(rng.integers(1 << 31)))
+        used.update(chosen["id"])
+        return chosen.sort_values("id")
+
+    # (b) French queries
+    fr = free[free["source"].isin(["ca_gc_programs", "ca_gc_services", "ca_ore_code"])
+              & (free["description_fr"].str.len() >= 100)]
+    for r in pick(fr, N_FR_BILINGUAL).itertuples(index=False):
+        add("fr_bilingual", r.id, r.title_fr, r.description_fr, r.department_fr or r.department, "fr", [r.id])
+    old_fr = svc_old[svc_old["new_id"].isin(set(free["id"]))
+                     & (svc_old["description_fr"].str.len() >= 60)].drop_duplicates("new_id")
+    old_fr = old_fr[old_fr.apply(lambda x: norm(x.description_fr) != norm(rec.at[x.new_id, "description_fr"]),
+                                 axis=1)]
+    chosen_fr = old_fr[~old_fr["new_id"].isin(used)]
+    chosen_fr = chosen_fr.sample(n=min(N_FR_REWORDED, len(chosen_fr)), random_state=int(rng.integers(1 << 31)))
+    for r in chosen_fr.sort_values("new_id").itertuples(index=False):
+        used.add(r.new_id)
+        add("fr_reworded", r.new_id, r.title_fr, r.description_fr,
+            rec.at[r.new_id, "department_fr"] or rec.at[r.new_id, "department"], "fr", [r.new_id])
+
+    # (c) short notes: a distinctive title against a long description
+    notes = free[free["id"].map(unique_title) & (free["title"].str.split().str.len() >= 3)
+                 & (free["description"].str.len() >= 300)]
+    per_src = -(-N_SHORT_NOTE // notes["source"].nunique())
+    notes = notes.groupby("source", group_keys=False).apply(
+        lambda g: g.sample(n=min(per_src, len(g)), random_state=seed))
+    for r in pick(notes, N_SHORT_NOTE).itertuples(index=False):
+        note = f"{r.title} ({r.sub_organization})" if r.sub_organization and r.sub_organization != r.title else r.title
+        add("short_note", r.id, r.title, note, r.department, "en", [r.id])
+
+    # (d) genuinely new: distinctive records, held out of the portfolio, spread over sources
+    n_new = round(len(queries) * NEW_SHARE / (1 - NEW_SHARE))
+    new_pool = free[(free["id"].map(sim) < NEW_MAX_SIM) & (free["description"].str.len() >= 150)
+                    & (free["title"].str.split().str.len() >= 2) & (free["department"] != "Department of Energy")]
+    new_pool = new_pool[~new_pool["id"].isin(used)]
+    per_source = -(-n_new // new_pool["source"].nunique())
+    chosen_new = new_pool.groupby("source", group_keys=False).apply(
+        lambda g: g.sample(n=min(per_source, len(g)), random_state=seed))
+    chosen_new = chosen_new.sample(n=min(n_new, len(chosen_new)), random_state=seed).sort_values("id")
+    held_out = set(chosen_new["id"])
+    for r in chosen_new.itertuples(index=False):
+        add("new", r.id, r.title, r.description, r.department, "en", [])
+
+    # portfolio
+    port = ini[~ini["id"].isin(held_out)]
+    portfolio = pd.DataFrame({
+        "id": port["id"], "title": port["title"], "description": port["description"],
+        "department": port["department"], "owner_name": port["owner_name"],
+        "owner_email": port["owner_contact"], "status": port["status"], "start_date": port["date"],
+        "language": port["language"].replace({"en+fr": "en"}), "url": port["url"], "source": port["source"],
+    })[CANONICAL]
+
+    # split by group, shared by queries and pairs
+    q = pd.DataFrame(queries)
+    q.insert(0, "query_id", [f"q{n:04d}" for n in range(1, len(q) + 1)])
+
+    def pair_group(key: str) -> str:
+        if key.isdigit():  # TBS service_id
+            key = f"ca-svc-{key}-2023-2024"
+        return fam.get(key, key)
+
+    pgroup = pairs["group_key"].map(lambda k: pair_group(k) if k else "")
+    # Families: the README ones ship in data/sample and tests (seen) -> tune; the others are dealt
+    # largest first to the split with fewer members so far. Other groups: at random.
+    sizes = pd.Series(list(fam.values())).value_counts()
+    balance = {"tune": int(sizes[sizes.index.isin(SEEN_FAMILIES)].sum()), "holdout": 0}
+    holdout: set[str] = set()
+    order = sizes[~sizes.index.isin(SEEN_FAMILIES)].sample(frac=1, random_state=seed)
+    for name, size in order.sort_values(ascending=False, kind="stable").items():
+        side = "holdout" if balance["holdout"] < balance["tune"] else "tune"
+        balance[side] += int(size)
+        if side == "holdout":
+            holdout.add(str(name))
+    others = sorted((set(q["group"]) | (set(pgroup) - {""})) - set(sizes.index))
+    holdout |= {g for g, d in zip(others, rng.random(len(others))) if d < HOLDOUT_SHARE}
+    q["split"] = np.where(q["group"].isin(holdout), "holdout", "tune")
+    random_pairs = pgroup == ""
+    pair_holdout = pgroup.isin(holdout) | (random_pairs & (rng.random(len(pairs)) < HOLDOUT_SHARE))
+
+    # checks
+    in_port = set(portfolio["id"])
+    for ids in q["expected_ids"]:
+        assert all(i in in_port for i in ids.split(";") if i), ids
+    assert not held_out & in_port
+    assert not set(q.loc[q["split"] == "tune", "group"]) & set(q.loc[q["split"] == "holdout", "group"])
+
+    out.mkdir(parents=True, exist_ok=True)
+    files = {
+        "portfolio.csv": portfolio,
+        "queries_tune.csv": q.loc[q["split"] == "tune", QUERY_COLS],
+        "queries_holdout.csv": q.loc[q["split"] == "holdout", QUERY_COLS],
+        "queries_meta.csv": q[["query_id", "kind", "group", "split", "source_id"]],
+        "pairs_tune.csv": pairs[~pair_holdout],
+        "pairs_holdout.csv": pairs[pair_holdout],
+    }
+    for name, frame in files.items():
+        frame.to_csv(out / name, index=False)
+    kinds = ", ".join(f"{k}={v}" for k, v in q["kind"].value_counts().sort_index().items())
+    print(f"{out}: " + ", ".join(f"{n}={len(f)}" for n, f in files.items()) + f" | query kinds: {kinds}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("out", nargs="?", type=Path, default=REPO / "build" / "eval")
+    ap.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "data")
+    ap.add_argument("--seed", type=int, default=13)
+    args = ap.parse_args()
+    build(args.shared, args.out, args.seed)
+
+
+if __name__ == "__main__":
+    main()

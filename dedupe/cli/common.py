@@ -1,0 +1,113 @@
+"""Shared pieces of the CLI: the app, error handling, console output and progress bars."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from dedupe.errors import DedupeError
+
+app = typer.Typer(
+    name="dedupe",
+    help=(
+        "Find initiatives that duplicate or overlap across departments, and the owners to call.\n\n"
+        "Typical use:\n\n"
+        "  dedupe ingest data/sample/initiatives_sample.csv --mapping data/sample/mapping.toml "
+        "--index indexes/sample\n\n"
+        "  dedupe check --index indexes/sample --title 'Learning management system' "
+        "--department 'Transport Canada'\n\n"
+        "Exit codes: 0 ok / nothing flagged, 1 bad input or data error, 2 usage error, "
+        "3 check flagged a duplicate or overlap."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+
+DEFAULT_INDEX = os.environ.get("DEDUPE_INDEX", "indexes/default")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@app.callback()
+def _root(
+    verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log output (-vv: debug)."),
+) -> None:
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn `DedupeError` into a one-line message on stderr and its exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except DedupeError as exc:
+            err.print(f"[bold red]error:[/] {escape(str(exc))}")
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("[red]interrupted[/]")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as _escape
+
+    return _escape(text)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.flush()
+
+
+@contextmanager
+def progress_bar(description: str, enabled: bool = True) -> Iterator[tuple[Callable[[int], None], Callable[[int], None]]]:
+    """Yield (advance, set_total) callbacks driving a rich progress bar on stderr."""
+    if not enabled or not err.is_terminal:
+        yield (lambda n: None), (lambda n: None)
+        return
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=None)
+
+        def advance(n: int) -> None:
+            bar.advance(task, n)
+
+        def set_total(n: int) -> None:
+            bar.update(task, total=n)
+
+        yield advance, set_total

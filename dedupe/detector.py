@@ -1,0 +1,401 @@
+"""`Detector`: the one object the faces use — ingest into an index, check a proposal, list pairs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from filelock import FileLock, Timeout
+
+from dedupe.csvsafe import atomic_path
+from dedupe.embed.cache import EmbeddingCache, content_hash, embed_with_cache
+from dedupe.embed.encoder import Encoder, encoder_for_model_id, get_encoder
+from dedupe.errors import IndexLockedError, IndexNotFoundError
+from dedupe.index.manifest import MANIFEST, Manifest, read_manifest
+from dedupe.index.store import IndexKind, PortfolioIndex, records_frame, write_generation
+from dedupe.ingest import LoadResult, dedupe_ids, load_files, write_quarantine
+from dedupe.ingest.mapping import ColumnMapping
+from dedupe.match.features import pair_features
+from dedupe.match.lexical import LexicalModel
+from dedupe.match.owners import owners_of, rank_owners
+from dedupe.match.reasons import explain_many
+from dedupe.match.scoring import ScorerParams, default_params
+from dedupe.records import CheckResult, IngestSummary, Match, Proposal, Record, Tier
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int], None]
+LOCK_NAME = ".lock"
+CACHE_NAME = "embeddings.sqlite"
+
+
+def index_lock(path: str | Path, timeout: float = 0) -> FileLock:
+    """The write lock of an index directory; `acquire` raises `IndexLockedError` when held."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(path / LOCK_NAME), timeout=timeout)
+
+
+def pair_key(id_a: str, id_b: str) -> tuple[str, str]:
+    """The order-free key of a pair of initiatives."""
+    return (id_a, id_b) if id_a <= id_b else (id_b, id_a)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two indexed initiatives that likely duplicate or overlap each other."""
+
+    id_a: str
+    id_b: str
+    score: float
+    tier: Tier
+    similarity: float
+    same_department: bool
+
+
+class Detector:
+    """Index + encoder + scorer. Build with `Detector.open(path)`; `__init__` only stores."""
+
+    def __init__(
+        self,
+        index: PortfolioIndex,
+        encoder: Encoder,
+        lexical: LexicalModel,
+        params: ScorerParams,
+    ) -> None:
+        self.index = index
+        self.encoder = encoder
+        self.lexical = lexical
+        self.params = params
+        self._records: list[Record] | None = None
+
+    # ----------------------------------------------------------------------------- open / build
+    @classmethod
+    def open(cls, path: str | Path, encoder: Encoder | str | None = None) -> Detector:
+        """Open an index; the encoder defaults to the one recorded in its manifest."""
+        path = Path(path)
+        manifest = read_manifest(path)
+        if isinstance(encoder, str):
+            encoder = get_encoder(encoder)
+        if encoder is None:
+            encoder = encoder_for_model_id(manifest.model_id)
+        index = PortfolioIndex.open(path, model_id=encoder.model_id)
+        lexical = LexicalModel.load(path / manifest.files["lexical"].name)
+        params = (
+            ScorerParams.from_dict(manifest.scorer)
+            if manifest.scorer
+            else default_params(encoder.model_id)
+        )
+        return cls(index, encoder, lexical, params)
+
+    @property
+    def path(self) -> Path:
+        return self.index.path
+
+    @property
+    def records(self) -> list[Record]:
+        if self._records is None:
+            self._records = self.index.records()
+        return self._records
+
+    # ----------------------------------------------------------------------------- ingest
+    @staticmethod
+    def ingest(
+        path: str | Path,
+        files: Sequence[str | Path],
+        *,
+        mapping: ColumnMapping | str | Path | None = None,
+        encoder: Encoder | str | None = None,
+        format: str | None = None,
+        source: str | None = None,
+        rebuild: bool = False,
+        progress: Progress | None = None,
+        on_total: Callable[[int], None] | None = None,
+        lock_timeout: float = 0,
+    ) -> IngestSummary:
+        """Read `files`, validate, embed what changed and write a new index generation.
+
+        Each file is an origin (named `source`, or the file's stem): re-ingesting an origin adds,
+        updates and removes its records; other origins are kept. A file that cannot be read is an
+        `IngestError` and the index is left untouched.
+        """
+        loaded = load_files(files, mapping=mapping, format=format, source=source)
+        return Detector.ingest_records(
+            path,
+            loaded,
+            encoder=encoder,
+            rebuild=rebuild,
+            progress=progress,
+            on_total=on_total,
+            lock_timeout=lock_timeout,
+        )
+
+    @staticmethod
+    def ingest_records(
+        path: str | Path,
+        loaded: LoadResult,
+        *,
+        encoder: Encoder | str | None = None,
+        rebuild: bool = False,
+        progress: Progress | None = None,
+        on_total: Callable[[int], None] | None = None,
+        lock_timeout: float = 0,
+        keep_origins: Sequence[str] = (),
+    ) -> IngestSummary:
+        """Merge loaded records (origin name per record in `loaded.sources`) into the index."""
+        path = Path(path)
+        checked = dedupe_ids(loaded)
+        records, origins, problems = checked.records, checked.sources, checked.problems
+        lock = index_lock(path, lock_timeout)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise IndexLockedError(
+                f"{path}: another dedupe process is writing this index (lock {path / LOCK_NAME}); "
+                "wait for it to finish"
+            ) from None
+        try:
+            previous: Manifest | None = None
+            old_frame: pd.DataFrame | None = None
+            old_vectors: np.ndarray | None = None
+            if (path / MANIFEST).exists() and not rebuild:
+                previous = read_manifest(path)
+                if encoder is None:
+                    encoder = encoder_for_model_id(previous.model_id)
+                elif isinstance(encoder, str):
+                    encoder = get_encoder(encoder)
+                old = PortfolioIndex.open(path, model_id=encoder.model_id)
+                old_frame, old_vectors = old.frame, np.asarray(old.vectors)
+            elif (path / MANIFEST).exists():
+                previous = read_manifest(path)
+            enc: Encoder = get_encoder(encoder) if isinstance(encoder, str) or encoder is None else encoder
+
+            texts = [r.text for r in records]
+            hashes = [content_hash(t) for t in texts]
+            new_frame = records_frame(records, origins, hashes)
+
+            # Merge: new records replace old ones with the same id; the origins being
+            # re-ingested lose the records they no longer contain; other origins are kept.
+            replaced_origins = set(origins) - set(keep_origins)
+            added = updated = unchanged = removed = 0
+            if old_frame is not None and len(old_frame):
+                new_ids = set(new_frame["id"])
+                keep_mask = ~old_frame["id"].isin(new_ids) & ~old_frame["origin"].isin(replaced_origins)
+                removed = int((~old_frame["id"].isin(new_ids) & old_frame["origin"].isin(replaced_origins)).sum())
+                old_by_id = old_frame.set_index("id")
+                for rid, row in zip(new_frame["id"], new_frame.to_dict(orient="records"), strict=True):
+                    if rid in old_by_id.index:
+                        before = old_by_id.loc[rid]
+                        same = all(str(before[c]) == str(row[c]) for c in new_frame.columns if c not in ("id", "budget"))
+                        if same:
+                            unchanged += 1
+                        else:
+                            updated += 1
+                    else:
+                        added += 1
+                kept_frame = old_frame[keep_mask.to_numpy()]
+                assert old_vectors is not None
+                kept_vectors = old_vectors[keep_mask.to_numpy()]
+            else:
+                added = len(new_frame)
+                kept_frame = new_frame.iloc[0:0]
+                kept_vectors = np.zeros((0, enc.dim), dtype=np.float32)
+
+            if on_total is not None:
+                on_total(len(texts))
+            cache = EmbeddingCache(path / CACHE_NAME)
+            try:
+                new_vectors, n_encoded = embed_with_cache(enc, texts, cache, progress=progress)
+            finally:
+                cache.close()
+
+            frame = pd.concat([kept_frame, new_frame], ignore_index=True)
+            vectors = np.vstack([kept_vectors, new_vectors]) if len(kept_frame) else new_vectors
+            lexical = LexicalModel.fit([_record_text(row) for row in frame.to_dict(orient="records")])
+            gen = (previous.generation + 1) if previous else 1
+            lex_path = path / f"lexical-{gen}.npz"
+            with atomic_path(lex_path) as tmp:
+                lexical.save(tmp)
+            scorer = previous.scorer if previous and previous.model_id == enc.model_id else {}
+            write_generation(
+                path,
+                frame=frame,
+                vectors=vectors,
+                model_id=enc.model_id,
+                dim=enc.dim,
+                previous=previous,
+                kind=IndexKind.AUTO,
+                scorer=scorer,
+                extra_files={"lexical": lex_path},
+            )
+            qpath = write_quarantine(problems, path)
+        finally:
+            lock.release()
+        summary = IngestSummary(
+            rows_in=loaded.rows_in,
+            indexed=len(records),
+            quarantined=len(problems),
+            added=added,
+            updated=updated,
+            removed=removed,
+            unchanged=unchanged,
+            embedded=n_encoded,
+            quarantine_path=str(qpath) if qpath else None,
+            index_path=str(path),
+        )
+        log.info("ingest %s", summary)
+        return summary
+
+    # ----------------------------------------------------------------------------- check
+    def check(
+        self,
+        proposal: Proposal,
+        *,
+        limit: int = 10,
+        candidates: int = 50,
+        include_below: bool = False,
+        decisions: Mapping[tuple[str, str], str] | None = None,
+    ) -> CheckResult:
+        """Rank the indexed initiatives a proposal likely duplicates or overlaps."""
+        if len(self.index) == 0 or not proposal.text.strip():
+            return CheckResult(proposal=proposal, matches=(), owners=())
+        qvec = self.encoder.encode([proposal.text])
+        sims, pos = self.index.search(qvec, candidates)
+        positions = [int(p) for p in pos[0] if p >= 0]
+        if proposal.id in set(self.index.frame["id"]):  # an indexed initiative checked again
+            positions = [p for p in positions if self.index.frame["id"].iat[p] != proposal.id]
+        sim_of = {int(p): float(s) for p, s in zip(pos[0], sims[0], strict=True) if p >= 0}
+        recs = [self.records[p] for p in positions]
+        probs = self.score_pairs(
+            [proposal.text] * len(recs),
+            [r.text for r in recs],
+            [proposal.title] * len(recs),
+            [r.title for r in recs],
+            [proposal.department] * len(recs),
+            [r.department for r in recs],
+            np.array([sim_of[p] for p in positions]),
+        )
+        order = np.argsort(-probs, kind="stable")
+        shown = [int(i) for i in order if probs[i] >= self.params.overlap_at][:limit]
+        below_idx = [int(i) for i in order if probs[i] < self.params.overlap_at][:limit] if include_below else []
+        texts = [recs[i].text for i in shown + below_idx]
+        reasons = explain_many(proposal.text, texts, self.encoder.encode, self.lexical) if texts else []
+        decisions = decisions or {}
+
+        def make(i: int, reason_i: int) -> Match:
+            r = recs[i]
+            p = float(probs[i])
+            return Match(
+                id=r.id,
+                title=r.title,
+                department=r.department,
+                score=p,
+                tier=self.params.tier(p),
+                reason=reasons[reason_i],
+                owners=owners_of(r),
+                same_department=bool(
+                    proposal.department and proposal.department.strip().lower() == r.department.strip().lower()
+                ),
+                similarity=sim_of[positions[i]],
+                decision=decisions.get(pair_key(proposal.id, r.id), ""),
+            )
+
+        matches = tuple(make(i, n) for n, i in enumerate(shown))
+        below = tuple(make(i, len(shown) + n) for n, i in enumerate(below_idx))
+        return CheckResult(proposal=proposal, matches=matches, owners=rank_owners(matches), below=below)
+
+    def score_pairs(
+        self,
+        texts_a: Sequence[str],
+        texts_b: Sequence[str],
+        titles_a: Sequence[str],
+        titles_b: Sequence[str],
+        depts_a: Sequence[str],
+        depts_b: Sequence[str],
+        dense: np.ndarray,
+    ) -> np.ndarray:
+        """Calibrated probabilities for aligned pairs."""
+        if len(texts_a) == 0:
+            return np.zeros(0)
+        x = pair_features(
+            dense=dense,
+            lexical=self.lexical,
+            texts_a=texts_a,
+            texts_b=texts_b,
+            titles_a=titles_a,
+            titles_b=titles_b,
+            depts_a=depts_a,
+            depts_b=depts_b,
+            features=self.params.features,
+        )
+        return self.params.probability(x)
+
+    # ----------------------------------------------------------------------------- all pairs
+    def pairs(self, *, k: int = 10, min_score: float | None = None) -> list[Pair]:
+        """Every pair of indexed initiatives at or above `min_score` (default: the overlap bar).
+
+        Uses the FAISS index: k nearest neighbours per record, then the pair scorer.
+        """
+        n = len(self.index)
+        if n < 2:
+            return []
+        floor = self.params.overlap_at if min_score is None else min_score
+        sims, pos = self.index.search(np.asarray(self.index.vectors), min(k + 1, n))
+        a_idx, b_idx, dense = [], [], []
+        seen: set[tuple[int, int]] = set()
+        for i in range(n):
+            for s, j in zip(sims[i], pos[i], strict=True):
+                j = int(j)
+                if j < 0 or j == i:
+                    continue
+                key = (i, j) if i < j else (j, i)
+                if key in seen:
+                    continue
+                seen.add(key)
+                a_idx.append(key[0])
+                b_idx.append(key[1])
+                dense.append(float(s))
+        recs = self.records
+        probs = self.score_pairs(
+            [recs[i].text for i in a_idx],
+            [recs[j].text for j in b_idx],
+            [recs[i].title for i in a_idx],
+            [recs[j].title for j in b_idx],
+            [recs[i].department for i in a_idx],
+            [recs[j].department for j in b_idx],
+            np.asarray(dense),
+        )
+        out = []
+        for i, j, s, p in zip(a_idx, b_idx, dense, probs, strict=True):
+            if p < floor:
+                continue
+            ra, rb = recs[i], recs[j]
+            ida, idb = pair_key(ra.id, rb.id)
+            out.append(
+                Pair(
+                    id_a=ida,
+                    id_b=idb,
+                    score=float(p),
+                    tier=self.params.tier(float(p)),
+                    similarity=s,
+                    same_department=ra.department.strip().lower() == rb.department.strip().lower(),
+                )
+            )
+        out.sort(key=lambda p: -p.score)
+        return out
+
+
+def _record_text(row: Mapping[str, object]) -> str:
+    title, desc = str(row.get("title", "")), str(row.get("description", ""))
+    return f"{title}. {desc}" if title and desc else title or desc
+
+
+def require_index(path: str | Path) -> Path:
+    path = Path(path)
+    if not (path / MANIFEST).exists():
+        raise IndexNotFoundError(f"{path}: no index here; build one with `dedupe ingest`")
+    return path

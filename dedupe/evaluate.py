@@ -1,0 +1,202 @@
+"""`evaluate`: score labelled pairs and intake queries through the same path as `check`.
+
+Nothing is fitted on the pairs being scored: the index's scorer (shipped default or calibrated
+from review decisions) decides, at its own flag threshold.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import average_precision_score
+
+from dedupe.csvsafe import write_csv
+from dedupe.detector import Detector
+from dedupe.embed.encoder import Encoder
+from dedupe.errors import IngestError
+from dedupe.ingest.readers import read_table
+from dedupe.records import Proposal
+from dedupe.text import normalize_text
+
+POSITIVE = {"1", "duplicate", "overlap", "true", "yes", "positive"}
+NEGATIVE = {"0", "unrelated", "not related", "not_related", "false", "no", "negative"}
+
+
+@dataclass(frozen=True)
+class PairFigures:
+    n: int
+    average_precision: float
+    precision: float
+    recall: float
+    f1: float
+    threshold: float
+
+
+@dataclass(frozen=True)
+class QueryFigures:
+    n: int
+    recall_at_5: float
+    owner_hit_rate: float
+    false_flag_rate: float
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    pairs: PairFigures | None
+    queries: QueryFigures | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pairs": asdict(self.pairs) if self.pairs else None,
+            "queries": asdict(self.queries) if self.queries else None,
+        }
+
+
+def _label(value: str, where: str) -> int:
+    v = value.strip().lower()
+    if v in POSITIVE:
+        return 1
+    if v in NEGATIVE:
+        return 0
+    raise IngestError(f"{where}: label {value!r} is not duplicate/overlap/unrelated or 1/0")
+
+
+def _split(value: str) -> list[str]:
+    return [v.strip() for v in str(value or "").split(";") if v.strip()]
+
+
+def score_pair_table(detector: Detector, frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Score every pair of a pairs table (inline texts or ids in the index)."""
+    missing = {"label"} - set(frame.columns)
+    if missing or not ({"text_a", "text_b"} <= set(frame.columns) or {"id_a", "id_b"} <= set(frame.columns)):
+        raise IngestError(f"{source}: pairs need columns label and text_a/text_b or id_a/id_b")
+    labels = [_label(v, f"{source} row {i + 2}") for i, v in enumerate(frame["label"])]
+    inline = {"text_a", "text_b"} <= set(frame.columns)
+    by_id = {r.id: r for r in detector.records}
+
+    def side(s: str) -> tuple[list[str], list[str], list[str]]:
+        if inline:
+            titles = [normalize_text(t) for t in frame.get(f"title_{s}", [""] * len(frame))]
+            descs = [normalize_text(t) for t in frame[f"text_{s}"]]
+            texts = [f"{t}. {d}" if t and d else t or d for t, d in zip(titles, descs, strict=True)]
+            depts = [normalize_text(t) for t in frame.get(f"dept_{s}", [""] * len(frame))]
+            return texts, titles, depts
+        ids = list(frame[f"id_{s}"])
+        absent = [i for i in ids if i not in by_id]
+        if absent:
+            raise IngestError(f"{source}: {len(absent)} pair ids are not in the portfolio, e.g. {absent[0]!r}")
+        recs = [by_id[i] for i in ids]
+        return [r.text for r in recs], [r.title for r in recs], [r.department for r in recs]
+
+    ta, tia, da = side("a")
+    tb, tib, db = side("b")
+    va, vb = detector.encoder.encode(ta), detector.encoder.encode(tb)
+    dense = np.sum(va * vb, axis=1)
+    scores = detector.score_pairs(ta, tb, tia, tib, da, db, dense)
+    out = pd.DataFrame(
+        {
+            "id_a": frame.get("id_a", pd.Series([""] * len(frame))).tolist(),
+            "id_b": frame.get("id_b", pd.Series([""] * len(frame))).tolist(),
+            "label": labels,
+            "score": scores,
+            "flagged": scores >= detector.params.overlap_at,
+        }
+    )
+    for extra in ("pair_type", "language"):
+        if extra in frame.columns:
+            out[extra] = frame[extra].tolist()
+    return out
+
+
+def pair_figures(scored: pd.DataFrame, threshold: float) -> PairFigures:
+    y = scored["label"].to_numpy()
+    s = scored["score"].to_numpy()
+    flagged = s >= threshold
+    tp = int(np.sum(flagged & (y == 1)))
+    precision = tp / max(int(flagged.sum()), 1)
+    recall = tp / max(int((y == 1).sum()), 1)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    ap = float(average_precision_score(y, s)) if 0 < y.sum() < len(y) else float("nan")
+    return PairFigures(len(y), round(ap, 4), round(precision, 4), round(recall, 4), round(f1, 4), threshold)
+
+
+def run_queries(
+    detector: Detector, frame: pd.DataFrame, progress: Callable[[int], None] | None = None
+) -> tuple[QueryFigures, pd.DataFrame]:
+    recalls: list[float] = []
+    owner_hits: list[bool] = []
+    false_flags: list[bool] = []
+    rows: list[dict[str, Any]] = []
+    for _, q in frame.iterrows():
+        proposal = Proposal(
+            title=normalize_text(q.get("title", "")),
+            description=normalize_text(q.get("description", "")),
+            department=normalize_text(q.get("department", "")),
+            language=normalize_text(q.get("language", "")),
+            id=str(q.get("query_id", "proposal")),
+        )
+        result = detector.check(proposal, limit=10, include_below=True)
+        ranked = list(result.matches) + list(result.below)
+        ranked = ranked[:10]
+        for rank, m in enumerate(ranked, start=1):
+            rows.append({"query_id": proposal.id, "rank": rank, "id": m.id,
+                         "score": round(m.score, 4), "tier": m.tier.value})
+        expected = _split(q.get("expected_ids", ""))
+        if expected:
+            top5 = {m.id for m in ranked[:5]}
+            recalls.append(len(top5 & set(expected)) / min(len(expected), 5))
+            emails = {e.lower() for e in _split(q.get("expected_owner_emails", ""))}
+            if emails:
+                suggested = {o.email.lower() for o in result.owners if o.email}
+                owner_hits.append(bool(emails & suggested))
+        else:
+            false_flags.append(result.flagged)
+        if progress is not None:
+            progress(1)
+    figures = QueryFigures(
+        n=len(frame),
+        recall_at_5=round(float(np.mean(recalls)), 4) if recalls else float("nan"),
+        owner_hit_rate=round(float(np.mean(owner_hits)), 4) if owner_hits else float("nan"),
+        false_flag_rate=round(float(np.mean(false_flags)), 4) if false_flags else float("nan"),
+    )
+    return figures, pd.DataFrame(rows, columns=["query_id", "rank", "id", "score", "tier"])
+
+
+def evaluate(
+    *,
+    portfolio: str | Path,
+    pairs: str | Path | None = None,
+    queries: str | Path | None = None,
+    encoder: Encoder | str | None = None,
+    index_dir: str | Path | None = None,
+    scores_out: str | Path | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Evaluation:
+    """Build an index from `portfolio` (in `index_dir`, or a temporary one) and score."""
+    with tempfile.TemporaryDirectory(prefix="dedupe-eval-") as tmp:
+        where = Path(index_dir) if index_dir else Path(tmp) / "index"
+        Detector.ingest(where, [portfolio], encoder=encoder, source="portfolio", progress=progress)
+        detector = Detector.open(where, encoder=encoder if not isinstance(encoder, str) else None)
+        pair_result = query_result = None
+        scored = qrows = None
+        if pairs:
+            frame = read_table(pairs).frame
+            scored = score_pair_table(detector, frame, str(pairs))
+            pair_result = pair_figures(scored, detector.params.overlap_at)
+        if queries:
+            qframe = read_table(queries).frame
+            query_result, qrows = run_queries(detector, qframe, progress)
+        if scores_out:
+            out = Path(scores_out)
+            out.mkdir(parents=True, exist_ok=True)
+            if scored is not None:
+                write_csv(scored, out / "pairs.csv")
+            if qrows is not None:
+                write_csv(qrows, out / "queries.csv")
+    return Evaluation(pair_result, query_result)

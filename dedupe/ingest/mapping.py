@@ -1,0 +1,158 @@
+"""Per-source column mappings: which of a file's columns feed each canonical field.
+
+A mapping file is TOML:
+
+    [columns]                       # canonical field = source column, or a list of columns to join
+    title = "Project Name"
+    description = ["Summary", "Objectives"]
+    owner_email = "Contact"
+
+    [defaults]                      # constants for fields the export lacks
+    department = "Finance Canada"
+
+Without a mapping, common column names are recognised (`Project Name`, `Summary`, `Contact e-mail`…).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dedupe.errors import ConfigError, MappingError
+from dedupe.records import ALL_FIELDS
+
+# Recognised source column names per canonical field, compared after `_key` folding.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "id": ("id", "project id", "initiative id", "unique id", "uid", "identifier", "code"),
+    "title": ("title", "name", "project name", "initiative", "initiative name", "project title",
+              "program name", "service name", "project"),
+    "description": ("description", "summary", "project description", "desc", "details", "abstract",
+                    "objectives", "scope"),
+    "department": ("department", "dept", "agency", "ministry", "organization", "organisation",
+                   "owner organization", "department name", "org"),
+    "owner_name": ("owner name", "owner", "contact name", "project manager", "lead", "sro",
+                   "contact", "responsible"),
+    "owner_email": ("owner email", "email", "e-mail", "contact email", "contact e-mail",
+                    "owner contact", "owner_contact", "mail"),
+    "status": ("status", "state", "phase", "stage"),
+    "start_date": ("start date", "start", "date", "start_date", "date started", "begin date"),
+    "language": ("language", "lang", "locale"),
+    "url": ("url", "link", "website", "homepage", "repository url", "repository"),
+    "tags": ("tags", "keywords", "topics", "categories"),
+    "budget": ("budget", "cost", "total cost", "estimated cost", "whole life cost", "amount"),
+    "source": ("source",),
+}
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[\s_\-./]+", " ", name.strip().lower()).strip()
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Canonical field → tuple of source columns (joined with a blank line), plus constants."""
+
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    defaults: dict[str, str] = field(default_factory=dict)
+    path: str = ""
+
+    def required_columns(self) -> set[str]:
+        return {c for cols in self.columns.values() for c in cols}
+
+    def check(self, available: Iterable[str], file: str) -> None:
+        """Raise `MappingError` listing every mapped column the file lacks."""
+        have = set(available)
+        missing = sorted(self.required_columns() - have)
+        if missing:
+            where = f" (mapping {self.path})" if self.path else ""
+            raise MappingError(
+                f"{file}: the mapping{where} names column(s) the file does not have: "
+                + ", ".join(repr(m) for m in missing)
+                + f". The file's columns are: {', '.join(repr(c) for c in sorted(have))}"
+            )
+
+    def apply(self, row: Mapping[str, str]) -> dict[str, str]:
+        """A source row → canonical field values (strings, not yet validated)."""
+        out = dict(self.defaults)
+        for canon, cols in self.columns.items():
+            parts = [row.get(c, "") for c in cols]
+            joined = "\n\n".join(p for p in parts if p and p.strip())
+            if joined or canon not in out:
+                out[canon] = joined
+        return out
+
+
+
+
+def load_mapping(path: str | Path) -> ColumnMapping:
+    """Load a TOML mapping; every problem in it is reported at once."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: mapping file not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return mapping_from_dict(data, source=str(path))
+
+
+def mapping_from_dict(data: Mapping[str, object], source: str = "") -> ColumnMapping:
+    problems: list[str] = []
+    columns_raw = data.get("columns", {})
+    defaults_raw = data.get("defaults", {})
+    if not isinstance(columns_raw, dict):
+        problems.append("[columns] must be a table")
+        columns_raw = {}
+    if not isinstance(defaults_raw, dict):
+        problems.append("[defaults] must be a table")
+        defaults_raw = {}
+    columns: dict[str, tuple[str, ...]] = {}
+    for canon, value in columns_raw.items():
+        if canon not in ALL_FIELDS:
+            problems.append(f"unknown field {canon!r} in [columns] (fields: {', '.join(ALL_FIELDS)})")
+            continue
+        if isinstance(value, str) and value:
+            columns[canon] = (value,)
+        elif isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+            columns[canon] = tuple(value)
+        else:
+            problems.append(f"[columns] {canon} must be a column name or a list of column names")
+    defaults: dict[str, str] = {}
+    for canon, value in defaults_raw.items():
+        if canon not in ALL_FIELDS:
+            problems.append(f"unknown field {canon!r} in [defaults]")
+        else:
+            defaults[canon] = str(value)
+    unknown = sorted(set(data) - {"columns", "defaults"})
+    if unknown:
+        problems.append(f"unknown table(s): {', '.join(unknown)} (expected [columns], [defaults])")
+    if problems:
+        where = f"{source}: " if source else ""
+        raise ConfigError(where + "; ".join(problems))
+    return ColumnMapping(columns=columns, defaults=defaults, path=source)
+
+
+def infer_mapping(columns: Iterable[str]) -> ColumnMapping:
+    """Recognise common column names; canonical names themselves always win."""
+    cols = list(columns)
+    by_key = {_key(c): c for c in cols}
+    mapped: dict[str, tuple[str, ...]] = {}
+    used: set[str] = set()
+    # Exact canonical names first, then synonyms in order of preference.
+    for canon in ALL_FIELDS:
+        if canon in cols:
+            mapped[canon] = (canon,)
+            used.add(canon)
+    for canon in ALL_FIELDS:
+        if canon in mapped:
+            continue
+        for syn in SYNONYMS.get(canon, ()):
+            col = by_key.get(_key(syn))
+            if col is not None and col not in used:
+                mapped[canon] = (col,)
+                used.add(col)
+                break
+    return ColumnMapping(columns=mapped)

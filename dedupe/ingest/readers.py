@@ -1,0 +1,248 @@
+"""Read a portfolio file into a table of strings, detecting its format and text encoding.
+
+Every cell comes back as `str` (missing → ""), so validation sees exactly what the file said.
+Bytes that cannot be decoded are kept as a marker the validator turns into a quarantine reason.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+import pandas as pd
+
+from dedupe.errors import IngestError
+
+ROW_ERROR = "__error__"  # a column readers add for rows that are broken as a whole
+
+
+class FileFormat(str, Enum):
+    CSV = "csv"
+    XLSX = "xlsx"
+    PARQUET = "parquet"
+    JSON = "json"
+    JSONL = "jsonl"
+
+
+_SUFFIXES = {
+    ".csv": FileFormat.CSV,
+    ".tsv": FileFormat.CSV,
+    ".txt": FileFormat.CSV,
+    ".xlsx": FileFormat.XLSX,
+    ".xlsm": FileFormat.XLSX,
+    ".parquet": FileFormat.PARQUET,
+    ".pq": FileFormat.PARQUET,
+    ".json": FileFormat.JSON,
+    ".jsonl": FileFormat.JSONL,
+    ".ndjson": FileFormat.JSONL,
+}
+
+
+@dataclass(frozen=True)
+class Table:
+    """A file's rows as strings, with what was detected about it."""
+
+    path: Path
+    format: FileFormat
+    frame: pd.DataFrame  # all columns str, "" for missing
+    encoding: str = ""
+
+
+def detect_format(path: Path, override: str | FileFormat | None = None) -> FileFormat:
+    if override:
+        try:
+            return FileFormat(str(getattr(override, "value", override)).lower())
+        except ValueError:
+            choices = ", ".join(f.value for f in FileFormat)
+            raise IngestError(f"{path}: unknown format {override!r} (use one of {choices})") from None
+    fmt = _SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        raise IngestError(
+            f"{path}: cannot tell the format from the extension {path.suffix!r}; "
+            "pass --format csv|xlsx|parquet|json|jsonl"
+        )
+    return fmt
+
+
+def decode_bytes(raw: bytes) -> tuple[str, str]:
+    """Decode a text file: BOMs first, then strict UTF-8, then a legacy single-byte guess.
+
+    A file that is UTF-8 but for a few bad bytes keeps them as lone surrogates (surrogateescape),
+    so only those rows are quarantined rather than the whole file.
+    """
+    for bom, enc in (
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if raw.startswith(bom):
+            try:
+                return raw.decode(enc), enc
+            except UnicodeDecodeError as exc:
+                raise IngestError(f"undecodable {enc} text at byte {exc.start}") from None
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    lines = raw.splitlines()
+    bad = sum(1 for line in lines if not _is_utf8(line))
+    non_ascii = sum(1 for line in lines if any(b > 127 for b in line))
+    if non_ascii and bad == non_ascii:
+        # No line is valid multi-byte UTF-8: a legacy export. English/French Windows exports are
+        # cp1252 (Excel's "CSV"); other single-byte code pages are guessed.
+        try:
+            return raw.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            pass
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(raw).best()
+        enc = best.encoding if best is not None else "cp1252"
+        return raw.decode(enc, errors="surrogateescape"), enc
+    return raw.decode("utf-8", errors="surrogateescape"), "utf-8 (with undecodable bytes)"
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _strings(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    frame.columns = [str(c).strip() for c in frame.columns]
+    data = {col: pd.Series([_cell(v) for v in frame[col].tolist()], dtype=object) for col in frame.columns}
+    return pd.DataFrame(data, columns=list(frame.columns), dtype=object)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if value != value:
+            return ""
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    if hasattr(value, "isoformat") and not isinstance(value, str):
+        return str(value.isoformat())
+    return str(value)
+
+
+def _read_csv(text: str, path: Path) -> pd.DataFrame:
+    sample = text[:20000]
+    delimiter = ","
+    try:
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        if path.suffix.lower() == ".tsv":
+            delimiter = "\t"
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise IngestError(f"{path}: not valid CSV: {exc}") from None
+    if not rows:
+        raise IngestError(f"{path}: the file is empty (no header row)")
+    header = [h.strip() for h in rows[0]]
+    _check_header(header, path)
+    width = len(header)
+    data: list[list[str]] = []
+    errors: list[str] = []
+    for r in rows[1:]:
+        error = ""
+        if len(r) > width and any(x.strip() for x in r[width:]):
+            error = f"the row has {len(r)} cells but the header has {width} columns"
+        r = r[:width]
+        data.append(r + [""] * (width - len(r)))
+        errors.append(error)
+    frame = pd.DataFrame(data, columns=header, dtype=object)
+    if any(errors):
+        frame[ROW_ERROR] = errors
+    return frame
+
+
+def _check_header(header: list[str], path: Path) -> None:
+    if not any(header):
+        raise IngestError(f"{path}: the header row is empty")
+    seen: set[str] = set()
+    dupes = sorted({h for h in header if h and (h in seen or seen.add(h))})  # type: ignore[func-returns-value]
+    if dupes:
+        raise IngestError(f"{path}: duplicated column name(s) in the header: {', '.join(dupes)}")
+
+
+def read_table(path: str | Path, format: str | FileFormat | None = None) -> Table:
+    """Read one file into a `Table`; raise `IngestError` naming the file if it cannot be read."""
+    path = Path(path)
+    if not path.exists():
+        raise IngestError(f"{path}: no such file")
+    if path.is_dir():
+        raise IngestError(f"{path}: is a directory, not a file")
+    fmt = detect_format(path, format)
+    encoding = ""
+    try:
+        if fmt is FileFormat.CSV:
+            try:
+                text, encoding = decode_bytes(path.read_bytes())
+            except IngestError as exc:
+                raise IngestError(f"{path}: {exc}") from None
+            frame = _read_csv(text, path)
+        elif fmt is FileFormat.XLSX:
+            frame = pd.read_excel(path, dtype=object, engine="openpyxl")
+            _check_header([str(c) for c in frame.columns], path)
+        elif fmt is FileFormat.PARQUET:
+            frame = pd.read_parquet(path)
+        elif fmt is FileFormat.JSON:
+            text, encoding = decode_bytes(path.read_bytes())
+            data = json.loads(text)
+            if isinstance(data, dict):
+                for key in ("records", "initiatives", "data", "items", "projects"):
+                    if isinstance(data.get(key), list):
+                        data = data[key]
+                        break
+                else:
+                    data = [data]
+            if not isinstance(data, list):
+                raise IngestError(f"{path}: JSON must be a list of objects (or {{'records': [...]}})")
+            frame = _records_frame(data, path)
+        else:  # JSONL
+            text, encoding = decode_bytes(path.read_bytes())
+            items: list[object] = []
+            for n, line in enumerate(text.splitlines(), start=1):
+                if not line.strip():
+                    continue
+                try:
+                    items.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    items.append({ROW_ERROR: f"line {n} is not valid JSON: {exc.msg}"})
+            frame = _records_frame(items, path)
+    except IngestError:
+        raise
+    except json.JSONDecodeError as exc:
+        raise IngestError(f"{path}: not valid JSON at line {exc.lineno}: {exc.msg}") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IngestError(f"{path}: cannot read as {fmt.value}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - third-party readers raise anything (zipfile, arrow)
+        raise IngestError(f"{path}: cannot read as {fmt.value}: {type(exc).__name__}: {exc}") from None
+    return Table(path=path, format=fmt, frame=_strings(frame), encoding=encoding)
+
+
+def _records_frame(items: list[object], path: Path) -> pd.DataFrame:
+    rows: list[dict[str, object]] = []
+    for item in items:
+        if isinstance(item, dict):
+            rows.append({str(k): v for k, v in item.items()})
+        else:
+            rows.append({ROW_ERROR: f"expected an object, got {type(item).__name__}"})
+    if not rows:
+        raise IngestError(f"{path}: no records in the file")
+    return pd.DataFrame(rows, dtype=object)

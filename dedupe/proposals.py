@@ -1,0 +1,59 @@
+"""Read an intake proposal from a file: JSON object, or plain text (first line is the title)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from dedupe.errors import IngestError, UsageError
+from dedupe.records import Proposal
+from dedupe.text import normalize_text
+
+
+def proposal_from_fields(
+    title: str | None, description: str | None, department: str | None, language: str | None
+) -> Proposal:
+    title_n, desc_n = normalize_text(title or ""), normalize_text(description or "")
+    if not title_n and not desc_n:
+        raise UsageError("give a proposal: --title and/or --description, or --file")
+    return Proposal(
+        title=title_n,
+        description=desc_n,
+        department=normalize_text(department or ""),
+        language=normalize_text(language or ""),
+    )
+
+
+def read_proposal(path: str | Path) -> Proposal:
+    """A proposal from `.json` (keys title, description, department, language, id) or text."""
+    path = Path(path)
+    try:
+        raw = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise IngestError(f"{path}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise IngestError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise IngestError(f"{path}: not valid JSON at line {exc.lineno}: {exc.msg}") from None
+        if not isinstance(data, dict):
+            raise IngestError(f"{path}: expected a JSON object with title and description")
+        unknown = set(data) - {"title", "description", "department", "language", "id"}
+        if unknown:
+            raise IngestError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}")
+        proposal = proposal_from_fields(
+            str(data.get("title", "")), str(data.get("description", "")),
+            str(data.get("department", "")), str(data.get("language", "")),
+        )
+        if data.get("id"):
+            proposal = Proposal(proposal.title, proposal.description, proposal.department,
+                                proposal.language, id=str(data["id"]))
+        return proposal
+    lines = [ln for ln in raw.splitlines()]
+    first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
+    if first is None:
+        raise IngestError(f"{path}: the file is empty")
+    title = lines[first].lstrip("# ").strip()
+    return proposal_from_fields(title, "\n".join(lines[first + 1 :]), None, None)

@@ -1,0 +1,88 @@
+"""Text normalisation, tokenising and language detection, shared by every stage."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from functools import lru_cache
+
+_WS = re.compile(r"\s+")
+_CONTROL = dict.fromkeys(
+    c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)
+)  # C0 controls except tab/newline/CR
+_TAG = re.compile(r"<\s*br\s*/?\s*>|</\s*p\s*>", re.IGNORECASE)
+
+
+def normalize_text(value: object) -> str:
+    """NFC, HTML entities decoded, control characters dropped, whitespace collapsed.
+
+    Markup is *not* stripped (a title may legitimately mention `<script>`); faces escape on output.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, float) and value != value:  # NaN from pandas
+        return ""
+    text = str(value)
+    if not text:
+        return ""
+    text = _TAG.sub(" ", text)
+    text = html.unescape(text)
+    text = unicodedata.normalize("NFC", text)
+    text = text.translate(_CONTROL).replace("\x7f", "")
+    return _WS.sub(" ", text).strip()
+
+
+_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
+
+# English and French function words; kept out of lexical scores and shared-term reasons.
+STOPWORDS: frozenset[str] = frozenset(
+    """a an and are as at be been but by can for from has have in into is it its of on or our
+    that the their this to was were which will with within would not all also any more other such
+    than these those through under over new use used using via per each may must should could
+    le la les un une des du de d l et en au aux pour par sur dans avec est sont ce cette ces qui que
+    son sa ses leur leurs ou à a été être plus ne pas se s qu il elle ils elles nous vous y
+    """.split()
+)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased word tokens, accents kept, stopwords and 1-letter tokens removed."""
+    return [
+        t
+        for t in (m.group(0).lower() for m in _WORD.finditer(text))
+        if len(t) > 1 and t not in STOPWORDS
+    ]
+
+
+_SENT = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÀ-ÖØ-Þ0-9«\"(])|\n+")
+
+
+def split_sentences(text: str, min_chars: int = 12) -> list[str]:
+    """Split a description into sentences; very short fragments are merged into the previous one."""
+    parts = [p.strip() for p in _SENT.split(text) if p and p.strip()]
+    out: list[str] = []
+    for part in parts:
+        if out and len(part) < min_chars:
+            out[-1] = f"{out[-1]} {part}"
+        else:
+            out.append(part)
+    return out or ([text.strip()] if text.strip() else [])
+
+
+@lru_cache(maxsize=1)
+def _langid_model() -> object:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    ident.set_languages(["en", "fr"])
+    return ident
+
+
+def detect_language(text: str) -> str:
+    """`en` or `fr` (the languages portfolios here are written in); `""` for empty text."""
+    if not text.strip():
+        return ""
+    ident = _langid_model()
+    lang, _prob = ident.classify(text)  # type: ignore[attr-defined]
+    return str(lang)
