@@ -12,9 +12,18 @@ export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run test test-fast check fix bench clean smoke
+.PHONY: install sysdeps run test test-fast check fix bench clean smoke
 
 install: $(STAMP)
+
+# Debian packages the tests drive for real: chromium (browser tests, via Playwright's
+# executable_path) and postgresql (the review store's tests start their own server).
+sysdeps:
+	@if ! command -v chromium >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "installing Debian packages: chromium postgresql"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium postgresql >/dev/null; \
+	fi
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,7 +37,7 @@ run: install  ## build the sample index from data/ and check the sample proposal
 	$(VENV)/bin/dedupe check --index $(SAMPLE_INDEX) --file data/sample/proposal_fr.json; test $$? -le 3
 	$(VENV)/bin/dedupe check --index $(SAMPLE_INDEX) --file data/sample/proposal_new.json; test $$? -le 3
 
-test: install  ## the whole suite (unit + end-to-end with the real model)
+test: install sysdeps  ## the whole suite (unit + end-to-end with the real model)
 	$(PY) -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests were collected (exit 5)"; rc=0; fi; exit $$rc
 
 test-fast: install  ## unit tests only (fake encoder)
