@@ -49,7 +49,8 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write a CSV atomically with formula-like cells neutralised."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        safe_frame(frame).to_csv(tmp, index=False)
+        # CRLF rows (RFC 4180): the writer then quotes any cell holding a lone \r or \n.
+        safe_frame(frame).to_csv(tmp, index=False, lineterminator="\r\n")
     return path
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from filelock import FileLock, Timeout
 from dedupe.csvsafe import atomic_path
 from dedupe.embed.cache import EmbeddingCache, content_hash, embed_with_cache
 from dedupe.embed.encoder import Encoder, encoder_for_model_id, get_encoder
-from dedupe.errors import IndexLockedError, IndexNotFoundError
+from dedupe.errors import IndexLockedError, IndexNotFoundError, IndexWriteError
 from dedupe.index.manifest import MANIFEST, Manifest, read_manifest
 from dedupe.index.store import IndexKind, PortfolioIndex, records_frame, write_generation
 from dedupe.ingest import LoadResult, dedupe_ids, load_files, write_quarantine
@@ -233,6 +234,11 @@ class Detector:
                 extra_files={"lexical": lex_path},
             )
             qpath = write_quarantine(problems, path)
+        except (OSError, sqlite3.Error) as exc:
+            raise IndexWriteError(
+                f"{path}: could not write the index ({exc.strerror or exc}); "
+                "the previous index is intact — free space or fix permissions, then re-run"
+            ) from exc
         finally:
             lock.release()
         summary = IngestSummary(

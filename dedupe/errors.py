@@ -55,6 +55,10 @@ class IndexLockedError(IndexError_):
     """Another process is writing this index."""
 
 
+class IndexWriteError(IndexError_):
+    """Writing a new index generation failed (disk full, permissions); the old one is intact."""
+
+
 class ReviewStoreError(DedupeError):
     """The review database failed (wraps SQLAlchemy errors with the operation)."""
 
@@ -66,6 +70,7 @@ __all__ = [
     "IndexCorruptError",
     "IndexError_",
     "IndexLockedError",
+    "IndexWriteError",
     "IndexNotFoundError",
     "IngestError",
     "MappingError",
