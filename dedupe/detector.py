@@ -160,6 +160,8 @@ class Detector:
                 "wait for it to finish"
             ) from None
         try:
+            for stale in path.glob(".*.tmp"):  # left by a killed writer; we hold the lock now
+                stale.unlink(missing_ok=True)
             previous: Manifest | None = None
             old_frame: pd.DataFrame | None = None
             old_vectors: np.ndarray | None = None
@@ -236,7 +238,7 @@ class Detector:
             qpath = write_quarantine(problems, path)
         except (OSError, sqlite3.Error) as exc:
             raise IndexWriteError(
-                f"{path}: could not write the index ({exc.strerror or exc}); "
+                f"{path}: could not write the index ({getattr(exc, 'strerror', None) or exc}); "
                 "the previous index is intact — free space or fix permissions, then re-run"
             ) from exc
         finally:
