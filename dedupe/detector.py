@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -397,7 +398,7 @@ class Detector:
         return out
 
 
-def _record_text(row: Mapping[str, object]) -> str:
+def _record_text(row: Mapping[Any, object]) -> str:
     title, desc = str(row.get("title", "")), str(row.get("description", ""))
     return f"{title}. {desc}" if title and desc else title or desc
 
