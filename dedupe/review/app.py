@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import anyio.to_thread
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import HTTPException
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -27,7 +28,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from dedupe.detector import require_index
 from dedupe.review.deps import CurrentUser, NotSignedIn, csrf_token
 from dedupe.review.queue import ReviewQueue, highlight
-from dedupe.review.routes import admin, api, auth, pages, queue
+from dedupe.review.routes import admin, api, auth, pages
+from dedupe.review.routes import queue as queue_routes
 from dedupe.review.security import LoginLimiter
 from dedupe.review.settings import ReviewSettings
 from dedupe.review.store import open_store
@@ -52,15 +54,20 @@ def _templates() -> Jinja2Templates:
     return Jinja2Templates(env=env, context_processors=[_context])
 
 
-def create_app(settings: ReviewSettings) -> FastAPI:
-    """A new app bound to one index and one review store."""
+def create_app(settings: ReviewSettings, *, queue: ReviewQueue | None = None) -> FastAPI:
+    """A new app bound to one index and one review store.
+
+    `queue` lets several apps share one already-computed queue of the same index (tests).
+    """
     secret = settings.resolved_secret()
     index = require_index(settings.index)
     store = open_store(settings.db_url, index=index)
-    review_queue = ReviewQueue(index, encoder=settings.encoder)
+    review_queue = queue or ReviewQueue(index, encoder=settings.encoder)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Compute the flagged pairs before the first request instead of during it.
+        await anyio.to_thread.run_sync(review_queue.warm)
         try:
             yield
         finally:
@@ -81,7 +88,7 @@ def create_app(settings: ReviewSettings) -> FastAPI:
     app.state.templates = _templates()
     app.state.limiter = LoginLimiter(settings.login_attempts, settings.login_window)
 
-    for module in (auth, queue, pages, admin, api):
+    for module in (auth, queue_routes, pages, admin, api):
         app.include_router(module.router)
 
     @app.get("/openapi.json", include_in_schema=False)

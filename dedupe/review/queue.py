@@ -134,6 +134,10 @@ class ReviewQueue:
             log.info("review queue: %d flagged pairs in %s (generation %d)",
                      len(self._pairs), self.index_path, generation)
 
+    def warm(self) -> None:
+        """Open the index and compute its flagged pairs now (otherwise: on first use)."""
+        self._load()
+
     @property
     def detector(self) -> Detector:
         self._load()

@@ -69,6 +69,18 @@ def postgres_server() -> Iterator[str]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests hash dozens of passwords: use argon2's cheapest profile (production keeps the
+    library's default RFC 9106 low-memory profile)."""
+    from argon2 import PasswordHasher
+    from argon2.profiles import CHEAPEST
+
+    from dedupe.review import security
+
+    monkeypatch.setattr(security, "_hasher", PasswordHasher.from_parameters(CHEAPEST))
+
+
 def new_pg_database(server: str) -> str:
     import psycopg
 
@@ -86,9 +98,42 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return new_pg_database(request.getfixturevalue("postgres_server"))
 
 
+XSS = "<script>alert(1)</script>"
+XSS_DEPT = "Department of <b>Markup</b>"
+
+
 @pytest.fixture(scope="session")
 def mini_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The 215-row mini portfolio indexed with the fake encoder (built once, read-only)."""
-    path = tmp_path_factory.mktemp("mini") / "ix"
-    Detector.ingest(path, [MINI], encoder=FakeEncoder())
+    """The 215-row mini portfolio + two hostile rows, fake encoder (built once, read-only).
+
+    The two extra rows duplicate each other and carry HTML/script in their text, so the queue
+    must show them (escaped).
+    """
+    import csv
+
+    root = tmp_path_factory.mktemp("mini")
+    hostile = root / "hostile.csv"
+    desc = f"Citizen portal for fishing licence renewals and payments online. {XSS} Renew."
+    with open(hostile, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=["id", "title", "description", "department",
+                                           "owner_name", "owner_email", "url"])
+        w.writeheader()
+        w.writerow({"id": "x-1", "title": "Fishing licence portal", "description": desc,
+                    "department": XSS_DEPT, "owner_name": "Eve <i>Evil</i>",
+                    "owner_email": "eve@example.gc.ca", "url": "javascript:alert(2)"})
+        w.writerow({"id": "x-2", "title": "Fishing licence portal", "description": desc,
+                    "department": "Fisheries and Oceans Canada", "owner_name": "Fred",
+                    "owner_email": "fred@example.gc.ca", "url": "https://example.gc.ca/x2"})
+    path = root / "ix"
+    Detector.ingest(path, [MINI, hostile], encoder=FakeEncoder())
     return path
+
+
+@pytest.fixture(scope="session")
+def mini_queue(mini_index: Path):
+    """One computed review queue of `mini_index`, shared by the app tests."""
+    from dedupe.review.queue import ReviewQueue
+
+    queue = ReviewQueue(mini_index, encoder=FakeEncoder())
+    queue.warm()
+    return queue

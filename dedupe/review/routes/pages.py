@@ -52,7 +52,7 @@ def initiative_page(
     )
 
 
-@router.get("/department/{name}")
+@router.get("/department/{name:path}")
 def department_page(
     request: Request, name: str, user: CurrentUser, store: StoreDep, queue: QueueDep,
     templates: TemplatesDep,
