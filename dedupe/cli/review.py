@@ -20,11 +20,19 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(decisions_app, name="decisions")
 
-INDEX_OPT = typer.Option(Path(DEFAULT_INDEX), "--index", "-i", envvar="DEDUPE_INDEX",
-                         help="Index directory (the review database defaults to "
-                         "<index>/review.db).")
-DB_OPT = typer.Option(None, "--db", envvar="DEDUPE_DB_URL",
-                      help="Database URL: sqlite:///path.db or postgresql://user@host/db.")
+INDEX_OPT = typer.Option(
+    Path(DEFAULT_INDEX),
+    "--index",
+    "-i",
+    envvar="DEDUPE_INDEX",
+    help="Index directory (the review database defaults to <index>/review.db).",
+)
+DB_OPT = typer.Option(
+    None,
+    "--db",
+    envvar="DEDUPE_DB_URL",
+    help="Database URL: sqlite:///path.db or postgresql://user@host/db.",
+)
 
 OUTPUT_OPT = typer.Option(None, "--output", "-o", help="File (default: stdout).")
 
@@ -42,11 +50,17 @@ def serve(
     port: int = typer.Option(8000, "--port", min=1, max=65535),
     dev: bool = typer.Option(False, "--dev", help="Allow the built-in development secret key."),
     secure_cookies: bool = typer.Option(
-        False, "--secure-cookies", envvar="DEDUPE_SECURE_COOKIES",
-        help="Mark the session cookie Secure (users reach the app over https, e.g. via a proxy)."),
+        False,
+        "--secure-cookies",
+        envvar="DEDUPE_SECURE_COOKIES",
+        help="Mark the session cookie Secure (users reach the app over https, e.g. via a proxy).",
+    ),
     forwarded_allow_ips: str = typer.Option(
-        "127.0.0.1", "--forwarded-allow-ips", envvar="FORWARDED_ALLOW_IPS",
-        help="Proxies whose X-Forwarded-For/-Proto headers are trusted (comma-separated)."),
+        "127.0.0.1",
+        "--forwarded-allow-ips",
+        envvar="FORWARDED_ALLOW_IPS",
+        help="Proxies whose X-Forwarded-For/-Proto headers are trusted (comma-separated).",
+    ),
 ) -> None:
     """Run the review web app: the queue of flagged pairs, decisions, pages and the JSON API.
 
@@ -64,10 +78,18 @@ def serve(
     settings = ReviewSettings(index=index, db_url=db, dev=dev, secure_cookies=secure_cookies)
     web = create_app(settings)
     note = "  [yellow]development secret[/]" if dev else ""
-    err.print(f"review app on http://{host}:{port}  (index {escape(str(index))}, database "
-              f"{escape(web.state.store.url)}){note}")
-    uvicorn.run(web, host=host, port=port, proxy_headers=True,
-                forwarded_allow_ips=forwarded_allow_ips, log_level="info")
+    err.print(
+        f"review app on http://{host}:{port}  (index {escape(str(index))}, database "
+        f"{escape(web.state.store.url)}){note}"
+    )
+    uvicorn.run(
+        web,
+        host=host,
+        port=port,
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
+        log_level="info",
+    )
 
 
 @users_app.command("add")
@@ -76,7 +98,8 @@ def users_add(
     name: str = typer.Argument(..., help="User name (no spaces)."),
     role: str = typer.Option("reviewer", "--role", "-r", help="viewer, reviewer or admin."),
     password_stdin: bool = typer.Option(
-        False, "--password-stdin", help="Read the password from stdin instead of generating one."),
+        False, "--password-stdin", help="Read the password from stdin instead of generating one."
+    ),
     index: Path = INDEX_OPT,
     db: str | None = DB_OPT,
 ) -> None:
@@ -102,8 +125,9 @@ def users_add(
 
 @users_app.command("list")
 @handle_errors
-def users_list(index: Path = INDEX_OPT, db: str | None = DB_OPT,
-               json_out: bool = typer.Option(False, "--json")) -> None:
+def users_list(
+    index: Path = INDEX_OPT, db: str | None = DB_OPT, json_out: bool = typer.Option(False, "--json")
+) -> None:
     """List users with their role and whether they are active."""
     store = _store(index, db)
     try:

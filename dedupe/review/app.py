@@ -111,12 +111,16 @@ def create_app(settings: ReviewSettings, *, queue: ReviewQueue | None = None) ->
         if request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
             "accept", ""
         ):
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
-                                headers=exc.headers)
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
         templates: Jinja2Templates = request.app.state.templates
         return templates.TemplateResponse(
-            request, "error.html", {"status": exc.status_code, "detail": exc.detail, "user": None},
-            status_code=exc.status_code, headers=exc.headers,
+            request,
+            "error.html",
+            {"status": exc.status_code, "detail": exc.detail, "user": None},
+            status_code=exc.status_code,
+            headers=exc.headers,
         )
 
     @app.middleware("http")

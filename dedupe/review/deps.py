@@ -85,8 +85,10 @@ CurrentUser = Annotated[User, Depends(current_user)]
 
 def require_reviewer(user: CurrentUser) -> User:
     if not user.role.can_decide:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"{user.name} is a {user.role.value}: "
-                            "only reviewers and admins can decide")
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"{user.name} is a {user.role.value}: only reviewers and admins can decide",
+        )
     return user
 
 
@@ -110,8 +112,9 @@ async def verify_csrf(request: Request) -> None:
         or not isinstance(expected, str)
         or not hmac.compare_digest(sent.encode(), expected.encode())
     ):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "missing or wrong CSRF token: reload the "
-                            "page and try again")
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "missing or wrong CSRF token: reload the page and try again"
+        )
 
 
 CsrfChecked = Depends(verify_csrf)

@@ -25,9 +25,7 @@ def review_db_exists(index: str | Path, db_url: str | None = None) -> bool:
     return db_url is not None or (Path(index) / DB_NAME).exists()
 
 
-def known_decisions(
-    detector: Detector, *, db_url: str | None = None
-) -> dict[tuple[str, str], str]:
+def known_decisions(detector: Detector, *, db_url: str | None = None) -> dict[tuple[str, str], str]:
     """{pair key: "overlap by alice"} for pairs decided on their current texts.
 
     Reads `db_url`, or the `review.db` next to the detector's index; with neither, nothing is
@@ -43,9 +41,7 @@ def known_decisions(
         store.close()
 
 
-def labelled_pairs(
-    detector: Detector, *, db_url: str | None = None
-) -> list[tuple[str, str, str]]:
+def labelled_pairs(detector: Detector, *, db_url: str | None = None) -> list[tuple[str, str, str]]:
     """(id_a, id_b, duplicate|overlap|not_related) rows to calibrate the thresholds on."""
     if not review_db_exists(detector.path, db_url):
         return []
@@ -57,8 +53,18 @@ def labelled_pairs(
 
 
 EXPORT_COLUMNS = (
-    "id", "id_a", "id_b", "verdict", "comment", "user", "created_at", "score", "model_id",
-    "text_hash_a", "text_hash_b", "revokes_id",
+    "id",
+    "id_a",
+    "id_b",
+    "verdict",
+    "comment",
+    "user",
+    "created_at",
+    "score",
+    "model_id",
+    "text_hash_a",
+    "text_hash_b",
+    "revokes_id",
 )
 
 

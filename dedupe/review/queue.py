@@ -72,8 +72,13 @@ class QueueItem:
 
     def to_json(self) -> dict[str, Any]:
         def side(r: Record) -> dict[str, Any]:
-            return {"id": r.id, "title": r.title, "department": r.department, "url": r.url,
-                    "owners": [{"name": o.name, "email": o.email} for o in owners_of(r)]}
+            return {
+                "id": r.id,
+                "title": r.title,
+                "department": r.department,
+                "url": r.url,
+                "owners": [{"name": o.name, "email": o.email} for o in owners_of(r)],
+            }
 
         return {
             "id_a": self.pair.id_a,
@@ -131,8 +136,12 @@ class ReviewQueue:
             frame = det.index.frame
             self._hashes = dict(zip(frame["id"], frame["text_hash"], strict=True))
             self._detector, self._generation = det, generation
-            log.info("review queue: %d flagged pairs in %s (generation %d)",
-                     len(self._pairs), self.index_path, generation)
+            log.info(
+                "review queue: %d flagged pairs in %s (generation %d)",
+                len(self._pairs),
+                self.index_path,
+                generation,
+            )
 
     def warm(self) -> None:
         """Open the index and compute its flagged pairs now (otherwise: on first use)."""

@@ -39,8 +39,8 @@ class ReviewSettings:
             if self.dev:
                 return DEV_SECRET
             raise ConfigError(
-                "set DEDUPE_SECRET_KEY to a long random string (e.g. `python -c \"import secrets; "
-                "print(secrets.token_urlsafe(48))\"`); the development secret is only accepted "
+                'set DEDUPE_SECRET_KEY to a long random string (e.g. `python -c "import secrets; '
+                'print(secrets.token_urlsafe(48))"`); the development secret is only accepted '
                 "with --dev"
             )
         if len(secret) < MIN_SECRET_LENGTH and not self.dev:

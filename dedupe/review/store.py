@@ -187,9 +187,9 @@ class ReviewStore:
             raise
 
     # ----------------------------------------------------------------------------- users
-    def add_user(self, *, name: str, role: str | Role, password: str | None = None) -> tuple[
-        User, str
-    ]:
+    def add_user(
+        self, *, name: str, role: str | Role, password: str | None = None
+    ) -> tuple[User, str]:
         """Create a user; returns the user and the password (generated when not given)."""
         name = name.strip()
         if not name or len(name) > 100 or any(c.isspace() for c in name):

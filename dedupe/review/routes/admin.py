@@ -14,8 +14,9 @@ router = APIRouter(prefix="/admin", include_in_schema=False)
 
 
 @router.get("/users")
-def users_page(request: Request, user: AdminDep, store: StoreDep,
-               templates: TemplatesDep) -> Response:
+def users_page(
+    request: Request, user: AdminDep, store: StoreDep, templates: TemplatesDep
+) -> Response:
     return templates.TemplateResponse(
         request, "users.html", {"user": user, "users": store.users(), "created": "", "password": ""}
     )
@@ -23,8 +24,12 @@ def users_page(request: Request, user: AdminDep, store: StoreDep,
 
 @router.post("/users", dependencies=[CsrfChecked])
 def add_user(
-    request: Request, user: AdminDep, store: StoreDep, templates: TemplatesDep,
-    name: Annotated[str, Form(max_length=100)], role: Annotated[str, Form()],
+    request: Request,
+    user: AdminDep,
+    store: StoreDep,
+    templates: TemplatesDep,
+    name: Annotated[str, Form(max_length=100)],
+    role: Annotated[str, Form()],
 ) -> Response:
     try:
         created, password = store.add_user(name=name, role=role)
@@ -32,14 +37,18 @@ def add_user(
         raise HTTPException(400, str(exc)) from None
     # The one-time password is shown in this response only; it is never stored in clear.
     return templates.TemplateResponse(
-        request, "users.html",
+        request,
+        "users.html",
         {"user": user, "users": store.users(), "created": created.name, "password": password},
     )
 
 
 @router.post("/users/{name}/active", dependencies=[CsrfChecked])
 def set_active(
-    name: str, user: AdminDep, store: StoreDep, active: Annotated[bool, Form()],
+    name: str,
+    user: AdminDep,
+    store: StoreDep,
+    active: Annotated[bool, Form()],
 ) -> Response:
     if name == user.name and not active:
         raise HTTPException(400, "you cannot deactivate yourself")

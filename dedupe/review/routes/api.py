@@ -34,11 +34,13 @@ class DecisionRequest(BaseModel):
 
 
 @router.post("/check", summary="Check a proposal (same JSON as `dedupe check --json`)")
-def api_check(body: CheckRequest, user: ApiUser, store: StoreDep,
-              queue: QueueDep) -> dict[str, Any]:
+def api_check(
+    body: CheckRequest, user: ApiUser, store: StoreDep, queue: QueueDep
+) -> dict[str, Any]:
     try:
-        proposal = proposal_from_fields(body.title, body.description, body.department,
-                                        body.language)
+        proposal = proposal_from_fields(
+            body.title, body.description, body.department, body.language
+        )
     except UsageError as exc:
         raise HTTPException(422, str(exc)) from None
     known = store.decided_keys(queue.current_hashes)
@@ -56,19 +58,31 @@ def api_pairs(
     limit: int = Query(100, ge=1, le=10_000),
 ) -> dict[str, Any]:
     try:
-        items = queue.items(store.latest_decisions(queue.current_hashes),
-                            department=department, tier=tier, status=parse_status(status))
+        items = queue.items(
+            store.latest_decisions(queue.current_hashes),
+            department=department,
+            tier=tier,
+            status=parse_status(status),
+        )
     except UsageError as exc:
         raise HTTPException(422, str(exc)) from None
     return {"total": len(items), "pairs": [i.to_json() for i in items[:limit]]}
 
 
 @router.post("/decisions", status_code=201, summary="Record a decision on a pair")
-def api_decide(body: DecisionRequest, user: ApiReviewer, store: StoreDep,
-               queue: QueueDep) -> dict[str, Any]:
+def api_decide(
+    body: DecisionRequest, user: ApiReviewer, store: StoreDep, queue: QueueDep
+) -> dict[str, Any]:
     try:
-        d = decide_pair(store, queue, id_a=body.id_a, id_b=body.id_b, verdict=body.verdict,
-                        user=user.name, comment=body.comment)
+        d = decide_pair(
+            store,
+            queue,
+            id_a=body.id_a,
+            id_b=body.id_b,
+            verdict=body.verdict,
+            user=user.name,
+            comment=body.comment,
+        )
     except UsageError as exc:
         raise HTTPException(422, str(exc)) from None
     return d.to_json()

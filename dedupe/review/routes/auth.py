@@ -44,18 +44,29 @@ def login(
     wait = limiter.blocked(ip, name)
     if wait > 0:
         return templates.TemplateResponse(
-            request, "login.html",
-            {"next": safe_next(next), "user": None, "name": name,
-             "error": f"Too many failed attempts. Try again in {int(wait) + 1} s."},
-            status_code=429, headers={"Retry-After": str(int(wait) + 1)},
+            request,
+            "login.html",
+            {
+                "next": safe_next(next),
+                "user": None,
+                "name": name,
+                "error": f"Too many failed attempts. Try again in {int(wait) + 1} s.",
+            },
+            status_code=429,
+            headers={"Retry-After": str(int(wait) + 1)},
         )
     user = store.authenticate(name=name, password=password)
     if user is None:
         limiter.failed(ip, name)
         return templates.TemplateResponse(
-            request, "login.html",
-            {"next": safe_next(next), "user": None, "name": name,
-             "error": "Unknown user name or wrong password."},
+            request,
+            "login.html",
+            {
+                "next": safe_next(next),
+                "user": None,
+                "name": name,
+                "error": "Unknown user name or wrong password.",
+            },
             status_code=401,
         )
     limiter.succeeded(ip, name)

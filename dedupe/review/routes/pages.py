@@ -14,8 +14,13 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/pairs/{id_a}/{id_b}")
 def pair_page(
-    request: Request, id_a: str, id_b: str, user: CurrentUser, store: StoreDep,
-    queue: QueueDep, templates: TemplatesDep,
+    request: Request,
+    id_a: str,
+    id_b: str,
+    user: CurrentUser,
+    store: StoreDep,
+    queue: QueueDep,
+    templates: TemplatesDep,
 ) -> Response:
     a, b = queue.record(id_a), queue.record(id_b)
     if a is None or b is None:
@@ -30,15 +35,28 @@ def pair_page(
     if pair is not None:
         item = queue.explain([QueueItem(pair, a, b, decisions.get(key))])[0]
     return templates.TemplateResponse(
-        request, "pair.html",
-        {"user": user, "item": item, "a": a, "b": b, "history": history, "here": request.url.path,
-         "at": 0, "flash": ""},
+        request,
+        "pair.html",
+        {
+            "user": user,
+            "item": item,
+            "a": a,
+            "b": b,
+            "history": history,
+            "here": request.url.path,
+            "at": 0,
+            "flash": "",
+        },
     )
 
 
 @router.get("/initiative/{id:path}")
 def initiative_page(
-    request: Request, id: str, user: CurrentUser, store: StoreDep, queue: QueueDep,
+    request: Request,
+    id: str,
+    user: CurrentUser,
+    store: StoreDep,
+    queue: QueueDep,
     templates: TemplatesDep,
 ) -> Response:
     record = queue.record(id)
@@ -47,24 +65,31 @@ def initiative_page(
     decisions = store.latest_decisions(queue.current_hashes)
     items = queue.items(decisions, status=Status.ALL, involving=id)
     return templates.TemplateResponse(
-        request, "initiative.html",
+        request,
+        "initiative.html",
         {"user": user, "record": record, "items": items, "history": store.decisions_for(id)},
     )
 
 
 @router.get("/department/{name:path}")
 def department_page(
-    request: Request, name: str, user: CurrentUser, store: StoreDep, queue: QueueDep,
+    request: Request,
+    name: str,
+    user: CurrentUser,
+    store: StoreDep,
+    queue: QueueDep,
     templates: TemplatesDep,
 ) -> Response:
     if name not in queue.departments():
         raise HTTPException(404, f"no department {name!r} in the index")
     decisions = store.latest_decisions(queue.current_hashes)
     items = queue.items(decisions, department=name, status=Status.ALL)
-    records = sorted((r for r in queue.detector.records if r.department == name),
-                     key=lambda r: r.title.lower())
+    records = sorted(
+        (r for r in queue.detector.records if r.department == name), key=lambda r: r.title.lower()
+    )
     return templates.TemplateResponse(
-        request, "department.html",
+        request,
+        "department.html",
         {"user": user, "name": name, "items": items, "records": records},
     )
 

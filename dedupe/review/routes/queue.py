@@ -80,7 +80,13 @@ def queue_page(
 
 
 def decide_pair(
-    store: ReviewStore, queue: ReviewQueue, *, id_a: str, id_b: str, verdict: str, user: str,
+    store: ReviewStore,
+    queue: ReviewQueue,
+    *,
+    id_a: str,
+    id_b: str,
+    verdict: str,
+    user: str,
     comment: str,
 ) -> Decision:
     """Record a decision with the pair's current score, model and text hashes."""
@@ -92,9 +98,15 @@ def decide_pair(
     pair = queue.pair(id_a, id_b)
     hashes = queue.current_hashes
     return store.record_decision(
-        id_a=id_a, id_b=id_b, verdict=v, user=user, comment=comment,
-        score=pair.score if pair else None, model_id=queue.detector.encoder.model_id,
-        text_hash_a=hashes[id_a], text_hash_b=hashes[id_b],
+        id_a=id_a,
+        id_b=id_b,
+        verdict=v,
+        user=user,
+        comment=comment,
+        score=pair.score if pair else None,
+        model_id=queue.detector.encoder.model_id,
+        text_hash_a=hashes[id_a],
+        text_hash_b=hashes[id_b],
     )
 
 
@@ -111,12 +123,15 @@ def decide(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     try:
-        d = decide_pair(store, queue, id_a=id_a, id_b=id_b, verdict=verdict, user=user.name,
-                        comment=comment)
+        d = decide_pair(
+            store, queue, id_a=id_a, id_b=id_b, verdict=verdict, user=user.name, comment=comment
+        )
     except UsageError as exc:
         raise HTTPException(400, str(exc)) from None
-    flash(request, f"Recorded: {d.verdict.replace('_', ' ')} for {d.id_a} ~ {d.id_b}. "
-                   "Press u to undo.")
+    flash(
+        request,
+        f"Recorded: {d.verdict.replace('_', ' ')} for {d.id_a} ~ {d.id_b}. Press u to undo.",
+    )
     return RedirectResponse(safe_next(next), status_code=303)
 
 
@@ -128,6 +143,10 @@ def undo(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     d = store.undo_last(user.name)
-    flash(request, f"Undone: {d.verdict.replace('_', ' ')} for {d.id_a} ~ {d.id_b}."
-          if d else "Nothing to undo.")
+    flash(
+        request,
+        f"Undone: {d.verdict.replace('_', ' ')} for {d.id_a} ~ {d.id_b}."
+        if d
+        else "Nothing to undo.",
+    )
     return RedirectResponse(safe_next(next), status_code=303)
