@@ -55,11 +55,16 @@ class IndexLockedError(IndexError_):
     """Another process is writing this index."""
 
 
+class CalibrationError(DedupeError):
+    """Labelled pairs cannot refit the scorer (too few, unknown ids, bad labels)."""
+
+
 class ReviewStoreError(DedupeError):
     """The review database failed (wraps SQLAlchemy errors with the operation)."""
 
 
 __all__ = [
+    "CalibrationError",
     "ConfigError",
     "DedupeError",
     "EncoderError",
