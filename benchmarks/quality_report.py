@@ -11,6 +11,7 @@ Usage (from the repo root, after `python benchmarks/build_eval_sets.py build/eva
 Indexes and embedding caches live in build/idx_<encoder> (reused between runs: CPU is scarce).
 Nothing is fitted on the held-out split or the trap set.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,7 +55,10 @@ def open_index(encoder: str, portfolio: Path, where: Path) -> Detector:
 
 def _stale(where: Path, portfolio: Path) -> bool:
     mark = where / ".built_from"
-    return not mark.exists() or mark.read_text() != f"{portfolio.resolve()}:{portfolio.stat().st_mtime}"
+    return (
+        not mark.exists()
+        or mark.read_text() != f"{portfolio.resolve()}:{portfolio.stat().st_mtime}"
+    )
 
 
 def embed(det: Detector, texts: list[str]) -> np.ndarray:
@@ -66,8 +70,11 @@ def embed(det: Detector, texts: list[str]) -> np.ndarray:
     return vecs
 
 
-def pair_table(det: Detector, frame: pd.DataFrame, params: ScorerParams | None = None) -> pd.DataFrame:
+def pair_table(
+    det: Detector, frame: pd.DataFrame, params: ScorerParams | None = None
+) -> pd.DataFrame:
     """Scores per inline pair: raw dense cosine, TF-IDF, the scorer's features and probability."""
+
     def side(s: str) -> tuple[list[str], list[str], list[str], list[str]]:
         titles = [normalize_text(t) for t in frame[f"title_{s}"]]
         descs = [normalize_text(t) for t in frame[f"text_{s}"]]
@@ -91,11 +98,18 @@ def pair_table(det: Detector, frame: pd.DataFrame, params: ScorerParams | None =
     return out
 
 
-def query_candidates(det: Detector, frame: pd.DataFrame, k: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def query_candidates(
+    det: Detector, frame: pd.DataFrame, k: int
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     xs, ys, qids = [], [], []
     for q in frame.itertuples(index=False):
-        prop = Proposal(title=q.title, description=q.description, department=q.department,
-                        language=q.language, id=q.query_id)
+        prop = Proposal(
+            title=q.title,
+            description=q.description,
+            department=q.department,
+            language=q.language,
+            id=q.query_id,
+        )
         c = det.candidates(prop, k, features=FEATURES)
         expected = set(filter(None, q.expected_ids.split(";")))
         ids = [det.index.frame["id"].iat[p] for p in c.positions]
@@ -108,8 +122,11 @@ def query_candidates(det: Detector, frame: pd.DataFrame, k: int) -> tuple[np.nda
 def fit(args: argparse.Namespace) -> None:
     ev = Path(args.eval)
     det = open_index(args.encoder, ev / "portfolio.csv", Path(f"build/idx_{args.encoder}"))
-    pairs = pair_table(det, read(ev / "pairs_tune.csv"), ScorerParams((0.0,) * len(FEATURES), 0.0,
-                                                                         features=FEATURES))
+    pairs = pair_table(
+        det,
+        read(ev / "pairs_tune.csv"),
+        ScorerParams((0.0,) * len(FEATURES), 0.0, features=FEATURES),
+    )
     xp, yp = pairs[list(FEATURES)].to_numpy(), pairs["label"].to_numpy()
     xq, yq, _ = query_candidates(det, read(ev / "queries_tune.csv"), args.k)
     extra = []
@@ -119,10 +136,17 @@ def fit(args: argparse.Namespace) -> None:
     y = np.concatenate([yp, yq])
     # query candidates are hard negatives; weigh the two sources equally
     w = np.concatenate([np.full(len(yp), 1.0), np.full(len(yq), len(yp) / max(len(yq), 1))])
-    params = fit_params(x, y, features=FEATURES, version=f"default-{args.encoder}-v2",
-                        trained_on=f"gov_pairs tune split ({len(yp)}) + tune query candidates "
-                                   f"({len(yq)}, top-{args.k}); build_eval_sets seed 13",
-                        c=args.c, flag_beta=args.beta, sample_weight=w)
+    params = fit_params(
+        x,
+        y,
+        features=FEATURES,
+        version=f"default-{args.encoder}-v2",
+        trained_on=f"gov_pairs tune split ({len(yp)}) + tune query candidates "
+        f"({len(yq)}, top-{args.k}); build_eval_sets seed 13",
+        c=args.c,
+        flag_beta=args.beta,
+        sample_weight=w,
+    )
     print(json.dumps(params.to_dict(), indent=1))
     table = json.loads(WEIGHTS.read_text()) if WEIGHTS.exists() else {}
     table[det.encoder.model_id.split("@")[0]] = params.to_dict()
@@ -139,14 +163,21 @@ def pair_report(pt: pd.DataFrame, threshold: float) -> pd.DataFrame:
     for name, g in [("ALL", pt), *pt.groupby("pair_type")]:
         y = g["label"].to_numpy()
         flagged = g["score"].to_numpy() >= threshold
-        rows.append({
-            "pair_type": name, "n": len(g),
-            "AP raw cosine": ap(y, g["raw_dense"].to_numpy()),
-            "AP tfidf": ap(y, g["tfidf"].to_numpy()),
-            "AP final": ap(y, g["score"].to_numpy()),
-            "recall@thr": round(float(flagged[y == 1].mean()), 3) if (y == 1).any() else float("nan"),
-            "neg flagged@thr": round(float(flagged[y == 0].mean()), 3) if (y == 0).any() else float("nan"),
-        })
+        rows.append(
+            {
+                "pair_type": name,
+                "n": len(g),
+                "AP raw cosine": ap(y, g["raw_dense"].to_numpy()),
+                "AP tfidf": ap(y, g["tfidf"].to_numpy()),
+                "AP final": ap(y, g["score"].to_numpy()),
+                "recall@thr": round(float(flagged[y == 1].mean()), 3)
+                if (y == 1).any()
+                else float("nan"),
+                "neg flagged@thr": round(float(flagged[y == 0].mean()), 3)
+                if (y == 0).any()
+                else float("nan"),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -159,27 +190,36 @@ def query_report(det: Detector, frame: pd.DataFrame, kinds: pd.Series) -> tuple[
         expected = set(filter(None, q.expected_ids.split(";")))
         flagged_ids = set(r.loc[r["tier"] != "below", "id"])
         top5 = set(r["id"].head(5))
-        per.append({
-            "query_id": q.query_id, "kind": kinds.get(q.query_id, ""),
-            "expected": bool(expected),
-            "r5": len(top5 & expected) / min(len(expected), 5) if expected else np.nan,
-            "hit_flagged": bool(expected & flagged_ids) if expected else np.nan,
-            "any_flag": bool(flagged_ids),
-        })
+        per.append(
+            {
+                "query_id": q.query_id,
+                "kind": kinds.get(q.query_id, ""),
+                "expected": bool(expected),
+                "r5": len(top5 & expected) / min(len(expected), 5) if expected else np.nan,
+                "hit_flagged": bool(expected & flagged_ids) if expected else np.nan,
+                "any_flag": bool(flagged_ids),
+            }
+        )
     return figs.__dict__, pd.DataFrame(per)
 
 
 def summarise_queries(per: pd.DataFrame) -> pd.DataFrame:
-    g = per.groupby("kind").agg(n=("query_id", "size"), recall_at_5=("r5", "mean"),
-                                expected_flagged=("hit_flagged", "mean"), any_flag=("any_flag", "mean"))
+    g = per.groupby("kind").agg(
+        n=("query_id", "size"),
+        recall_at_5=("r5", "mean"),
+        expected_flagged=("hit_flagged", "mean"),
+        any_flag=("any_flag", "mean"),
+    )
     return g.round(3)
 
 
 def report(args: argparse.Namespace) -> None:
     ev = Path(args.eval)
     det = open_index(args.encoder, ev / "portfolio.csv", Path(f"build/idx_{args.encoder}"))
-    print(f"encoder {det.encoder.model_id}; scorer {det.params.version}: overlap_at="
-          f"{det.params.overlap_at} duplicate_at={det.params.duplicate_at}")
+    print(
+        f"encoder {det.encoder.model_id}; scorer {det.params.version}: overlap_at="
+        f"{det.params.overlap_at} duplicate_at={det.params.duplicate_at}"
+    )
     split = args.split
     pt = pair_table(det, read(ev / f"pairs_{split}.csv"))
     print(f"\n## gov_pairs {split} (threshold {det.params.overlap_at})")
@@ -192,8 +232,8 @@ def report(args: argparse.Namespace) -> None:
     xl = per[per["kind"].isin(FR_KINDS)]
     print(f"EN<->FR query recall at flag threshold: {xl['hit_flagged'].mean():.3f} (n={len(xl)})")
     enfr = pt[(pt["pair_type"] == "ca_programs_en_fr") & (pt["label"] == 1)]
-    print(f"EN<->FR pair recall at flag threshold: {(enfr['score'] >= det.params.overlap_at).mean():.3f}"
-          f" (n={len(enfr)})")
+    rate = (enfr["score"] >= det.params.overlap_at).mean()
+    print(f"EN<->FR pair recall at flag threshold: {rate:.3f} (n={len(enfr)})")
     if args.out:
         Path(args.out).mkdir(parents=True, exist_ok=True)
         pt.to_csv(Path(args.out) / f"pairs_{split}_{args.encoder}.csv", index=False)
@@ -202,12 +242,20 @@ def report(args: argparse.Namespace) -> None:
 
 def trap_portfolio() -> Path:
     mini = read(REPO / "tests" / "data" / "mini_portfolio.csv")
-    canon = pd.DataFrame({
-        "id": mini["id"], "title": mini["title"], "description": mini["description"],
-        "department": mini["department"], "owner_name": mini["owner_name"],
-        "owner_email": mini["owner_contact"], "status": mini["status"], "start_date": "",
-        "language": mini["language"].replace({"en+fr": "en"}), "source": mini["source"],
-    })
+    canon = pd.DataFrame(
+        {
+            "id": mini["id"],
+            "title": mini["title"],
+            "description": mini["description"],
+            "department": mini["department"],
+            "owner_name": mini["owner_name"],
+            "owner_email": mini["owner_contact"],
+            "status": mini["status"],
+            "start_date": "",
+            "language": mini["language"].replace({"en+fr": "en"}),
+            "source": mini["source"],
+        }
+    )
     both = pd.concat([read(TRAPS / "portfolio.csv"), canon], ignore_index=True)
     out = REPO / "build" / "traps_portfolio.csv"
     out.parent.mkdir(exist_ok=True)
@@ -241,7 +289,10 @@ def sanity(args: argparse.Namespace) -> None:
     from scipy.stats import spearmanr
 
     det = open_index(args.encoder, trap_portfolio(), Path(f"build/idx_traps_{args.encoder}"))
-    for name, path in (("stsb", SHARED / "pairs_stsb" / "stsb.csv"), ("mrpc", SHARED / "pairs_mrpc" / "mrpc.csv")):
+    for name, path in (
+        ("stsb", SHARED / "pairs_stsb" / "stsb.csv"),
+        ("mrpc", SHARED / "pairs_mrpc" / "mrpc.csv"),
+    ):
         f = read(path)
         if "split" in f.columns and (f["split"] == "test").any():
             f = f[f["split"] == "test"]
@@ -251,15 +302,21 @@ def sanity(args: argparse.Namespace) -> None:
             f = f.sample(n=min(args.limit, len(f)), random_state=0)
         cos = np.sum(embed(det, list(f[a_col])) * embed(det, list(f[b_col])), axis=1)
         if name == "stsb":
-            gold = f[next(c for c in f.columns if c in ("score", "label", "similarity"))].astype(float)
-            print(f"STS-B spearman(cosine, gold) = {spearmanr(cos, gold).statistic:.4f} (n={len(f)})")
+            gold = f[next(c for c in f.columns if c in ("score", "label", "similarity"))].astype(
+                float
+            )
+            print(
+                f"STS-B spearman(cosine, gold) = {spearmanr(cos, gold).statistic:.4f} (n={len(f)})"
+            )
         else:
             y = f[next(c for c in f.columns if c in ("label", "quality"))].astype(int).to_numpy()
             print(f"MRPC AP(cosine) = {ap(y, cos):.4f} (n={len(f)})")
 
 
 def main() -> None:
-    ap_ = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap_ = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap_.add_argument("command", choices=["fit", "report", "traps", "sanity"])
     ap_.add_argument("--encoder", default="use")
     ap_.add_argument("--eval", default=str(REPO / "build" / "eval"))

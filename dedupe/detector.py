@@ -119,7 +119,7 @@ class Detector:
         return self._records
 
     def clean_text(self, title: str, description: str, source: str | None = None) -> str:
-        """The text that is embedded and scored: boilerplate stripped (`source=None`: a proposal)."""
+        """The text embedded and scored: boilerplate stripped (`source=None`: a proposal)."""
         return self.boilerplate.clean_text(title, description, source)
 
     def record_text(self, pos: int) -> str:
@@ -127,7 +127,8 @@ class Detector:
         text = self._clean.get(pos)
         if text is None:
             r = self.records[pos]
-            text = self.boilerplate.clean_text(r.title, r.description, _source_key(r.source, self._origin(pos)))
+            key = _source_key(r.source, self._origin(pos))
+            text = self.boilerplate.clean_text(r.title, r.description, key)
             self._clean[pos] = text
         return text
 

@@ -48,7 +48,9 @@ def calibrate(
         labelled = read_labelled_pairs(pairs)
         source = str(pairs)
     else:
-        from dedupe.review.store import open_store
+        from dedupe.review.store import (  # type: ignore[import-not-found,unused-ignore]
+            open_store,
+        )
 
         labelled = open_store(db).decisions_as_labelled_pairs()
         source = "review decisions"
@@ -70,5 +72,6 @@ def calibrate(
     out.print(
         f"scorer {p.version} ({result.mode} refit on {result.n_positive} positive / "
         f"{result.n_negative} negative pairs; {result.skipped} skipped) replaces "
-        f"{result.previous_version}: overlap at {p.overlap_at:.3f}, duplicate at {p.duplicate_at:.3f}"
+        f"{result.previous_version}: overlap at {p.overlap_at:.3f}, "
+        f"duplicate at {p.duplicate_at:.3f}"
     )

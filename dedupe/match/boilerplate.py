@@ -93,7 +93,7 @@ class Boilerplate:
         min_share: float = 0.01,
         min_words: int = 3,
     ) -> Boilerplate:
-        """Segments found in at least max(`min_df`, `min_share` × n) distinct descriptions of a source.
+        """Segments in at least max(`min_df`, `min_share` × n) distinct descriptions of a source.
 
         Identical descriptions count once (a record listed once per version is not boilerplate).
         """
@@ -151,7 +151,9 @@ class Boilerplate:
             by_source = {str(k): frozenset(str(x) for x in v) for k, v in data["by_source"].items()}
             return cls(by_source=by_source, min_df=int(data.get("min_df", 5)))
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise IndexCorruptError(f"{path}: unreadable boilerplate model ({exc}); re-run ingest") from None
+            raise IndexCorruptError(
+                f"{path}: unreadable boilerplate model ({exc}); re-run ingest"
+            ) from None
 
 
 def strip_all(

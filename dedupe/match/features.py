@@ -50,7 +50,9 @@ def char_similarity(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
     na = np.sqrt(np.asarray(ma.multiply(ma).sum(axis=1)).ravel())
     nb = np.sqrt(np.asarray(mb.multiply(mb).sum(axis=1)).ravel())
     den = na * nb
-    return np.divide(dot, den, out=np.zeros_like(dot, dtype=np.float64), where=den > 0)
+    out = np.zeros(dot.shape, dtype=np.float64)
+    np.divide(dot, den, out=out, where=den > 0)
+    return out
 
 
 def languages(texts: Sequence[str], given: Sequence[str] | None = None) -> list[str]:

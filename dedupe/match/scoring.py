@@ -22,9 +22,6 @@ FEATURES: tuple[str, ...] = (
     "title",
     "title_char",
     "cross_lang",
-    "dense_x_cross",
-    "short",
-    "dense_x_short",
     "len_ratio",
 )
 LEGACY_FEATURES: tuple[str, ...] = ("dense", "lexical", "title", "same_department")
@@ -76,7 +73,7 @@ class ScorerParams:
 
 
 def default_params(model_id: str) -> ScorerParams:
-    """The shipped weights for an encoder (fitted on gov_pairs training splits), or a generic set."""
+    """The shipped weights for an encoder (fitted on the gov_pairs tune split), or a generic set."""
     try:
         text = resources.files("dedupe.match").joinpath("default_weights.json").read_text("utf-8")
         table = json.loads(text)
@@ -119,11 +116,14 @@ def fit_params(
 
     y = np.asarray(y, dtype=int)
     if x.shape[0] != y.shape[0] or x.shape[1] != len(features):
-        raise CalibrationError(f"feature matrix {x.shape} does not match {len(y)} labels / {features}")
+        raise CalibrationError(
+            f"feature matrix {x.shape} does not match {len(y)} labels / {features}"
+        )
     n_pos, n_neg = int(y.sum()), int((1 - y).sum())
     if n_pos < 5 or n_neg < 5:
         raise CalibrationError(
-            f"need at least 5 positive and 5 negative labelled pairs to calibrate, got {n_pos} and {n_neg}"
+            "need at least 5 positive and 5 negative labelled pairs to calibrate, "
+            f"got {n_pos} and {n_neg}"
         )
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
