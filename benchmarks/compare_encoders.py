@@ -4,13 +4,18 @@
 Usage: python benchmarks/compare_encoders.py use|minilm   (embeddings cached in build/idx_<enc>/)
 """
 
-import sys, numpy as np, pandas as pd
+import sys
+
+import numpy as np
+import pandas as pd
 
 sys.path.insert(0, ".")
-from sklearn.metrics import average_precision_score
 from pathlib import Path
-from dedupe.embed.encoder import get_encoder
+
+from sklearn.metrics import average_precision_score
+
 from dedupe.embed.cache import EmbeddingCache, embed_with_cache
+from dedupe.embed.encoder import get_encoder
 from dedupe.text import normalize_text
 
 enc = get_encoder(sys.argv[1])
@@ -22,10 +27,10 @@ for name, path in (
 ):
     f = pd.read_csv(path, dtype=str, keep_default_na=False)
 
-    def side(s):
+    def side(s, f=f):
         return [
             f"{normalize_text(t)}. {normalize_text(d)}"
-            for t, d in zip(f[f"title_{s}"], f[f"text_{s}"])
+            for t, d in zip(f[f"title_{s}"], f[f"text_{s}"], strict=True)
         ]
 
     va, _ = embed_with_cache(enc, side("a"), cache)
