@@ -59,11 +59,16 @@ class IndexWriteError(IndexError_):
     """Writing a new index generation failed (disk full, permissions); the old one is intact."""
 
 
+class CalibrationError(DedupeError):
+    """Labelled pairs cannot refit the scorer (too few, unknown ids, bad labels)."""
+
+
 class ReviewStoreError(DedupeError):
     """The review database failed (wraps SQLAlchemy errors with the operation)."""
 
 
 __all__ = [
+    "CalibrationError",
     "ConfigError",
     "DedupeError",
     "EncoderError",
