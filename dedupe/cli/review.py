@@ -13,9 +13,20 @@ from dedupe.detector import require_index
 from dedupe.errors import UsageError
 from dedupe.review.store import ReviewStore, open_store
 
-users_app = typer.Typer(help="Manage the review app's users.", no_args_is_help=True)
-tokens_app = typer.Typer(help="API tokens for machine clients of /api.", no_args_is_help=True)
-decisions_app = typer.Typer(help="The decision audit trail.", no_args_is_help=True)
+users_app = typer.Typer(
+    help="Manage the review app's users.\n\nExample: dedupe users add alice --role reviewer "
+    "--index indexes/gc",
+    no_args_is_help=True,
+)
+tokens_app = typer.Typer(
+    help="API tokens for machine clients of /api.\n\nExample: dedupe tokens add bot --index indexes/gc",
+    no_args_is_help=True,
+)
+decisions_app = typer.Typer(
+    help="The decision audit trail.\n\nExample: dedupe decisions export --format csv "
+    "--index indexes/gc > decisions.csv",
+    no_args_is_help=True,
+)
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(decisions_app, name="decisions")
@@ -128,7 +139,10 @@ def users_add(
 def users_list(
     index: Path = INDEX_OPT, db: str | None = DB_OPT, json_out: bool = typer.Option(False, "--json")
 ) -> None:
-    """List users with their role and whether they are active."""
+    """List users with their role and whether they are active.
+
+    Example: dedupe users list --index indexes/gc
+    """
     store = _store(index, db)
     try:
         users = store.users()
@@ -144,7 +158,10 @@ def users_list(
 @users_app.command("deactivate")
 @handle_errors
 def users_deactivate(name: str, index: Path = INDEX_OPT, db: str | None = DB_OPT) -> None:
-    """Stop a user from signing in (their decisions are kept)."""
+    """Stop a user from signing in (their decisions are kept).
+
+    Example: dedupe users deactivate alice --index indexes/gc
+    """
     store = _store(index, db)
     try:
         store.set_active(name=name, active=False)
@@ -184,6 +201,8 @@ def decisions_export(
     """Export the audit trail: every decision and undo with who, when, score and model.
 
     CSV cells that a spreadsheet would run as formulas are neutralised.
+
+    Example: dedupe decisions export --format csv --index indexes/gc > decisions.csv
     """
     from dedupe.review.known import decisions_frame
 
