@@ -8,13 +8,15 @@ import socket
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from dedupe import Detector
 from dedupe.embed.fake import FakeEncoder
+
+from .webhelpers import PASSWORD, SECRET, sign_in
 
 MINI = Path(__file__).resolve().parents[1] / "data" / "mini_portfolio.csv"
 PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)), None)
@@ -137,3 +139,99 @@ def mini_queue(mini_index: Path):
     queue = ReviewQueue(mini_index, encoder=FakeEncoder())
     queue.warm()
     return queue
+
+
+# --------------------------------------------------------------------------- the app under test
+@pytest.fixture
+def app_index(mini_index: Path) -> Path:
+    """The index the app serves (a test module may override this fixture)."""
+    return mini_index
+
+
+@pytest.fixture
+def app_queue(mini_queue):
+    return mini_queue
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'review.db'}"
+
+
+@pytest.fixture
+def make_app(app_index: Path, app_queue, db: str):
+    from dedupe.review.app import create_app
+    from dedupe.review.settings import ReviewSettings
+
+    def _make(**over: object):
+        settings = ReviewSettings(index=app_index, db_url=db, secret_key=SECRET,
+                                  encoder=FakeEncoder(), **over)  # type: ignore[arg-type]
+        return create_app(settings, queue=app_queue)
+
+    return _make
+
+
+@pytest.fixture
+def store(db: str):
+    from dedupe.review.store import ReviewStore
+
+    s = ReviewStore.open(db)
+    for name, role in (("alice", "reviewer"), ("bob", "reviewer"), ("vera", "viewer"),
+                       ("ada", "admin")):
+        s.add_user(name=name, role=role, password=PASSWORD)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def client_for(make_app, store) -> Iterator[Callable[..., object]]:
+    """Signed-in (or anonymous) TestClients of one app each; closed after the test."""
+    from fastapi.testclient import TestClient
+
+    clients: list[TestClient] = []
+
+    def _client(name: str | None = None, **over: object) -> TestClient:
+        client = TestClient(make_app(**over), base_url="http://testserver")
+        client.__enter__()
+        clients.append(client)
+        if name:
+            assert sign_in(client, name).status_code == 303
+        return client
+
+    yield _client
+    for c in clients:
+        c.__exit__(None, None, None)
+
+
+@pytest.fixture
+def live(mini_index: Path, mini_queue, tmp_path: Path) -> Iterator[tuple[str, object]]:
+    """The app on a free port (uvicorn in a thread), with a fresh SQLite store."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from dedupe.review.app import create_app
+    from dedupe.review.settings import ReviewSettings
+    from dedupe.review.store import ReviewStore
+
+    db = f"sqlite:///{tmp_path / 'review.db'}"
+    store = ReviewStore.open(db)
+    store.add_user(name="alice", role="reviewer", password=PASSWORD)
+    store.add_user(name="vera", role="viewer", password=PASSWORD)
+    app = create_app(ReviewSettings(index=mini_index, db_url=db, secret_key="s" * 40,
+                                    encoder=FakeEncoder()), queue=mini_queue)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}", store
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        store.close()

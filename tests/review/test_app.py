@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from dedupe import Detector, Proposal
 from dedupe.embed.fake import FakeEncoder
@@ -16,70 +14,10 @@ from dedupe.review.app import SESSION_COOKIE, create_app
 from dedupe.review.settings import ReviewSettings
 from dedupe.review.store import ReviewStore
 
+from .webhelpers import csrf_of, pairs_on, sign_in
+
 XSS = "<script>alert(1)</script>"  # in the hostile rows of the `mini_index` fixture
 XSS_DEPT = "Department of <b>Markup</b>"
-SECRET = "test-secret-" + "x" * 40
-PASSWORD = "a long enough password"
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, "page has no CSRF field"
-    return found.group(1)
-
-
-def pairs_on(html: str) -> list[tuple[str, str]]:
-    return [tuple(m.split("|")) for m in re.findall(r'data-pair="([^"]+)"', html)]  # type: ignore[misc]
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'review.db'}"
-
-
-@pytest.fixture
-def make_app(mini_index: Path, mini_queue, db: str):
-    def _make(**over: object):
-        settings = ReviewSettings(index=mini_index, db_url=db, secret_key=SECRET,
-                                  encoder=FakeEncoder(), **over)  # type: ignore[arg-type]
-        return create_app(settings, queue=mini_queue)
-
-    return _make
-
-
-@pytest.fixture
-def store(db: str):
-    s = ReviewStore.open(db)
-    for name, role in (("alice", "reviewer"), ("bob", "reviewer"), ("vera", "viewer"),
-                       ("ada", "admin")):
-        s.add_user(name=name, role=role, password=PASSWORD)
-    yield s
-    s.close()
-
-
-def sign_in(client: TestClient, name: str, password: str = PASSWORD, next: str = "/"):
-    token = csrf_of(client.get("/login").text)
-    return client.post("/login", data={"name": name, "password": password, "csrf_token": token,
-                                       "next": next}, follow_redirects=False)
-
-
-@pytest.fixture
-def client_for(make_app, store) -> Callable[..., TestClient]:
-    clients: list[TestClient] = []
-
-    def _client(name: str | None = None, **over: object) -> TestClient:
-        client = TestClient(make_app(**over), base_url="http://testserver")
-        client.__enter__()
-        clients.append(client)
-        if name:
-            assert sign_in(client, name).status_code == 303
-        return client
-
-    yield _client
-    for c in clients:
-        c.__exit__(None, None, None)
-
-
 def test_nothing_but_sign_in_without_a_session(client_for) -> None:
     client = client_for()
     for path in ("/", "/departments", "/initiative/x-1", "/department/Health%20Canada",

@@ -3,53 +3,20 @@
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from dedupe.embed.fake import FakeEncoder
-from dedupe.review.app import create_app
-from dedupe.review.settings import ReviewSettings
 from dedupe.review.store import ReviewStore
 
-from .conftest import free_port
+from .webhelpers import PASSWORD
 
 pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-PASSWORD = "browser test password"
-
-
-@pytest.fixture
-def live(mini_index: Path, mini_queue: Any, tmp_path: Path) -> Iterator[tuple[str, ReviewStore]]:
-    """The app on a free port (uvicorn in a thread), with a fresh SQLite store."""
-    import uvicorn
-
-    db = f"sqlite:///{tmp_path / 'review.db'}"
-    store = ReviewStore.open(db)
-    store.add_user(name="alice", role="reviewer", password=PASSWORD)
-    store.add_user(name="vera", role="viewer", password=PASSWORD)
-    app = create_app(ReviewSettings(index=mini_index, db_url=db, secret_key="s" * 40,
-                                    encoder=FakeEncoder()), queue=mini_queue)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", store
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        store.close()
 
 
 @pytest.fixture(scope="module")
