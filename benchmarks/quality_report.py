@@ -30,6 +30,7 @@ sys.path.insert(0, str(REPO))
 from dedupe.detector import Detector  # noqa: E402
 from dedupe.embed.cache import EmbeddingCache, embed_with_cache  # noqa: E402
 from dedupe.evaluate import run_queries  # noqa: E402
+from dedupe.match.lexical import LexicalModel  # noqa: E402
 from dedupe.match.scoring import FEATURES, ScorerParams, fit_params  # noqa: E402
 from dedupe.records import Proposal  # noqa: E402
 from dedupe.text import normalize_text  # noqa: E402
@@ -50,7 +51,10 @@ def open_index(encoder: str, portfolio: Path, where: Path) -> Detector:
         Detector.ingest(where, [portfolio], encoder=encoder, source="portfolio")
         print(f"ingest {portfolio} -> {where}: {time.time() - t0:.0f}s", file=sys.stderr)
         (where / ".built_from").write_text(f"{portfolio.resolve()}:{portfolio.stat().st_mtime}")
-    return Detector.open(where)
+    det = Detector.open(where)
+    if det.lexical.matrix is None:  # an index built before hybrid retrieval: refit in memory
+        det.lexical = LexicalModel.fit([det.record_text(i) for i in range(len(det.index))])
+    return det
 
 
 def _stale(where: Path, portfolio: Path) -> bool:

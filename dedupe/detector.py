@@ -362,9 +362,14 @@ class Detector:
         return CheckResult(proposal=proposal, matches=matches, owners=rank_owners(matches), below=below)
 
     def candidates(
-        self, proposal: Proposal, k: int = 50, features: Sequence[str] | None = None
+        self,
+        proposal: Proposal,
+        k: int = 50,
+        features: Sequence[str] | None = None,
+        lexical_k: int = 20,
     ) -> Candidates:
-        """The proposal's k nearest indexed records (dense search) and their pair features.
+        """The proposal's k nearest indexed records (dense search), plus up to `lexical_k` more
+        nearest by TF-IDF, and their pair features.
 
         An indexed initiative checked again (same id) is left out of its own candidates.
         """
@@ -374,6 +379,15 @@ class Detector:
         pairs = [(int(p), float(s)) for p, s in zip(pos[0], sims[0], strict=True) if p >= 0]
         ids = self.index.frame["id"]
         pairs = [(p, s) for p, s in pairs if ids.iat[p] != proposal.id][:k]
+        # Hybrid retrieval: the lexically nearest records join the dense ones (short notes full of
+        # acronyms and names are often far from their twin in embedding space, near in words).
+        seen = {p for p, _ in pairs}
+        lex_pos, _ = self.lexical.search(query_text, lexical_k + 1)
+        extra = [int(p) for p in lex_pos if int(p) not in seen and ids.iat[int(p)] != proposal.id]
+        if extra:
+            vecs = np.asarray(self.index.vectors[extra], dtype=np.float32)
+            dense_extra = vecs @ np.asarray(qvec[0], dtype=np.float32)
+            pairs += list(zip(extra[:lexical_k], (float(d) for d in dense_extra), strict=False))
         positions = [p for p, _ in pairs]
         dense = np.array([s for _, s in pairs], dtype=np.float64)
         recs = [self.records[p] for p in positions]

@@ -1,0 +1,53 @@
+"""TF-IDF model: saved with its records' rows, and used to retrieve candidates in `check`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from dedupe import Detector, Proposal
+from dedupe.embed.fake import FakeEncoder
+from dedupe.match import lexical as lexmod
+from dedupe.match.lexical import LexicalModel
+
+TEXTS = [
+    "GCSI secret network onboarding for the department",
+    "Fishing licence renewals online for anglers",
+    "Payroll system replacement with Phoenix integration",
+    "Weather radar imagery archive for researchers",
+]
+
+
+def test_search_ranks_by_shared_terms_and_survives_a_round_trip(tmp_path: Path) -> None:
+    model = LexicalModel.fit(TEXTS)
+    pos, score = model.search("onboarding to GCSI", 3)
+    assert pos.tolist() == [0] and score[0] > 0  # only rows sharing a term come back
+    model.save(tmp_path / "lex.npz")
+    again = LexicalModel.load(tmp_path / "lex.npz")
+    assert again.matrix is not None and (again.matrix != model.matrix).nnz == 0
+    assert again.search("Phoenix payroll", 2)[0].tolist() == [2]
+
+
+def test_big_portfolios_keep_no_matrix(monkeypatch) -> None:
+    monkeypatch.setattr(lexmod, "MATRIX_MAX_RECORDS", 3)
+    model = LexicalModel.fit(TEXTS)
+    assert model.matrix is None
+    assert model.search("GCSI", 3)[0].size == 0
+
+
+def test_check_adds_lexical_neighbours_to_dense_ones(tmp_path: Path, write_csv) -> None:
+    rows = [{"id": f"r{i}", "title": t, "description": t, "department": f"Dept {i}"}
+            for i, t in enumerate(TEXTS)]
+    Detector.ingest(tmp_path / "ix", [write_csv(rows)], encoder=FakeEncoder())
+    det = Detector.open(tmp_path / "ix", encoder=FakeEncoder())
+    proposal = Proposal(title="Fishing licence renewals online for anglers",
+                        description="Also the Phoenix payroll.")
+    dense_only = det.candidates(proposal, k=1, lexical_k=0)
+    hybrid = det.candidates(proposal, k=1, lexical_k=3)
+    assert dense_only.positions == [1]
+    assert hybrid.positions[0] == 1 and 2 in hybrid.positions[1:]
+    assert hybrid.features.shape[0] == len(hybrid.positions) == len(hybrid.dense)
+    vec = det.encoder.encode([hybrid.query_text])[0]
+    expected = np.asarray(det.index.vectors[hybrid.positions], dtype=np.float32) @ vec
+    assert np.allclose(hybrid.dense, expected, atol=1e-5)
