@@ -14,6 +14,7 @@ from dedupe.cli.common import app
 from dedupe.cli import check as _check  # noqa: E402,F401
 from dedupe.cli import evaluate as _evaluate  # noqa: E402,F401
 from dedupe.cli import ingest as _ingest  # noqa: E402,F401
+from dedupe.cli import report as _report  # noqa: E402,F401
 
 
 def main() -> None:

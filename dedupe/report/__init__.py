@@ -1,0 +1,30 @@
+"""The nightly overlap report: every department, what is new since last run, clusters, people.
+
+    from dedupe.report import load_sources, run_report
+    result = run_report("indexes/gc", load_sources("sources.toml"), "reports/")
+
+Modules: `sources` (sources.toml, reading each source), `build` (the run as data), `history`
+(previous run, statuses, stable ids), `groups` (clusters, communities, labels), `render` (HTML),
+`output` (the dated folder and the `latest` link).
+"""
+
+from dedupe.report.build import RunResult, build_report, report_lock, run_report
+from dedupe.report.model import Cluster, Community, Headline, PairRow, Report, pair_id
+from dedupe.report.sources import SourceOutcome, SourceSpec, load_sources, read_sources
+
+__all__ = [
+    "Cluster",
+    "Community",
+    "Headline",
+    "PairRow",
+    "Report",
+    "RunResult",
+    "SourceOutcome",
+    "SourceSpec",
+    "build_report",
+    "load_sources",
+    "pair_id",
+    "read_sources",
+    "report_lock",
+    "run_report",
+]
