@@ -17,6 +17,7 @@ from dedupe.cli.common import (
     progress_bar,
 )
 from dedupe.report import load_sources, run_report
+from dedupe.review.known import known_decisions
 
 IndexOpt = Annotated[
     Path,
@@ -26,7 +27,9 @@ IndexOpt = Annotated[
 ]
 SourcesOpt = Annotated[
     Path,
-    typer.Option("--sources", "-s", help="sources.toml: a [[source]] table per department export."),
+    typer.Option(
+        "--sources", "-s", help="sources.toml: a \\[\\[source]] table per department export."
+    ),
 ]
 OutOpt = Annotated[
     Path,
@@ -52,6 +55,15 @@ WaitOpt = Annotated[
         help="Seconds to wait for another report run on this index (default: fail at once).",
     ),
 ]
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="DEDUPE_DB_URL",
+        help="Review database whose decided pairs are never reported as new "
+        "(default: <index>/review.db when it exists).",
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print summary.json (+ folder) to stdout.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
 
@@ -65,6 +77,7 @@ def report(
     encoder: EncoderOpt = None,
     k: KOpt = 10,
     wait: WaitOpt = 0.0,
+    db: DbOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -96,6 +109,7 @@ def report(
             specs,
             out,
             encoder=encoder,
+            decided=lambda detector: known_decisions(detector, db_url=db),
             k=k,
             lock_timeout=wait,
             stage=stage,

@@ -3,13 +3,15 @@
     from dedupe.report import load_sources, run_report
     result = run_report("indexes/gc", load_sources("sources.toml"), "reports/")
 
-Modules: `sources` (sources.toml, reading each source), `build` (the run as data), `history`
+Modules: `sources` (sources.toml, reading each source), `run` (the nightly job: lock, ingest,
+build, write), `build` (the report as data), `history`
 (previous run, statuses, stable ids), `groups` (clusters, communities, labels), `render` (HTML),
 `output` (the dated folder and the `latest` link).
 """
 
-from dedupe.report.build import RunResult, build_report, report_lock, run_report
+from dedupe.report.build import build_report
 from dedupe.report.model import Cluster, Community, Headline, PairRow, Report, pair_id
+from dedupe.report.run import RunResult, report_lock, run_report
 from dedupe.report.sources import SourceOutcome, SourceSpec, load_sources, read_sources
 
 __all__ = [

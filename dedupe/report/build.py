@@ -1,12 +1,10 @@
-"""The nightly run as data: re-ingest the sources, find pairs, compare with last night, group.
+"""The report as data: find pairs, compare with the previous run, explain, group, roll up.
 
-    from dedupe.report import load_sources, run_report
-    result = run_report("indexes/gc", load_sources("sources.toml"), "reports/")
-    result.folder            # reports/2025-01-31T020000 (and reports/latest points to it)
-    result.report.headline   # the figures monitoring reads from summary.json
+    report = build_report(Detector.open("indexes/gc"), previous=load_previous("reports/")[0])
 
-`decided` (pair keys reviewers already decided) is the one hook through which the review store
-reaches the report: those pairs are never reported as new.
+`decided` (pair keys reviewers already decided, optionally with their label) is the one hook
+through which the review store reaches the report: those pairs are never reported as new.
+(`run.run_report` is the nightly job around this: lock, ingest, build, write.)
 """
 
 from __future__ import annotations
@@ -14,20 +12,15 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from filelock import FileLock, Timeout
 
 from dedupe.detector import CACHE_NAME, Detector, Pair, pair_key
 from dedupe.embed.cache import EmbeddingCache, embed_with_cache
-from dedupe.embed.encoder import Encoder
-from dedupe.errors import IndexLockedError, IngestError
-from dedupe.index.manifest import MANIFEST
 from dedupe.match.reasons import explain_many, shared_terms
 from dedupe.records import Reason, Record
 from dedupe.report import groups
@@ -51,127 +44,21 @@ from dedupe.report.model import (
     Report,
     pair_id,
 )
-from dedupe.report.sources import SourceOutcome, SourceSpec, read_sources
+from dedupe.report.sources import SourceOutcome
 from dedupe.text import split_sentences
 
 log = logging.getLogger(__name__)
 
-REPORT_LOCK = ".report.lock"
 MAX_SENTENCES = 12
 
 Stage = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class RunResult:
-    report: Report
-    folder: Path  # the dated report folder (out/latest points to it)
-
-    @property
-    def exit_code(self) -> int:
-        """0 all sources read; 4 the report was written but at least one source failed."""
-        return 4 if self.report.failed_sources else 0
-
-
-def report_lock(index: str | Path, timeout: float = 0) -> FileLock:
-    """One report run per index at a time (separate from the index's own write lock)."""
-    path = Path(index)
-    path.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(path / REPORT_LOCK), timeout=timeout)
-
-
-def run_report(
-    index: str | Path,
-    sources: Sequence[SourceSpec],
-    out_dir: str | Path,
-    *,
-    encoder: Encoder | str | None = None,
-    decided: Collection[tuple[str, str]] = (),
-    k: int = 10,
-    community_min_score: float | None = None,
-    lock_timeout: float = 0,
-    now: datetime | None = None,
-    stage: Stage | None = None,
-    progress: Callable[[int], None] | None = None,
-    on_total: Callable[[int], None] | None = None,
-) -> RunResult:
-    """The whole nightly job: ingest every source, build the report, write it, swap `latest`.
-
-    Raises `IndexLockedError` when another report run holds this index (after `lock_timeout`
-    seconds), `IngestError` when there is no index yet and no source could be read.
-    """
-    from dedupe.report.output import write_report  # output renders HTML; keep import light
-
-    index, out = Path(index), Path(out_dir)
-    lock = report_lock(index, lock_timeout)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise IndexLockedError(
-            f"{index}: another `dedupe report` run is using this index "
-            f"(lock {index / REPORT_LOCK}); "
-            "wait for it to finish or pass a longer --wait"
-        ) from None
-    try:
-        say = stage or (lambda s: None)
-        timings: dict[str, float] = {}
-        t0 = time.perf_counter()
-        say(f"reading {len(sources)} source(s)")
-        loaded, outcomes = read_sources(sources)
-        ingest_json: dict[str, Any] = {}
-        if loaded.records:
-            say(f"ingesting {len(loaded.records)} records (unchanged ones are not re-embedded)")
-            summary = Detector.ingest_records(
-                index,
-                loaded,
-                encoder=encoder,
-                progress=progress,
-                on_total=on_total,
-                lock_timeout=max(lock_timeout, 60.0),
-            )
-            ingest_json = summary.to_json()
-        elif not (index / MANIFEST).exists():
-            reasons = "; ".join(f"{o.name}: {o.reason}" for o in outcomes)
-            raise IngestError(f"{index}: no index yet and no source could be read ({reasons})")
-        timings["ingest"] = time.perf_counter() - t0
-        detector = Detector.open(index, encoder=encoder if isinstance(encoder, Encoder) else None)
-        previous, warnings = load_previous(out)
-        report = build_report(
-            detector,
-            previous=previous,
-            decided=decided,
-            sources=outcomes,
-            ingest=ingest_json,
-            k=k,
-            community_min_score=community_min_score,
-            now=now,
-            stage=say,
-            warnings=warnings + _orphan_warnings(detector, sources),
-            timings=timings,
-        )
-        say("writing the report")
-        folder = write_report(report, out)
-        return RunResult(report, folder)
-    finally:
-        lock.release()
-
-
-def _orphan_warnings(detector: Detector, sources: Sequence[SourceSpec]) -> list[str]:
-    names = {s.name for s in sources}
-    orphans = sorted(set(detector.index.frame["origin"].astype(str)) - names)
-    if not orphans:
-        return []
-    return [
-        "the index holds records of source(s) not in the sources file, kept as they are: "
-        + ", ".join(orphans)
-    ]
 
 
 def build_report(
     detector: Detector,
     *,
     previous: PreviousRun | None = None,
-    decided: Collection[tuple[str, str]] = (),
+    decided: Collection[tuple[str, str]] | Mapping[tuple[str, str], str] = (),
     sources: Sequence[SourceOutcome] = (),
     ingest: dict[str, Any] | None = None,
     k: int = 10,
@@ -184,7 +71,8 @@ def build_report(
     """Pairs, statuses, clusters, communities and roll-ups for the index as it is now."""
     say = stage or (lambda s: None)
     timings = dict(timings or {})
-    decided = {pair_key(a, b) for a, b in decided}
+    labels = dict(decided) if isinstance(decided, Mapping) else dict.fromkeys(decided, "decided")
+    decisions = {pair_key(a, b): label for (a, b), label in labels.items()}
     now = now or datetime.now().astimezone()
     records = {r.id: r for r in detector.records}
     flag_at = detector.params.overlap_at
@@ -203,7 +91,7 @@ def build_report(
 
     t = time.perf_counter()
     labeler = groups.Labeler(detector.lexical, {i: r.text for i, r in records.items()})
-    rows = [_pair_row(p, records, reasons[i], previous, decided) for i, p in enumerate(flagged)]
+    rows = [_pair_row(p, records, reasons[i], previous, decisions) for i, p in enumerate(flagged)]
     cross = [r for r in rows if not r.same_department]
     same = [r for r in rows if r.same_department]
     clusters, cluster_of = _clusters(cross, records, labeler, previous)
@@ -315,7 +203,7 @@ def _pair_row(
     records: dict[str, Record],
     reason: Reason,
     previous: PreviousRun | None,
-    decided: Collection[tuple[str, str]],
+    decisions: Mapping[tuple[str, str], str],
 ) -> PairRow:
     a, b = records[p.id_a], records[p.id_b]
     key = pair_key(p.id_a, p.id_b)
@@ -333,8 +221,9 @@ def _pair_row(
         tier=p.tier.value,
         similarity=round(p.similarity, 4),
         same_department=p.same_department,
-        status=pair_status(key, previous, decided),
-        decided=key in decided,
+        status=pair_status(key, previous, decisions),
+        decided=key in decisions,
+        decision=decisions.get(key, ""),
         reason=reason.summary(),
         shared_terms="; ".join(reason.shared_terms),
         sentence_a=reason.sentence_a,
@@ -367,6 +256,7 @@ def _resolved_row(previous: PreviousRun | None, key: tuple[str, str]) -> PairRow
         same_department=bool(old.get("same_department", False)),
         status=RESOLVED,
         decided=bool(old.get("decided", False)),
+        decision=text("decision"),
         reason=text("reason"),
         shared_terms=text("shared_terms"),
         sentence_a=text("sentence_a"),
@@ -376,8 +266,6 @@ def _resolved_row(previous: PreviousRun | None, key: tuple[str, str]) -> PairRow
 
 
 def _with_cluster(row: PairRow, cluster_of: dict[str, str]) -> PairRow:
-    from dataclasses import replace
-
     return replace(row, cluster_id=cluster_of.get(row.id_a, ""))
 
 

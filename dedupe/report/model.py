@@ -39,6 +39,7 @@ class PairRow:
     same_department: bool
     status: str  # new | persisting | resolved
     decided: bool = False  # a reviewer already decided this pair
+    decision: str = ""  # the reviewers' label, e.g. "overlap by alice"
     reason: str = ""
     shared_terms: str = ""  # "; "-joined
     sentence_a: str = ""
