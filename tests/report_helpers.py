@@ -83,3 +83,51 @@ def write_sources(root: Path, alpha: list[dict[str, str]], beta: list[dict[str, 
 
 def night(n: int) -> datetime:
     return T0 + timedelta(days=n)
+
+
+TOPICS = [
+    "payroll pay employees salary compensation",
+    "email mailbox migration messaging platform",
+    "grants applications eligibility funding recipients",
+    "licence permit renewal online portal",
+    "case management client files workflow",
+    "learning management training courses enrolment",
+    "weather radar satellite forecasting data",
+    "fisheries vessel inspection catch quota",
+    "passport identity document biometrics appointments",
+    "tax return filing assessment refunds",
+]
+DEPARTMENTS = ["Alpha Agency", "Beta Bureau", "Gamma Group", "Delta Department"]
+
+
+def many_rows(n: int, dept: str, prefix: str, seed: int = 0) -> list[dict[str, str]]:
+    """`n` initiatives of one department on the shared topics: many cross-department pairs."""
+    import random
+
+    rng = random.Random(f"{prefix}{seed}")
+    rows = []
+    for i in range(n):
+        topic = TOPICS[i % len(TOPICS)].split()
+        words = rng.sample(topic, 4) + [f"{prefix}x{i}", f"w{rng.randrange(50)}"]
+        rows.append(
+            rec(
+                f"{prefix}{i}",
+                " ".join(words[:3]).capitalize(),
+                "A system for " + " ".join(words) + ". " + " ".join(rng.sample(topic, 3)) + ".",
+                dept,
+                f"Owner {prefix}{i % 7}",
+            )
+        )
+    return rows
+
+
+def write_many(root: Path, n_per_source: int, seed: int = 0) -> Path:
+    """Four department sources of `n_per_source` rows each, plus their sources.toml."""
+    lines = []
+    for dept in DEPARTMENTS:
+        name = dept.split()[0].lower()
+        write_rows(root / "exports" / f"{name}.csv", many_rows(n_per_source, dept, name[0], seed))
+        lines.append(f'[[source]]\nname = "{name}"\npath = "exports/{name}.csv"\n')
+    toml = root / "sources.toml"
+    toml.write_text("\n".join(lines), encoding="utf-8")
+    return toml

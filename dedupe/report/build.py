@@ -27,7 +27,6 @@ from dedupe.report import groups
 from dedupe.report.history import (
     PreviousRun,
     assign_cluster_ids,
-    load_previous,
     new_cluster_id,
     pair_status,
     resolved_keys,

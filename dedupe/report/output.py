@@ -127,6 +127,7 @@ def write_report(report: Report, out_dir: str | Path) -> Path:
             json.dumps(report.summary_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
         (tmp / "report.html").write_text(render_html(report), encoding="utf-8")
+        _readable(tmp)
         final = _free_name(out, report.run_id)
         os.rename(tmp, final)
     except BaseException:
@@ -135,6 +136,16 @@ def write_report(report: Report, out_dir: str | Path) -> Path:
     _point_latest(out, final.name)
     log.info("report written to %s", final)
     return final
+
+
+def _readable(folder: Path) -> None:
+    """Files as `open()` would create them (umask), not 0600 as atomic temp files are: a report
+    folder is meant to be shared (web server, file share)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    for f in folder.iterdir():
+        f.chmod(0o666 & ~umask)
+    folder.chmod(0o777 & ~umask)
 
 
 def _free_name(out: Path, run_id: str) -> Path:
