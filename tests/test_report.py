@@ -242,3 +242,18 @@ def test_cli_report_exit_codes_and_json(tmp_path: Path, monkeypatch: pytest.Monk
     assert json.loads(failed.stdout)["sources"][0]["reason"].startswith("no file matches")
     bad = CliRunner().invoke(app, [*args[:3], "--sources", str(tmp_path / "missing.toml")])
     assert bad.exit_code == 1
+
+
+def test_pairs_reviewers_called_not_related_are_not_flagged(
+    tmp_path: Path, fake: FakeEncoder
+) -> None:
+    write_sources(tmp_path, alpha_rows(), beta_rows())
+    first = run(tmp_path, fake, 0)
+    decided = {("a2", "b2"): "not related by alice, bob", ("a1", "b1"): "conflict: x; y"}
+    second = run(tmp_path, fake, 1, decided=decided)
+    rows = pairs_by_key(second.folder)
+    assert rows[("a2", "b2")]["status"] == "resolved"  # it was flagged last night
+    assert rows[("a1", "b1")]["status"] == "persisting"
+    h = second.report.headline
+    assert (h.pairs_flagged, h.dismissed, h.resolved) == (1, 1, 1)
+    assert len(first.report.clusters) == 2 and len(second.report.clusters) == 2  # one resolved

@@ -80,7 +80,9 @@ def build_report(
     t = time.perf_counter()
     say(f"finding pairs among {len(records)} initiatives (FAISS, k={k})")
     all_pairs = detector.pairs(k=k, min_score=min(loose, flag_at))
-    flagged = [p for p in all_pairs if p.score >= flag_at]
+    above = [p for p in all_pairs if p.score >= flag_at]
+    # Reviewers said "not related": not an overlap, so not flagged (resolved if it was).
+    flagged = [p for p in above if not dismissed(decisions.get(pair_key(p.id_a, p.id_b), ""))]
     timings["pairs"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -123,6 +125,7 @@ def build_report(
         budget_at_stake=float(sum(budgets)) if budgets else None,
         budget_known=len(budgets),
         sources_failed=sum(1 for s in sources if not s.ok),
+        dismissed=len(above) - len(flagged),
     )
     return Report(
         run_id=now.strftime("%Y-%m-%dT%H%M%S"),
@@ -142,6 +145,11 @@ def build_report(
         warnings=tuple(warnings),
         timings=timings,
     )
+
+
+def dismissed(decision: str) -> bool:
+    """A decision label (`known_decisions`) by which reviewers agreed the pair is not related."""
+    return decision.startswith("not related")
 
 
 _STATUS_ORDER = {NEW: 0, PERSISTING: 1, RESOLVED: 2}

@@ -109,6 +109,7 @@ class Headline:
     budget_at_stake: float | None  # known budgets of initiatives in cross-department clusters
     budget_known: int  # how many clustered initiatives have a budget on record
     sources_failed: int
+    dismissed: int = 0  # pairs above the bar that reviewers decided are not related
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

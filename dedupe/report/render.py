@@ -77,7 +77,7 @@ def heatmap(report: Report) -> dict[str, object]:
         "cells": cells,
         "rows": [(TOP_H + i * CELL + CELL // 2 + 4, _clip(d), d) for i, d in enumerate(depts)],
         "cols": [(LABEL_W + j * CELL + CELL // 2, _clip(d, 28), d) for j, d in enumerate(depts)],
-        "width": LABEL_W + n * CELL + 10,
+        "width": LABEL_W + n * CELL + 130,  # room for the last slanted column labels
         "height": TOP_H + n * CELL + 10,
         "cell": CELL,
         "top_y": TOP_H - 6,
@@ -111,7 +111,7 @@ def bars(report: Report) -> dict[str, object]:
 
 def money(value: float | None) -> str:
     if value is None:
-        return "not known"
+        return "–"
     return f"${value:,.0f}"
 
 
