@@ -257,3 +257,37 @@ def test_pairs_reviewers_called_not_related_are_not_flagged(
     h = second.report.headline
     assert (h.pairs_flagged, h.dismissed, h.resolved) == (1, 1, 1)
     assert len(first.report.clusters) == 2 and len(second.report.clusters) == 2  # one resolved
+
+
+def test_budgets_at_stake_and_communities_across_three_departments(
+    tmp_path: Path, fake: FakeEncoder
+) -> None:
+    import csv
+
+    alpha, beta = alpha_rows(), beta_rows()
+    gamma = [rec("g1", "Email transformation", alpha[0]["description"], "Gamma Group", "Gil G")]
+    budgets = {"a1": "$1.5M", "b1": "250000", "a2": "40,000"}  # a2 is clustered, b2 not known
+    for name, rows in (("alpha", alpha), ("beta", beta + gamma)):
+        path = tmp_path / "exports" / f"{name}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            w = csv.DictWriter(fh, fieldnames=[*rows[0], "budget"])
+            w.writeheader()
+            w.writerows({**r, "budget": budgets.get(r["id"], "")} for r in rows)
+    (tmp_path / "sources.toml").write_text(
+        '[[source]]\nname = "alpha"\npath = "exports/alpha.csv"\n'
+        '[[source]]\nname = "beta"\npath = "exports/beta.csv"\n',
+        encoding="utf-8",
+    )
+    result = run(tmp_path, fake, 0)
+    h = result.report.headline
+    assert h.budget_at_stake == 1_500_000 + 250_000 + 40_000 and h.budget_known == 3
+    email = next(c for c in result.report.clusters if "a1" in {m.id for m in c.members})
+    assert email.budget == 1_750_000 and len(email.departments) == 3
+    comm = next(c for c in result.report.communities if "g1" in {m.id for m in c.members})
+    assert {"Alpha Agency", "Beta Bureau", "Gamma Group"} <= set(comm.departments)
+    assert "Gil G <gil.g@example.gc.ca> (Gamma Group)" in comm.people
+    frame = pd.read_parquet(result.folder / "communities.parquet")
+    assert "g1" in set(frame["member_ids"].explode())
+    html = (result.folder / "report.html").read_text(encoding="utf-8")
+    assert "$1,790,000" in html and "Communities of practice" in html

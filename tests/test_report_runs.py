@@ -39,8 +39,8 @@ def cli(root: Path, *extra: str) -> list[str]:
     ]
 
 
-def kill_at(root: Path, stage: str, timeout: float = 60) -> str:
-    """Start a report run, SIGKILL it as soon as it prints `stage`; return what it printed."""
+def kill_at(root: Path, stage: str, delay: float = 0.0, timeout: float = 60) -> str:
+    """Start a report run, SIGKILL it `delay` s after it prints `stage`; return what it printed."""
     proc = subprocess.Popen(
         cli(root), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
@@ -51,6 +51,7 @@ def kill_at(root: Path, stage: str, timeout: float = 60) -> str:
         for line in proc.stderr:
             seen.append(line)
             if stage in line:
+                time.sleep(delay)
                 proc.send_signal(signal.SIGKILL)
                 break
             assert time.monotonic() < deadline, f"no {stage!r} stage: {''.join(seen)}"
@@ -77,9 +78,10 @@ def test_sigkill_at_any_stage_leaves_the_previous_report_and_index(tmp_path: Pat
     )  # fmt: skip
     n = first.report.headline.initiatives
     assert n == 160
-    for night, stage in enumerate(["ingesting", "finding pairs", "writing the report"], 1):
+    stages = [("ingesting", 0.3), ("finding pairs", 0.0), ("writing the report", 0.0)]
+    for night, (stage, delay) in enumerate(stages, 1):
         write_many(tmp_path, 40, seed=night)  # every record changed: real work for the run
-        kill_at(tmp_path, stage)
+        kill_at(tmp_path, stage, delay)
         assert_previous_intact(tmp_path, first.folder, n)
     done = invoke(*cli(tmp_path, "--json")[3:])  # the next run completes
     assert done.exit_code == 0, done.output

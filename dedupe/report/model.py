@@ -93,6 +93,12 @@ class Community:
     def people(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(f"{m.owner} ({m.department})" for m in self.members if m.owner))
 
+    @property
+    def departments_without_owner(self) -> tuple[str, ...]:
+        """Departments in the group with no named owner: ask their portfolio office."""
+        named = {m.department for m in self.members if m.owner}
+        return tuple(d for d in self.departments if d not in named)
+
 
 @dataclass(frozen=True)
 class Headline:

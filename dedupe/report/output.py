@@ -81,6 +81,7 @@ def communities_frame(communities: list[Community]) -> pd.DataFrame:
                 "member_ids": [m.id for m in c.members],
                 "titles": [m.title for m in c.members],
                 "people": list(c.people),
+                "departments_without_owner": list(c.departments_without_owner),
             }
             for c in communities
         ],
@@ -93,6 +94,7 @@ def communities_frame(communities: list[Community]) -> pd.DataFrame:
             "member_ids",
             "titles",
             "people",
+            "departments_without_owner",
         ],
     )
 
