@@ -1,7 +1,7 @@
 """The `dedupe` command line: parse, call the library, format, exit code.
 
 Exit codes: 0 success / nothing flagged; 1 bad input or data error; 2 usage error;
-3 `check` flagged at least one duplicate or overlap.
+3 `check` flagged at least one duplicate or overlap; 4 `report` written but a source failed.
 """
 
 from __future__ import annotations
