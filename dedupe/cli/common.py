@@ -34,7 +34,7 @@ app = typer.Typer(
         "  dedupe check --index indexes/sample --title 'Learning management system' "
         "--department 'Transport Canada'\n\n"
         "Exit codes: 0 ok / nothing flagged, 1 bad input or data error, 2 usage error, "
-        "3 check flagged a duplicate or overlap."
+        "3 check flagged a duplicate or overlap, 4 report written but a source failed."
     ),
     no_args_is_help=True,
     add_completion=False,

@@ -64,7 +64,12 @@ class LexicalModel:
         return top.astype(np.int64), scores[top].astype(np.float32)
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        return self.vectorizer.transform(list(texts)).tocsr()
+        texts = list(texts)
+        unique = list(dict.fromkeys(texts))  # all-pairs scoring repeats each text ~k times
+        if len(unique) == len(texts):
+            return self.vectorizer.transform(texts).tocsr()
+        row = {t: i for i, t in enumerate(unique)}
+        return self.vectorizer.transform(unique).tocsr()[[row[t] for t in texts]]
 
     def idf(self, term: str) -> float:
         i = self._vocab.get(term)

@@ -1,0 +1,379 @@
+"""The report as data: find pairs, compare with the previous run, explain, group, roll up.
+
+    report = build_report(Detector.open("indexes/gc"), previous=load_previous("reports/")[0])
+
+`decided` (pair keys reviewers already decided, optionally with their label) is the one hook
+through which the review store reaches the report: those pairs are never reported as new.
+(`run.run_report` is the nightly job around this: lock, ingest, build, write.)
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from dedupe.detector import CACHE_NAME, Detector, Pair, pair_key
+from dedupe.embed.cache import EmbeddingCache, embed_with_cache
+from dedupe.match.reasons import explain_many, shared_terms
+from dedupe.records import Reason, Record
+from dedupe.report import groups
+from dedupe.report.history import (
+    PreviousRun,
+    assign_cluster_ids,
+    new_cluster_id,
+    pair_status,
+    resolved_keys,
+)
+from dedupe.report.model import (
+    NEW,
+    PERSISTING,
+    RESOLVED,
+    Cluster,
+    Community,
+    Headline,
+    Member,
+    PairRow,
+    Report,
+    pair_id,
+)
+from dedupe.report.sources import SourceOutcome
+from dedupe.text import split_sentences
+
+log = logging.getLogger(__name__)
+
+MAX_SENTENCES = 12
+
+Stage = Callable[[str], None]
+
+
+def build_report(
+    detector: Detector,
+    *,
+    previous: PreviousRun | None = None,
+    decided: Collection[tuple[str, str]] | Mapping[tuple[str, str], str] = (),
+    sources: Sequence[SourceOutcome] = (),
+    ingest: dict[str, Any] | None = None,
+    k: int = 10,
+    community_min_score: float | None = None,
+    now: datetime | None = None,
+    stage: Stage | None = None,
+    warnings: Sequence[str] = (),
+    timings: dict[str, float] | None = None,
+) -> Report:
+    """Pairs, statuses, clusters, communities and roll-ups for the index as it is now."""
+    say = stage or (lambda s: None)
+    timings = dict(timings or {})
+    labels = dict(decided) if isinstance(decided, Mapping) else dict.fromkeys(decided, "decided")
+    decisions = {pair_key(a, b): label for (a, b), label in labels.items()}
+    now = now or datetime.now().astimezone()
+    records = {r.id: r for r in detector.records}
+    flag_at = detector.params.overlap_at
+    loose = flag_at * 0.6 if community_min_score is None else community_min_score
+
+    t = time.perf_counter()
+    say(f"finding pairs among {len(records)} initiatives (FAISS, k={k})")
+    all_pairs = detector.pairs(k=k, min_score=min(loose, flag_at))
+    above = [p for p in all_pairs if p.score >= flag_at]
+    # Reviewers said "not related": not an overlap, so not flagged (resolved if it was).
+    flagged = [p for p in above if not dismissed(decisions.get(pair_key(p.id_a, p.id_b), ""))]
+    timings["pairs"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    say(f"explaining {sum(not p.same_department for p in flagged)} cross-department pairs")
+    reasons = _reasons(detector, flagged)
+    timings["reasons"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    labeler = groups.Labeler(detector.lexical, {i: r.text for i, r in records.items()})
+    rows = [_pair_row(p, records, reasons[i], previous, decisions) for i, p in enumerate(flagged)]
+    cross = [r for r in rows if not r.same_department]
+    same = [r for r in rows if r.same_department]
+    clusters, cluster_of = _clusters(cross, records, labeler, previous)
+    cross = [_with_cluster(r, cluster_of) for r in cross]
+    resolved = [
+        _resolved_row(previous, key)
+        for key in resolved_keys((pair_key(p.id_a, p.id_b) for p in flagged), previous)
+    ]
+    cross += [r for r in resolved if not r.same_department]
+    same += [r for r in resolved if r.same_department]
+    comms = _communities(all_pairs, loose, records, labeler)
+    departments, matrix = _rollup([r for r in cross if r.status != RESOLVED])
+    timings["groups"] = time.perf_counter() - t
+
+    current = [c for c in clusters if c.status != RESOLVED]
+    clustered = {m.id: m.budget for c in current for m in c.members}
+    budgets = [b for b in clustered.values() if b is not None]
+    active = [r for r in cross if r.status != RESOLVED]
+    headline = Headline(
+        initiatives=len(records),
+        departments=len({r.department for r in records.values()}),
+        pairs_flagged=len(active),
+        same_department_pairs=sum(1 for r in same if r.status != RESOLVED),
+        new=sum(1 for r in active if r.status == NEW),
+        resolved=sum(1 for r in cross if r.status == RESOLVED),
+        persisting=sum(1 for r in active if r.status == PERSISTING),
+        clusters=len(current),
+        new_clusters=sum(1 for c in current if c.status == NEW),
+        communities=len(comms),
+        budget_at_stake=float(sum(budgets)) if budgets else None,
+        budget_known=len(budgets),
+        sources_failed=sum(1 for s in sources if not s.ok),
+        dismissed=len(above) - len(flagged),
+    )
+    return Report(
+        run_id=now.strftime("%Y-%m-%dT%H%M%S"),
+        created=now.isoformat(timespec="seconds"),
+        index_path=str(detector.path),
+        model_id=detector.encoder.model_id,
+        previous_run=previous.run_id if previous else None,
+        headline=headline,
+        sources=tuple(sources),
+        ingest=dict(ingest or {}),
+        pairs=tuple(_order(cross)),
+        same_department=tuple(_order(same)),
+        clusters=tuple(clusters),
+        communities=tuple(comms),
+        departments=tuple(departments),
+        matrix=tuple(tuple(r) for r in matrix),
+        warnings=tuple(warnings),
+        timings=timings,
+    )
+
+
+def dismissed(decision: str) -> bool:
+    """A decision label (`known_decisions`) by which reviewers agreed the pair is not related."""
+    return decision.startswith("not related")
+
+
+_STATUS_ORDER = {NEW: 0, PERSISTING: 1, RESOLVED: 2}
+
+
+def _order(rows: list[PairRow]) -> list[PairRow]:
+    return sorted(rows, key=lambda r: (_STATUS_ORDER[r.status], -r.score, r.pair_id))
+
+
+def owner_label(record: Record) -> str:
+    if record.owner_name and record.owner_email:
+        return f"{record.owner_name} <{record.owner_email}>"
+    return record.owner_name or record.owner_email
+
+
+def _member(record: Record) -> Member:
+    return Member(record.id, record.title, record.department, owner_label(record), record.budget)
+
+
+def _reasons(detector: Detector, pairs: Sequence[Pair]) -> list[Reason]:
+    """One reason per pair; sentence vectors come from the index's embedding cache.
+
+    Cross-department pairs get the aligned sentences and shared terms; same-department pairs
+    (reported separately, often many) get the shared terms only, which needs no embedding.
+    Every sentence is embedded once and cached by content, so a re-run embeds nothing new.
+    """
+    if not pairs:
+        return []
+    recs = {r.id: r for r in detector.records}
+    ids = {i for p in pairs if not p.same_department for i in (p.id_a, p.id_b)}
+    sentences = list(
+        dict.fromkeys(s for i in sorted(ids) for s in split_sentences(recs[i].text)[:MAX_SENTENCES])
+    )
+    cache = EmbeddingCache(detector.path / CACHE_NAME)
+    try:
+        vectors, _ = embed_with_cache(detector.encoder, sentences, cache)
+    finally:
+        cache.close()
+    lookup = {s: vectors[n] for n, s in enumerate(sentences)}
+    dim = vectors.shape[1]
+
+    def encode(texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, dim), dtype=np.float32)
+        return np.stack([lookup[t] for t in texts])
+
+    def explain(p: Pair) -> Reason:
+        a, b = recs[p.id_a].text, recs[p.id_b].text
+        if p.same_department:
+            return Reason(shared_terms=shared_terms(a, b, detector.lexical))
+        return explain_many(a, [b], encode, detector.lexical, MAX_SENTENCES)[0]
+
+    return [explain(p) for p in pairs]
+
+
+def _pair_row(
+    p: Pair,
+    records: dict[str, Record],
+    reason: Reason,
+    previous: PreviousRun | None,
+    decisions: Mapping[tuple[str, str], str],
+) -> PairRow:
+    a, b = records[p.id_a], records[p.id_b]
+    key = pair_key(p.id_a, p.id_b)
+    return PairRow(
+        pair_id=pair_id(*key),
+        id_a=a.id,
+        id_b=b.id,
+        title_a=a.title,
+        title_b=b.title,
+        department_a=a.department,
+        department_b=b.department,
+        owner_a=owner_label(a),
+        owner_b=owner_label(b),
+        score=round(p.score, 4),
+        tier=p.tier.value,
+        similarity=round(p.similarity, 4),
+        same_department=p.same_department,
+        status=pair_status(key, previous, decisions),
+        decided=key in decisions,
+        decision=decisions.get(key, ""),
+        reason=reason.summary(),
+        shared_terms="; ".join(reason.shared_terms),
+        sentence_a=reason.sentence_a,
+        sentence_b=reason.sentence_b,
+    )
+
+
+def _resolved_row(previous: PreviousRun | None, key: tuple[str, str]) -> PairRow:
+    """Yesterday's row of a pair that is no longer flagged, marked `resolved`."""
+    assert previous is not None
+    old = previous.pairs[key]
+
+    def text(name: str) -> str:
+        value = old.get(name)
+        return "" if value is None or (isinstance(value, float) and value != value) else str(value)
+
+    return PairRow(
+        pair_id=text("pair_id") or pair_id(*key),
+        id_a=key[0],
+        id_b=key[1],
+        title_a=text("title_a"),
+        title_b=text("title_b"),
+        department_a=text("department_a"),
+        department_b=text("department_b"),
+        owner_a=text("owner_a"),
+        owner_b=text("owner_b"),
+        score=float(old.get("score") or 0.0),
+        tier=text("tier"),
+        similarity=float(old.get("similarity") or 0.0),
+        same_department=bool(old.get("same_department", False)),
+        status=RESOLVED,
+        decided=bool(old.get("decided", False)),
+        decision=text("decision"),
+        reason=text("reason"),
+        shared_terms=text("shared_terms"),
+        sentence_a=text("sentence_a"),
+        sentence_b=text("sentence_b"),
+        cluster_id=text("cluster_id"),
+    )
+
+
+def _with_cluster(row: PairRow, cluster_of: dict[str, str]) -> PairRow:
+    return replace(row, cluster_id=cluster_of.get(row.id_a, ""))
+
+
+def _clusters(
+    cross: Sequence[PairRow],
+    records: dict[str, Record],
+    labeler: groups.Labeler,
+    previous: PreviousRun | None,
+) -> tuple[list[Cluster], dict[str, str]]:
+    """Connected components of the current cross-department pairs, with inherited ids."""
+    comps = groups.components((r.id_a, r.id_b) for r in cross)
+    prev = previous.clusters if previous else {}
+    inherited = assign_cluster_ids(comps, prev)
+    taken = set(prev) | {c for c in inherited if c}
+    out: list[Cluster] = []
+    cluster_of: dict[str, str] = {}
+    for comp, cid in zip(comps, inherited, strict=True):
+        comp_pairs = [r for r in cross if r.id_a in comp]
+        if cid is None:
+            cid = new_cluster_id(comp, taken)
+            taken.add(cid)
+            status = NEW if any(r.status == NEW for r in comp_pairs) else PERSISTING
+            joined: tuple[str, ...] = ()
+        else:
+            status = PERSISTING
+            joined = tuple(sorted(comp - prev[cid]))
+        members = sorted((records[i] for i in comp), key=lambda r: (r.department, r.title, r.id))
+        out.append(
+            Cluster(
+                cluster_id=cid,
+                status=status,
+                label=labeler.label([r.id for r in members]),
+                members=tuple(_member(r) for r in members),
+                departments=tuple(sorted({r.department for r in members})),
+                max_score=max(r.score for r in comp_pairs),
+                n_pairs=len(comp_pairs),
+                new_members=joined,
+                budget=_budget(members),
+            )
+        )
+        for i in comp:
+            cluster_of[i] = cid
+    used = set(cluster_of.values())
+    for cid in sorted(set(prev) - used):
+        gone = [records[i] for i in sorted(prev[cid]) if i in records]
+        out.append(
+            Cluster(
+                cluster_id=cid,
+                status=RESOLVED,
+                label=labeler.label([r.id for r in gone]) if gone else "",
+                members=tuple(_member(r) for r in gone)
+                or tuple(Member(i, "", "", "") for i in sorted(prev[cid])),
+                departments=tuple(sorted({r.department for r in gone})),
+                max_score=0.0,
+                n_pairs=0,
+                budget=_budget(gone),
+            )
+        )
+    out.sort(
+        key=lambda c: (_STATUS_ORDER[c.status], -len(c.departments), -len(c.members), c.cluster_id)
+    )
+    return out, cluster_of
+
+
+def _budget(records: Sequence[Record]) -> float | None:
+    known = [r.budget for r in records if r.budget is not None]
+    return float(sum(known)) if known else None
+
+
+def _communities(
+    pairs: Sequence[Pair], floor: float, records: dict[str, Record], labeler: groups.Labeler
+) -> list[Community]:
+    department_of = {i: r.department for i, r in records.items()}
+    found = groups.communities(
+        ((p.id_a, p.id_b, p.score) for p in pairs if p.score >= floor), department_of
+    )
+    out = []
+    for n, comm in enumerate(found, start=1):
+        members = sorted((records[i] for i in comm), key=lambda r: (r.department, r.title, r.id))
+        out.append(
+            Community(
+                community_id=f"cp-{n:03d}",
+                label=labeler.label([r.id for r in members]),
+                members=tuple(_member(r) for r in members),
+                departments=tuple(sorted({r.department for r in members})),
+            )
+        )
+    return out
+
+
+def _rollup(cross: Sequence[PairRow]) -> tuple[list[str], list[list[int]]]:
+    """Department × department counts of current cross-department pairs, busiest first."""
+    totals: Counter[str] = Counter()
+    for r in cross:
+        totals[r.department_a] += 1
+        totals[r.department_b] += 1
+    departments = [d for d, _ in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))]
+    pos = {d: i for i, d in enumerate(departments)}
+    matrix = [[0] * len(departments) for _ in departments]
+    for r in cross:
+        i, j = pos[r.department_a], pos[r.department_b]
+        matrix[i][j] += 1
+        matrix[j][i] += 1
+    return departments, matrix
