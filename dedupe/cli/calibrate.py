@@ -48,11 +48,11 @@ def calibrate(
         labelled = read_labelled_pairs(pairs)
         source = str(pairs)
     else:
-        from dedupe.review.store import (  # type: ignore[import-not-found,unused-ignore]
-            open_store,
-        )
+        from dedupe.detector import Detector
+        from dedupe.review.known import labelled_pairs
 
-        labelled = open_store(db).decisions_as_labelled_pairs()
+        # Decisions count only while both texts are as the reviewer saw them.
+        labelled = list(labelled_pairs(Detector.open(index), db_url=db))
         source = "review decisions"
     result = run_calibration(index, labelled, source=source)
     if json_out:

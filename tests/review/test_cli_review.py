@@ -97,3 +97,26 @@ def test_check_shows_decisions_from_the_review_db(index: Path, tmp_path: Path) -
     ReviewStore.open(other).close()
     r = run("check", "--index", str(index), "--file", str(proposal), "--json", "--db", other)
     assert all(m["decision"] == "" for m in json.loads(r.stdout)["matches"])
+
+
+def test_calibrate_from_the_review_db_uses_decisions_on_current_texts(index: Path) -> None:
+    det = Detector.open(index, encoder=FakeEncoder())
+    hashes = current_hashes(det)
+    ids = list(hashes)
+    db = f"sqlite:///{index / 'review.db'}"
+    store = open_store(db)
+    try:
+        for i in range(0, 24, 2):  # 12 decisions on the texts as they are now
+            verdict = "duplicate" if i % 4 == 0 else "not_related"
+            store.record_decision(id_a=ids[i], id_b=ids[i + 1], verdict=verdict, user="alice",
+                                  text_hash_a=hashes[ids[i]], text_hash_b=hashes[ids[i + 1]])
+        # ... and one on a text that has changed since: it must not count
+        store.record_decision(id_a=ids[30], id_b=ids[31], verdict="duplicate", user="alice",
+                              text_hash_a="0" * 64, text_hash_b=hashes[ids[31]])
+    finally:
+        store.close()
+    r = run("calibrate", "--index", str(index), "--db", db, "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert (out["n_positive"], out["n_negative"]) == (6, 6)
+    assert out["mode"] == "platt" and out["version"] != out["previous_version"]
