@@ -16,7 +16,7 @@ from dedupe.embed.cache import EmbeddingCache, content_hash, embed_with_cache
 from dedupe.embed.encoder import Encoder, encoder_for_model_id, get_encoder
 from dedupe.errors import IndexLockedError, IndexNotFoundError
 from dedupe.index.manifest import MANIFEST, Manifest, read_manifest
-from dedupe.index.store import IndexKind, PortfolioIndex, records_frame, write_generation
+from dedupe.index.store import IndexKind, PortfolioIndex, knn_all, records_frame, write_generation
 from dedupe.ingest import LoadResult, dedupe_ids, load_files, write_quarantine
 from dedupe.ingest.mapping import ColumnMapping
 from dedupe.match.features import pair_features
@@ -186,17 +186,7 @@ class Detector:
                 new_ids = set(new_frame["id"])
                 keep_mask = ~old_frame["id"].isin(new_ids) & ~old_frame["origin"].isin(replaced_origins)
                 removed = int((~old_frame["id"].isin(new_ids) & old_frame["origin"].isin(replaced_origins)).sum())
-                old_by_id = old_frame.set_index("id")
-                for rid, row in zip(new_frame["id"], new_frame.to_dict(orient="records"), strict=True):
-                    if rid in old_by_id.index:
-                        before = old_by_id.loc[rid]
-                        same = all(str(before[c]) == str(row[c]) for c in new_frame.columns if c not in ("id", "budget"))
-                        if same:
-                            unchanged += 1
-                        else:
-                            updated += 1
-                    else:
-                        added += 1
+                added, updated, unchanged = _count_changes(old_frame, new_frame)
                 kept_frame = old_frame[keep_mask.to_numpy()]
                 assert old_vectors is not None
                 kept_vectors = old_vectors[keep_mask.to_numpy()]
@@ -338,27 +328,16 @@ class Detector:
     def pairs(self, *, k: int = 10, min_score: float | None = None) -> list[Pair]:
         """Every pair of indexed initiatives at or above `min_score` (default: the overlap bar).
 
-        Uses the FAISS index: k nearest neighbours per record, then the pair scorer.
+        Candidates: k nearest neighbours per record (`candidate_pairs`: exact FAISS search below
+        20k records, clustered blocked search above), then the pair scorer.
         """
         n = len(self.index)
         if n < 2:
             return []
         floor = self.params.overlap_at if min_score is None else min_score
-        sims, pos = self.index.search(np.asarray(self.index.vectors), min(k + 1, n))
-        a_idx, b_idx, dense = [], [], []
-        seen: set[tuple[int, int]] = set()
-        for i in range(n):
-            for s, j in zip(sims[i], pos[i], strict=True):
-                j = int(j)
-                if j < 0 or j == i:
-                    continue
-                key = (i, j) if i < j else (j, i)
-                if key in seen:
-                    continue
-                seen.add(key)
-                a_idx.append(key[0])
-                b_idx.append(key[1])
-                dense.append(float(s))
+        a_arr, b_arr, sim_arr = candidate_pairs(self.index.vectors, k)
+        a_idx, b_idx = a_arr.tolist(), b_arr.tolist()
+        dense = sim_arr.tolist()
         recs = self.records
         probs = self.score_pairs(
             [recs[i].text for i in a_idx],
@@ -387,6 +366,40 @@ class Detector:
             )
         out.sort(key=lambda p: -p.score)
         return out
+
+
+def _count_changes(old: pd.DataFrame, new: pd.DataFrame) -> tuple[int, int, int]:
+    """(added, updated, unchanged) ids of `new` against `old` (all columns but id, budget)."""
+    cols = [c for c in new.columns if c not in ("id", "budget")]
+    old_by_id = old.drop_duplicates("id").set_index("id")
+    present = new["id"].isin(old_by_id.index).to_numpy()
+    added = int((~present).sum())
+    if not present.any():
+        return added, 0, 0
+    sub = new[present]
+    before = old_by_id.loc[sub["id"], cols].astype(str).to_numpy()
+    same = (before == sub[cols].astype(str).to_numpy()).all(axis=1)
+    unchanged = int(same.sum())
+    return added, len(sub) - unchanged, unchanged
+
+
+def candidate_pairs(vectors: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The all-pairs candidate stage: each record's k nearest others, as unique pairs.
+
+    Returns (a, b, similarity) with a < b (positions), one row per unordered pair.
+    """
+    n = len(vectors)
+    if n < 2:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0, dtype=np.float32)
+    sims, pos = knn_all(vectors, k)
+    rows = np.repeat(np.arange(n, dtype=np.int64), pos.shape[1])
+    cols, flat_s = pos.ravel(), sims.ravel()
+    ok = cols >= 0
+    a, b = np.minimum(rows[ok], cols[ok]), np.maximum(rows[ok], cols[ok])
+    _, first = np.unique(a * n + b, return_index=True)
+    first.sort()
+    return a[first], b[first], flat_s[ok][first].astype(np.float32)
 
 
 def _record_text(row: Mapping[str, object]) -> str:
