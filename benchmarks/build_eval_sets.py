@@ -12,6 +12,17 @@ Writes into OUT_DIR (default build/eval/, not committed):
   pairs_tune.csv       gov_pairs.csv split by group
   pairs_holdout.csv
 
+Intake realism (added for the quality work; deterministic from the seed):
+  * family queries use the source record's own id as query_id, so `check` excludes that record
+    ("an indexed initiative checked again") instead of letting it take a top-5 slot;
+  * in the held-out split, half of the family_same_text queries become short notes (title + first
+    clause, at most ~20 words) against the members' long descriptions;
+  * administrative footers (priority, privacy assessment, gate, funding source, cost range; EN or
+    FR) are appended to a share of ALL queries (new ones too) and of the portfolio's IT-project and
+    UK records, so shared footers cannot be what matches;
+  * en_to_fr: N_EN_TO_FR bilingual records are stored in French in the portfolio and queried with
+    their English text (the FR->EN direction is fr_bilingual / fr_reworded).
+
 Query kinds:
   family_reworded   another year's wording of a member of a cross-department family; expected = the
                     family members of OTHER departments (the member itself, same department, is not
@@ -20,6 +31,7 @@ Query kinds:
   fr_bilingual      French title/description of a bilingual record; expected = that record
   fr_reworded       French 2018/2019 wording of a service; expected = its 2023-24 record
   short_note        a one-line note (title, optionally sub-organisation); expected = that record
+  en_to_fr          English text of a record stored in French in the portfolio; expected = it
   new               a distinctive record removed from portfolio.csv; expected = none
 
 Tune/holdout split is by group (family, else record), shared by queries and pairs, so no family is in
@@ -71,6 +83,10 @@ EXCLUDED_IDS = {"ca-prog-ND-BYY01", "ca-prog-FO-BTI01"}
 N_FR_BILINGUAL = 90
 N_FR_REWORDED = 30
 N_SHORT_NOTE = 100
+N_EN_TO_FR = 40
+FOOTER_QUERY_SHARE = 0.4   # queries given an intake-tool footer
+FOOTER_PORTFOLIO_SHARE = 0.3  # IT-project / UK portfolio records given one
+FOOTER_SOURCES = {"ca_gc_it_projects", "uk_gmpp"}
 NEW_SHARE = 0.2          # share of all queries that are genuinely new
 TWIN_SIM = 0.5           # a record with a neighbour above this cosine is not "unique"
 NEW_MAX_SIM = 0.25       # held-out "new" records: no neighbour above this cosine
@@ -114,6 +130,41 @@ def max_neighbour_similarity(texts: pd.Series) -> np.ndarray:
     return out
 
 
+FOOTERS_EN = [
+    "Priority: {p}. Privacy impact assessment: {pia}. Gate: {g}. Funding source: {f}. Cost range: {c}.",
+    "Priority: {p} | Gate: {g} | Funding source: {f} | Cost range: {c} | PIA: {pia}",
+    "Business priority: {p}. Estimated cost: {c}. Funding source: {f}. Risk level: {r}. Gate: {g}.",
+]
+FOOTERS_FR = [
+    "Priorité : {pfr}. Évaluation des facteurs relatifs à la vie privée : {piafr}. Porte : {g}. "
+    "Source de financement : {ffr}. Fourchette de coûts : {c}.",
+    "Priorité : {pfr} | Source de financement : {ffr} | Fourchette de coûts : {c} | Niveau de risque : {rfr}",
+]
+
+
+def footer(rng: np.random.Generator, language: str) -> str:
+    pick = lambda xs: xs[int(rng.integers(len(xs)))]  # noqa: E731
+    i = int(rng.integers(3))
+    values = {
+        "p": ["High", "Medium", "Low"][i], "pfr": ["Élevée", "Moyenne", "Faible"][i],
+        "pia": pick(["completed", "not started", "in progress", "not required"]),
+        "piafr": pick(["terminée", "non commencée", "en cours", "non requise"]),
+        "g": pick(["0", "1", "2", "3", "2 - planning", "3 - execution"]),
+        "f": pick(["A-base", "Budget 2023", "cost recovery", "TB submission", "reallocation"]),
+        "ffr": pick(["services votés", "Budget 2023", "recouvrement des coûts", "réaffectation"]),
+        "c": pick(["$1M-$5M", "$5M-$10M", "under $1M", "$10M-$25M", "$250K-$1M"]),
+        "r": pick(["low", "medium", "high"]), "rfr": pick(["faible", "moyen", "élevé"]),
+    }
+    return pick(FOOTERS_FR if language == "fr" else FOOTERS_EN).format(**values)
+
+
+def short_note(title: str, description: str) -> str:
+    """A one-line intake note: the first clause of the description, at most ~20 words."""
+    first = description.replace(";", ".").split(". ")[0]
+    words = first.split()
+    return " ".join(words[:20]).rstrip(",.") + ("…" if len(words) > 20 else ".")
+
+
 def joined(values: Iterable[str]) -> str:
     return ";".join(dict.fromkeys(v for v in values if v))
 
@@ -151,7 +202,8 @@ def build(shared: Path, out: Path, seed: int) -> None:
 
     def add(kind: str, source_id: str, title: str, description: str, department: str, language: str,
             expected: list[str]) -> None:
-        queries.append({"kind": kind, "source_id": source_id, "title": title, "description": description,
+        queries.append({"kind": kind, "source_id": source_id,
+                        "self_id": source_id if kind.startswith("family") else "", "title": title, "description": description,
                         "department": department, "language": language,
                         "expected_ids": joined(expected),
                         "expected_owner_emails": joined(rec.loc[expected, "owner_contact"]) if expected else "",
@@ -209,6 +261,14 @@ def build(shared: Path, out: Path, seed: int) -> None:
         note = f"{r.title} ({r.sub_organization})" if r.sub_organization and r.sub_organization != r.title else r.title
         add("short_note", r.id, r.title, note, r.department, "en", [r.id])
 
+    # (c2) English queries against records stored in French in the portfolio
+    to_fr = free[free["source"].isin(["ca_gc_programs", "ca_gc_services"])
+                 & (free["description_fr"].str.len() >= 100) & (free["title_fr"] != "")]
+    french_ids: set[str] = set()
+    for r in pick(to_fr, N_EN_TO_FR).itertuples(index=False):
+        french_ids.add(r.id)
+        add("en_to_fr", r.id, r.title, r.description, r.department, "en", [r.id])
+
     # (d) genuinely new: distinctive records, held out of the portfolio, spread over sources
     n_new = round(len(queries) * NEW_SHARE / (1 - NEW_SHARE))
     new_pool = free[(free["id"].map(sim) < NEW_MAX_SIM) & (free["description"].str.len() >= 150)
@@ -223,7 +283,14 @@ def build(shared: Path, out: Path, seed: int) -> None:
         add("new", r.id, r.title, r.description, r.department, "en", [])
 
     # portfolio
-    port = ini[~ini["id"].isin(held_out)]
+    port = ini[~ini["id"].isin(held_out)].copy()
+    fr_rows = port["id"].isin(french_ids)
+    for col in ("title", "description", "department"):
+        port.loc[fr_rows, col] = port.loc[fr_rows, f"{col}_fr"].where(
+            port.loc[fr_rows, f"{col}_fr"] != "", port.loc[fr_rows, col])
+    port.loc[fr_rows, "language"] = "fr"
+    footed = port["source"].isin(FOOTER_SOURCES) & (rng.random(len(port)) < FOOTER_PORTFOLIO_SHARE)
+    port.loc[footed, "description"] = [f"{d} {footer(rng, 'en')}" for d in port.loc[footed, "description"]]
     portfolio = pd.DataFrame({
         "id": port["id"], "title": port["title"], "description": port["description"],
         "department": port["department"], "owner_name": port["owner_name"],
@@ -233,7 +300,7 @@ def build(shared: Path, out: Path, seed: int) -> None:
 
     # split by group, shared by queries and pairs
     q = pd.DataFrame(queries)
-    q.insert(0, "query_id", [f"q{n:04d}" for n in range(1, len(q) + 1)])
+    q.insert(0, "query_id", [s or f"q{n:04d}" for n, s in enumerate(q["self_id"], start=1)])
 
     def pair_group(key: str) -> str:
         if key.isdigit():  # TBS service_id
@@ -255,6 +322,19 @@ def build(shared: Path, out: Path, seed: int) -> None:
     others = sorted((set(q["group"]) | (set(pgroup) - {""})) - set(sizes.index))
     holdout |= {g for g, d in zip(others, rng.random(len(others))) if d < HOLDOUT_SHARE}
     q["split"] = np.where(q["group"].isin(holdout), "holdout", "tune")
+
+    # Intake realism on the held-out split: short notes for half the same-text family queries
+    hold_same = q.index[(q["split"] == "holdout") & (q["kind"] == "family_same_text")]
+    notes_idx = [i for i, d in zip(hold_same, rng.random(len(hold_same)), strict=True) if d < 0.5]
+    for i in notes_idx:
+        q.at[i, "description"] = short_note(q.at[i, "title"], q.at[i, "description"])
+        q.at[i, "kind"] = "family_short_note"
+    # ... and admin footers on a share of every split's queries (tuning must learn to ignore them)
+    q["footer"] = "0"
+    for i, d in zip(q.index, rng.random(len(q)), strict=True):
+        if d < FOOTER_QUERY_SHARE:
+            q.at[i, "description"] = f"{q.at[i, 'description']} {footer(rng, q.at[i, 'language'])}"
+            q.at[i, "footer"] = "1"
     random_pairs = pgroup == ""
     pair_holdout = pgroup.isin(holdout) | (random_pairs & (rng.random(len(pairs)) < HOLDOUT_SHARE))
 
@@ -270,7 +350,7 @@ def build(shared: Path, out: Path, seed: int) -> None:
         "portfolio.csv": portfolio,
         "queries_tune.csv": q.loc[q["split"] == "tune", QUERY_COLS],
         "queries_holdout.csv": q.loc[q["split"] == "holdout", QUERY_COLS],
-        "queries_meta.csv": q[["query_id", "kind", "group", "split", "source_id"]],
+        "queries_meta.csv": q[["query_id", "kind", "group", "split", "source_id", "footer"]],
         "pairs_tune.csv": pairs[~pair_holdout],
         "pairs_holdout.csv": pairs[pair_holdout],
     }

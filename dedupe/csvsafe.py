@@ -24,7 +24,7 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = [neutralize_cell(v) for v in out[col].tolist()]
+            out[col] = pd.Series([neutralize_cell(v) for v in out[col].tolist()], index=out.index, dtype=object)
     return out
 
 
@@ -49,7 +49,8 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write a CSV atomically with formula-like cells neutralised."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        safe_frame(frame).to_csv(tmp, index=False)
+        # CRLF rows (RFC 4180): the writer then quotes any cell holding a lone \r or \n.
+        safe_frame(frame).to_csv(tmp, index=False, lineterminator="\r\n")
     return path
 
 

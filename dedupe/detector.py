@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -14,11 +16,12 @@ from filelock import FileLock, Timeout
 from dedupe.csvsafe import atomic_path
 from dedupe.embed.cache import EmbeddingCache, content_hash, embed_with_cache
 from dedupe.embed.encoder import Encoder, encoder_for_model_id, get_encoder
-from dedupe.errors import IndexLockedError, IndexNotFoundError
+from dedupe.errors import IndexLockedError, IndexNotFoundError, IndexWriteError
 from dedupe.index.manifest import MANIFEST, Manifest, read_manifest
 from dedupe.index.store import IndexKind, PortfolioIndex, knn_all, records_frame, write_generation
 from dedupe.ingest import LoadResult, dedupe_ids, load_files, write_quarantine
 from dedupe.ingest.mapping import ColumnMapping
+from dedupe.match.boilerplate import Boilerplate
 from dedupe.match.features import pair_features
 from dedupe.match.lexical import LexicalModel
 from dedupe.match.owners import owners_of, rank_owners
@@ -57,6 +60,16 @@ class Pair:
     same_department: bool
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """A proposal's nearest records: row positions, dense cosine and the pair feature matrix."""
+
+    query_text: str
+    positions: list[int]
+    dense: np.ndarray
+    features: np.ndarray
+
+
 class Detector:
     """Index + encoder + scorer. Build with `Detector.open(path)`; `__init__` only stores."""
 
@@ -66,12 +79,15 @@ class Detector:
         encoder: Encoder,
         lexical: LexicalModel,
         params: ScorerParams,
+        boilerplate: Boilerplate | None = None,
     ) -> None:
         self.index = index
         self.encoder = encoder
         self.lexical = lexical
         self.params = params
+        self.boilerplate = boilerplate or Boilerplate()
         self._records: list[Record] | None = None
+        self._clean: dict[int, str] = {}
 
     # ----------------------------------------------------------------------------- open / build
     @classmethod
@@ -90,7 +106,9 @@ class Detector:
             if manifest.scorer
             else default_params(encoder.model_id)
         )
-        return cls(index, encoder, lexical, params)
+        bp_entry = manifest.files.get("boilerplate")
+        boilerplate = Boilerplate.load(path / bp_entry.name) if bp_entry else Boilerplate()
+        return cls(index, encoder, lexical, params, boilerplate)
 
     @property
     def path(self) -> Path:
@@ -101,6 +119,24 @@ class Detector:
         if self._records is None:
             self._records = self.index.records()
         return self._records
+
+    def clean_text(self, title: str, description: str, source: str | None = None) -> str:
+        """The text embedded and scored: boilerplate stripped (`source=None`: a proposal)."""
+        return self.boilerplate.clean_text(title, description, source)
+
+    def record_text(self, pos: int) -> str:
+        """The stripped text of the indexed record at row `pos` (memoised)."""
+        text = self._clean.get(pos)
+        if text is None:
+            r = self.records[pos]
+            key = _source_key(r.source, self._origin(pos))
+            text = self.boilerplate.clean_text(r.title, r.description, key)
+            self._clean[pos] = text
+        return text
+
+    def _origin(self, pos: int) -> str:
+        frame = self.index.frame
+        return str(frame["origin"].iat[pos]) if "origin" in frame.columns else ""
 
     # ----------------------------------------------------------------------------- ingest
     @staticmethod
@@ -159,6 +195,8 @@ class Detector:
                 "wait for it to finish"
             ) from None
         try:
+            for stale in path.glob(".*.tmp"):  # left by a killed writer; we hold the lock now
+                stale.unlink(missing_ok=True)
             previous: Manifest | None = None
             old_frame: pd.DataFrame | None = None
             old_vectors: np.ndarray | None = None
@@ -174,9 +212,7 @@ class Detector:
                 previous = read_manifest(path)
             enc: Encoder = get_encoder(encoder) if isinstance(encoder, str) or encoder is None else encoder
 
-            texts = [r.text for r in records]
-            hashes = [content_hash(t) for t in texts]
-            new_frame = records_frame(records, origins, hashes)
+            new_frame = records_frame(records, origins, [""] * len(records))
 
             # Merge: new records replace old ones with the same id; the origins being
             # re-ingested lose the records they no longer contain; other origins are kept.
@@ -195,21 +231,44 @@ class Detector:
                 kept_frame = new_frame.iloc[0:0]
                 kept_vectors = np.zeros((0, enc.dim), dtype=np.float32)
 
+            frame = pd.concat([kept_frame, new_frame], ignore_index=True)
+            # Boilerplate is learned per source over the whole merged portfolio; the embedded
+            # and scored text of every record is its title + stripped description.
+            src_keys = [
+                _source_key(s, o) for s, o in zip(frame["source"], frame["origin"], strict=True)
+            ]
+            boilerplate = Boilerplate.learn(list(frame["description"]), src_keys)
+            clean = [
+                boilerplate.clean_text(t, d, k)
+                for t, d, k in zip(frame["title"], frame["description"], src_keys, strict=True)
+            ]
+            hashes = [content_hash(t) for t in clean]
+            n_kept = len(kept_frame)
+            reuse = np.zeros(len(frame), dtype=bool)
+            if n_kept:
+                reuse[:n_kept] = kept_frame["text_hash"].to_numpy() == np.asarray(hashes[:n_kept])
+            todo = np.nonzero(~reuse)[0]
             if on_total is not None:
-                on_total(len(texts))
+                on_total(len(todo))
             cache = EmbeddingCache(path / CACHE_NAME)
             try:
-                new_vectors, n_encoded = embed_with_cache(enc, texts, cache, progress=progress)
+                fresh, n_encoded = embed_with_cache(
+                    enc, [clean[i] for i in todo], cache, progress=progress
+                )
             finally:
                 cache.close()
-
-            frame = pd.concat([kept_frame, new_frame], ignore_index=True)
-            vectors = np.vstack([kept_vectors, new_vectors]) if len(kept_frame) else new_vectors
-            lexical = LexicalModel.fit([_record_text(row) for row in frame.to_dict(orient="records")])
+            vectors = np.zeros((len(frame), enc.dim), dtype=np.float32)
+            if n_kept:
+                vectors[:n_kept][reuse[:n_kept]] = kept_vectors[reuse[:n_kept]]
+            if len(todo):
+                vectors[todo] = fresh
+            frame["text_hash"] = hashes
+            lexical = LexicalModel.fit(clean)
             gen = (previous.generation + 1) if previous else 1
             lex_path = path / f"lexical-{gen}.npz"
             with atomic_path(lex_path) as tmp:
                 lexical.save(tmp)
+            bp_path = boilerplate.save(path / f"boilerplate-{gen}.json")
             scorer = previous.scorer if previous and previous.model_id == enc.model_id else {}
             write_generation(
                 path,
@@ -220,9 +279,14 @@ class Detector:
                 previous=previous,
                 kind=IndexKind.AUTO,
                 scorer=scorer,
-                extra_files={"lexical": lex_path},
+                extra_files={"lexical": lex_path, "boilerplate": bp_path},
             )
             qpath = write_quarantine(problems, path)
+        except (OSError, sqlite3.Error) as exc:
+            raise IndexWriteError(
+                f"{path}: could not write the index ({getattr(exc, 'strerror', None) or exc}); "
+                "the previous index is intact — free space or fix permissions, then re-run"
+            ) from exc
         finally:
             lock.release()
         summary = IngestSummary(
@@ -253,27 +317,16 @@ class Detector:
         """Rank the indexed initiatives a proposal likely duplicates or overlaps."""
         if len(self.index) == 0 or not proposal.text.strip():
             return CheckResult(proposal=proposal, matches=(), owners=())
-        qvec = self.encoder.encode([proposal.text])
-        sims, pos = self.index.search(qvec, candidates)
-        positions = [int(p) for p in pos[0] if p >= 0]
-        if proposal.id in set(self.index.frame["id"]):  # an indexed initiative checked again
-            positions = [p for p in positions if self.index.frame["id"].iat[p] != proposal.id]
-        sim_of = {int(p): float(s) for p, s in zip(pos[0], sims[0], strict=True) if p >= 0}
+        cands = self.candidates(proposal, candidates)
+        query_text, positions = cands.query_text, cands.positions
+        sim_of = dict(zip(positions, (float(d) for d in cands.dense), strict=True))
         recs = [self.records[p] for p in positions]
-        probs = self.score_pairs(
-            [proposal.text] * len(recs),
-            [r.text for r in recs],
-            [proposal.title] * len(recs),
-            [r.title for r in recs],
-            [proposal.department] * len(recs),
-            [r.department for r in recs],
-            np.array([sim_of[p] for p in positions]),
-        )
+        probs = self.params.probability(cands.features)
         order = np.argsort(-probs, kind="stable")
         shown = [int(i) for i in order if probs[i] >= self.params.overlap_at][:limit]
         below_idx = [int(i) for i in order if probs[i] < self.params.overlap_at][:limit] if include_below else []
-        texts = [recs[i].text for i in shown + below_idx]
-        reasons = explain_many(proposal.text, texts, self.encoder.encode, self.lexical) if texts else []
+        texts = [self.record_text(positions[i]) for i in shown + below_idx]
+        reasons = explain_many(query_text, texts, self.encoder.encode, self.lexical) if texts else []
         decisions = decisions or {}
 
         def make(i: int, reason_i: int) -> Match:
@@ -298,6 +351,36 @@ class Detector:
         below = tuple(make(i, len(shown) + n) for n, i in enumerate(below_idx))
         return CheckResult(proposal=proposal, matches=matches, owners=rank_owners(matches), below=below)
 
+    def candidates(
+        self, proposal: Proposal, k: int = 50, features: Sequence[str] | None = None
+    ) -> Candidates:
+        """The proposal's k nearest indexed records (dense search) and their pair features.
+
+        An indexed initiative checked again (same id) is left out of its own candidates.
+        """
+        query_text = self.clean_text(proposal.title, proposal.description)
+        qvec = self.encoder.encode([query_text])
+        sims, pos = self.index.search(qvec, k + 1)
+        pairs = [(int(p), float(s)) for p, s in zip(pos[0], sims[0], strict=True) if p >= 0]
+        ids = self.index.frame["id"]
+        pairs = [(p, s) for p, s in pairs if ids.iat[p] != proposal.id][:k]
+        positions = [p for p, _ in pairs]
+        dense = np.array([s for _, s in pairs], dtype=np.float64)
+        recs = [self.records[p] for p in positions]
+        x = self.pair_features(
+            [query_text] * len(recs),
+            [self.record_text(p) for p in positions],
+            [proposal.title] * len(recs),
+            [r.title for r in recs],
+            [proposal.department] * len(recs),
+            [r.department for r in recs],
+            dense,
+            langs_a=[proposal.language or _detect(query_text)] * len(recs),
+            langs_b=[r.language for r in recs],
+            features=features,
+        )
+        return Candidates(query_text, positions, dense, x)
+
     def score_pairs(
         self,
         texts_a: Sequence[str],
@@ -307,11 +390,36 @@ class Detector:
         depts_a: Sequence[str],
         depts_b: Sequence[str],
         dense: np.ndarray,
+        *,
+        langs_a: Sequence[str] | None = None,
+        langs_b: Sequence[str] | None = None,
     ) -> np.ndarray:
-        """Calibrated probabilities for aligned pairs."""
+        """Calibrated probabilities for aligned pairs (texts already boilerplate-stripped)."""
         if len(texts_a) == 0:
             return np.zeros(0)
-        x = pair_features(
+        return self.params.probability(
+            self.pair_features(
+                texts_a, texts_b, titles_a, titles_b, depts_a, depts_b, dense,
+                langs_a=langs_a, langs_b=langs_b,
+            )
+        )
+
+    def pair_features(
+        self,
+        texts_a: Sequence[str],
+        texts_b: Sequence[str],
+        titles_a: Sequence[str],
+        titles_b: Sequence[str],
+        depts_a: Sequence[str],
+        depts_b: Sequence[str],
+        dense: np.ndarray,
+        *,
+        langs_a: Sequence[str] | None = None,
+        langs_b: Sequence[str] | None = None,
+        features: Sequence[str] | None = None,
+    ) -> np.ndarray:
+        """The scorer's feature matrix for aligned pairs (see `dedupe.match.features`)."""
+        return pair_features(
             dense=dense,
             lexical=self.lexical,
             texts_a=texts_a,
@@ -320,9 +428,10 @@ class Detector:
             titles_b=titles_b,
             depts_a=depts_a,
             depts_b=depts_b,
-            features=self.params.features,
+            langs_a=langs_a,
+            langs_b=langs_b,
+            features=tuple(features or self.params.features),
         )
-        return self.params.probability(x)
 
     # ----------------------------------------------------------------------------- all pairs
     def pairs(self, *, k: int = 10, min_score: float | None = None) -> list[Pair]:
@@ -340,13 +449,15 @@ class Detector:
         dense = sim_arr.tolist()
         recs = self.records
         probs = self.score_pairs(
-            [recs[i].text for i in a_idx],
-            [recs[j].text for j in b_idx],
+            [self.record_text(i) for i in a_idx],
+            [self.record_text(j) for j in b_idx],
             [recs[i].title for i in a_idx],
             [recs[j].title for j in b_idx],
             [recs[i].department for i in a_idx],
             [recs[j].department for j in b_idx],
             np.asarray(dense),
+            langs_a=[recs[i].language for i in a_idx],
+            langs_b=[recs[j].language for j in b_idx],
         )
         out = []
         for i, j, s, p in zip(a_idx, b_idx, dense, probs, strict=True):
@@ -369,8 +480,8 @@ class Detector:
 
 
 def _count_changes(old: pd.DataFrame, new: pd.DataFrame) -> tuple[int, int, int]:
-    """(added, updated, unchanged) ids of `new` against `old` (all columns but id, budget)."""
-    cols = [c for c in new.columns if c not in ("id", "budget")]
+    """(added, updated, unchanged) ids of `new` against `old` (all but id, budget, text_hash)."""
+    cols = [c for c in new.columns if c not in ("id", "budget", "text_hash")]
     old_by_id = old.drop_duplicates("id").set_index("id")
     present = new["id"].isin(old_by_id.index).to_numpy()
     added = int((~present).sum())
@@ -402,9 +513,17 @@ def candidate_pairs(vectors: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.nd
     return a[first], b[first], flat_s[ok][first].astype(np.float32)
 
 
-def _record_text(row: Mapping[str, object]) -> str:
-    title, desc = str(row.get("title", "")), str(row.get("description", ""))
-    return f"{title}. {desc}" if title and desc else title or desc
+
+def _source_key(source: object, origin: object) -> str:
+    """Boilerplate is learned per source: the record's `source` field, else its ingest origin."""
+    s = str(source or "").strip()
+    return s or str(origin or "")
+
+
+def _detect(text: str) -> str:
+    from dedupe.text import detect_language
+
+    return detect_language(text)
 
 
 def require_index(path: str | Path) -> Path:

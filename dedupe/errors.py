@@ -55,17 +55,27 @@ class IndexLockedError(IndexError_):
     """Another process is writing this index."""
 
 
+class IndexWriteError(IndexError_):
+    """Writing a new index generation failed (disk full, permissions); the old one is intact."""
+
+
+class CalibrationError(DedupeError):
+    """Labelled pairs cannot refit the scorer (too few, unknown ids, bad labels)."""
+
+
 class ReviewStoreError(DedupeError):
     """The review database failed (wraps SQLAlchemy errors with the operation)."""
 
 
 __all__ = [
+    "CalibrationError",
     "ConfigError",
     "DedupeError",
     "EncoderError",
     "IndexCorruptError",
     "IndexError_",
     "IndexLockedError",
+    "IndexWriteError",
     "IndexNotFoundError",
     "IngestError",
     "MappingError",

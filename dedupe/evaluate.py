@@ -80,25 +80,35 @@ def score_pair_table(detector: Detector, frame: pd.DataFrame, source: str) -> pd
     inline = {"text_a", "text_b"} <= set(frame.columns)
     by_id = {r.id: r for r in detector.records}
 
-    def side(s: str) -> tuple[list[str], list[str], list[str]]:
+    pos_of = {rid: i for i, rid in enumerate(detector.index.frame["id"])}
+
+    def side(s: str) -> tuple[list[str], list[str], list[str], list[str]]:
         if inline:
             titles = [normalize_text(t) for t in frame.get(f"title_{s}", [""] * len(frame))]
             descs = [normalize_text(t) for t in frame[f"text_{s}"]]
-            texts = [f"{t}. {d}" if t and d else t or d for t, d in zip(titles, descs, strict=True)]
+            texts = [detector.clean_text(t, d) for t, d in zip(titles, descs, strict=True)]
             depts = [normalize_text(t) for t in frame.get(f"dept_{s}", [""] * len(frame))]
-            return texts, titles, depts
+            return texts, titles, depts, [""] * len(texts)
         ids = list(frame[f"id_{s}"])
         absent = [i for i in ids if i not in by_id]
         if absent:
-            raise IngestError(f"{source}: {len(absent)} pair ids are not in the portfolio, e.g. {absent[0]!r}")
+            raise IngestError(
+                f"{source}: {len(absent)} pair ids are not in the portfolio, e.g. {absent[0]!r}"
+            )
         recs = [by_id[i] for i in ids]
-        return [r.text for r in recs], [r.title for r in recs], [r.department for r in recs]
+        texts = [detector.record_text(pos_of[i]) for i in ids]
+        return texts, [r.title for r in recs], [r.department for r in recs], [r.language for r in recs]
 
-    ta, tia, da = side("a")
-    tb, tib, db = side("b")
-    va, vb = detector.encoder.encode(ta), detector.encoder.encode(tb)
+    ta, tia, da, la = side("a")
+    tb, tib, db, lb = side("b")
+    if inline:
+        va, vb = detector.encoder.encode(ta), detector.encoder.encode(tb)
+    else:  # indexed records: their stored vectors
+        vectors = np.asarray(detector.index.vectors)
+        va = vectors[[pos_of[i] for i in frame["id_a"]]]
+        vb = vectors[[pos_of[i] for i in frame["id_b"]]]
     dense = np.sum(va * vb, axis=1)
-    scores = detector.score_pairs(ta, tb, tia, tib, da, db, dense)
+    scores = detector.score_pairs(ta, tb, tia, tib, da, db, dense, langs_a=la, langs_b=lb)
     out = pd.DataFrame(
         {
             "id_a": frame.get("id_a", pd.Series([""] * len(frame))).tolist(),

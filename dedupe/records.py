@@ -192,7 +192,8 @@ class CheckResult:
 
     @property
     def flagged(self) -> bool:
-        return any(m.tier.flagged for m in self.matches)
+        """A duplicate or overlap that reviewers have not already decided."""
+        return any(m.tier.flagged and not m.decision for m in self.matches)
 
     @property
     def exit_code(self) -> int:

@@ -16,6 +16,23 @@ SAMPLE_MAPPING = ROOT / "data" / "sample" / "mapping.toml"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+for _proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+    os.environ.pop(_proxy, None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    import netguard
+
+    netguard.install()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    import netguard
+
+    if netguard.attempts:
+        print(f"\nNETWORK ACCESS ATTEMPTED during tests: {netguard.attempts}")
+        session.exitstatus = 1
 
 
 @pytest.fixture(autouse=True)

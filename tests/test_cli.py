@@ -93,13 +93,21 @@ def test_bad_mapping_is_exit_1_and_index_untouched(tmp_path: Path, write_csv) ->
 
 
 def _commands() -> list[str]:
-    group = typer.main.get_command(app)
-    return sorted(group.commands)  # type: ignore[attr-defined]
+    """Every command path, sub-commands included (e.g. "users add")."""
+    out: list[str] = []
+
+    def walk(group: object, prefix: list[str]) -> None:
+        for name, cmd in sorted(getattr(group, "commands", {}).items()):
+            out.append(" ".join([*prefix, name]))
+            walk(cmd, [*prefix, name])
+
+    walk(typer.main.get_command(app), [])
+    return out
 
 
 @pytest.mark.parametrize("command", _commands())
 def test_every_command_has_help_with_an_example(command: str) -> None:
-    res = runner.invoke(app, [command, "--help"])
+    res = runner.invoke(app, [*command.split(), "--help"])
     assert res.exit_code == 0
     assert "Example" in res.stdout or "example" in res.stdout, f"{command} --help has no example"
 

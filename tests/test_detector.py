@@ -143,3 +143,14 @@ def test_all_pairs_finds_cross_department_duplicates(tmp_path: Path, write_csv, 
     pairs = Detector.open(tmp_path / "ix", encoder=fake).pairs()
     assert [(p.id_a, p.id_b) for p in pairs][:1] == [("r1", "r2")]
     assert pairs[0].tier.flagged and not pairs[0].same_department
+
+
+def test_a_decided_match_does_not_flag_again(tmp_path: Path, write_csv, fake: FakeEncoder) -> None:
+    Detector.ingest(tmp_path / "ix", [write_csv(portfolio())], encoder=fake)
+    det = Detector.open(tmp_path / "ix", encoder=fake)
+    proposal = Proposal(title="Payroll modernization", description="Replace the payroll system for all staff.",
+                        id="p-1")
+    assert det.check(proposal).exit_code == 3
+    decided = det.check(proposal, decisions={("p-1", "r4"): "not related by alice"})
+    assert decided.matches[0].decision == "not related by alice"
+    assert decided.exit_code == 0

@@ -11,9 +11,11 @@ import typer
 from dedupe.cli.common import app
 
 # Each command module registers itself on `app` when imported.
+from dedupe.cli import calibrate as _calibrate  # noqa: E402,F401
 from dedupe.cli import check as _check  # noqa: E402,F401
 from dedupe.cli import evaluate as _evaluate  # noqa: E402,F401
 from dedupe.cli import ingest as _ingest  # noqa: E402,F401
+from dedupe.cli import review as _review  # noqa: E402,F401
 
 
 def main() -> None:

@@ -28,6 +28,7 @@ def check(
     limit: int = typer.Option(10, "--limit", "-n", min=1, max=200, help="At most this many matches."),
     show_all: bool = typer.Option(False, "--all", help="Also list the best candidates below the bar."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object: {matches, owners}."),
+    db: str | None = typer.Option(None, "--db", envvar="DEDUPE_DB_URL", help="Review database whose decisions are shown next to matches (default: <index>/review.db when it exists)."),
 ) -> None:
     """Check a proposal against the portfolio: likely duplicates and overlaps, and whom to call.
 
@@ -49,7 +50,10 @@ def check(
 
         proposal = replace(proposal, department=department)
     detector = Detector.open(index)
-    result = detector.check(proposal, limit=limit, include_below=show_all)
+    from dedupe.review.known import known_decisions
+
+    decided = known_decisions(detector, db_url=db)
+    result = detector.check(proposal, limit=limit, include_below=show_all, decisions=decided)
     if json_out:
         print_json(result.to_json())
     else:

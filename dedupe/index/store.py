@@ -361,7 +361,8 @@ def write_generation(
 
 
 def _remove_old_generations(path: Path, keep: set[str]) -> None:
-    for pattern in ("records-*.parquet", "vectors-*.npy", "index-*.faiss", "lexical-*.npz"):
+    for pattern in ("records-*.parquet", "vectors-*.npy", "index-*.faiss", "lexical-*.npz",
+                    "boilerplate-*.json"):
         for f in path.glob(pattern):
             if f.name not in keep:
                 try:

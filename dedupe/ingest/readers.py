@@ -153,7 +153,7 @@ def _read_csv(text: str, path: Path) -> pd.DataFrame:
         raise IngestError(f"{path}: not valid CSV: {exc}") from None
     if not rows:
         raise IngestError(f"{path}: the file is empty (no header row)")
-    header = [h.strip() for h in rows[0]]
+    header = [h.strip() or f"column_{i + 1}" for i, h in enumerate(rows[0])]
     _check_header(header, path)
     width = len(header)
     data: list[list[str]] = []

@@ -16,7 +16,15 @@ import numpy as np
 
 from dedupe.records import Tier
 
-FEATURES: tuple[str, ...] = ("dense", "lexical", "title", "same_department")
+FEATURES: tuple[str, ...] = (
+    "dense",
+    "lexical",
+    "title",
+    "title_char",
+    "cross_lang",
+    "len_ratio",
+)
+LEGACY_FEATURES: tuple[str, ...] = ("dense", "lexical", "title", "same_department")
 
 
 @dataclass(frozen=True)
@@ -45,7 +53,7 @@ class ScorerParams:
             bias=float(data["bias"]),
             duplicate_at=float(data.get("duplicate_at", 0.85)),
             overlap_at=float(data.get("overlap_at", 0.5)),
-            features=tuple(data.get("features", FEATURES)),
+            features=tuple(data.get("features", LEGACY_FEATURES)),
             version=str(data.get("version", "custom")),
             trained_on=str(data.get("trained_on", "")),
             extra=dict(data.get("extra", {})),
@@ -65,7 +73,7 @@ class ScorerParams:
 
 
 def default_params(model_id: str) -> ScorerParams:
-    """The shipped weights for an encoder (fitted on gov_pairs training splits), or a generic set."""
+    """The shipped weights for an encoder (fitted on the gov_pairs tune split), or a generic set."""
     try:
         text = resources.files("dedupe.match").joinpath("default_weights.json").read_text("utf-8")
         table = json.loads(text)
@@ -76,4 +84,68 @@ def default_params(model_id: str) -> ScorerParams:
             return ScorerParams.from_dict(data)
     if "generic" in table:
         return ScorerParams.from_dict(table["generic"])
-    return ScorerParams(weights=(12.0, 6.0, 2.0, -0.3), bias=-9.0, version="generic-untrained")
+    return ScorerParams(
+        weights=(12.0, 6.0, 2.0, -0.3),
+        bias=-9.0,
+        features=LEGACY_FEATURES,
+        version="generic-untrained",
+    )
+
+
+def fit_params(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    features: tuple[str, ...] = FEATURES,
+    version: str = "custom",
+    trained_on: str = "",
+    c: float = 1.0,
+    duplicate_precision: float = 0.97,
+    flag_beta: float = 1.0,
+    sample_weight: np.ndarray | None = None,
+) -> ScorerParams:
+    """Fit the logistic model on labelled pairs and choose the tier cut-offs from the same data.
+
+    `overlap_at` (the flag threshold) maximises F-beta on the fitting data; `duplicate_at` is the
+    lowest probability at which precision reaches `duplicate_precision` (at least `overlap_at`).
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import precision_recall_curve
+
+    from dedupe.errors import CalibrationError
+
+    y = np.asarray(y, dtype=int)
+    if x.shape[0] != y.shape[0] or x.shape[1] != len(features):
+        raise CalibrationError(
+            f"feature matrix {x.shape} does not match {len(y)} labels / {features}"
+        )
+    n_pos, n_neg = int(y.sum()), int((1 - y).sum())
+    if n_pos < 5 or n_neg < 5:
+        raise CalibrationError(
+            "need at least 5 positive and 5 negative labelled pairs to calibrate, "
+            f"got {n_pos} and {n_neg}"
+        )
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=c, max_iter=2000)
+    model.fit((x - mean) / scale, y, sample_weight=sample_weight)
+    w = model.coef_[0] / scale
+    b = float(model.intercept_[0] - np.sum(model.coef_[0] * mean / scale))
+    prob = 1.0 / (1.0 + np.exp(-(x @ w + b)))
+    precision, recall, thresholds = precision_recall_curve(y, prob)
+    p, r = precision[:-1], recall[:-1]
+    beta2 = flag_beta**2
+    fbeta = (1 + beta2) * p * r / np.maximum(beta2 * p + r, 1e-12)
+    overlap_at = float(thresholds[int(np.argmax(fbeta))])
+    ok = np.nonzero((p >= duplicate_precision) & (thresholds >= overlap_at))[0]
+    duplicate_at = float(thresholds[ok[0]]) if len(ok) else max(overlap_at, 0.9)
+    return ScorerParams(
+        weights=tuple(round(float(v), 6) for v in w),
+        bias=round(b, 6),
+        duplicate_at=round(max(duplicate_at, overlap_at), 4),
+        overlap_at=round(overlap_at, 4),
+        features=features,
+        version=version,
+        trained_on=trained_on,
+        extra={"n_positive": n_pos, "n_negative": n_neg, "c": c},
+    )

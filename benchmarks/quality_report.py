@@ -1,0 +1,335 @@
+#!/usr/bin/env python3
+"""Fit the shipped scorer weights and measure detection quality (tune / holdout / trap set).
+
+Usage (from the repo root, after `python benchmarks/build_eval_sets.py build/eval`):
+
+  python benchmarks/quality_report.py fit    --encoder use     # tune split -> default_weights.json
+  python benchmarks/quality_report.py report --encoder use     # held-out figures (JSON + tables)
+  python benchmarks/quality_report.py traps  --encoder use     # hand-written trap set
+  python benchmarks/quality_report.py sanity --encoder use     # STS-B / MRPC (evaluation only)
+
+Indexes and embedding caches live in build/idx_<encoder> (reused between runs: CPU is scarce).
+Nothing is fitted on the held-out split or the trap set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import average_precision_score
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from dedupe.detector import Detector  # noqa: E402
+from dedupe.embed.cache import EmbeddingCache, embed_with_cache  # noqa: E402
+from dedupe.evaluate import run_queries  # noqa: E402
+from dedupe.match.scoring import FEATURES, ScorerParams, fit_params  # noqa: E402
+from dedupe.records import Proposal  # noqa: E402
+from dedupe.text import normalize_text  # noqa: E402
+
+WEIGHTS = REPO / "dedupe" / "match" / "default_weights.json"
+TRAPS = REPO / "tests" / "data" / "traps"
+SHARED = REPO.parent / "shared" / "data"
+FR_KINDS = {"fr_bilingual", "fr_reworded", "en_to_fr", "dup_fr", "dup_en_to_fr"}
+
+
+def read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def open_index(encoder: str, portfolio: Path, where: Path) -> Detector:
+    if not (where / "manifest.json").exists() or _stale(where, portfolio):
+        t0 = time.time()
+        Detector.ingest(where, [portfolio], encoder=encoder, source="portfolio")
+        print(f"ingest {portfolio} -> {where}: {time.time() - t0:.0f}s", file=sys.stderr)
+        (where / ".built_from").write_text(f"{portfolio.resolve()}:{portfolio.stat().st_mtime}")
+    return Detector.open(where)
+
+
+def _stale(where: Path, portfolio: Path) -> bool:
+    mark = where / ".built_from"
+    return (
+        not mark.exists()
+        or mark.read_text() != f"{portfolio.resolve()}:{portfolio.stat().st_mtime}"
+    )
+
+
+def embed(det: Detector, texts: list[str]) -> np.ndarray:
+    cache = EmbeddingCache(det.path / "embeddings.sqlite")
+    try:
+        vecs, _ = embed_with_cache(det.encoder, texts, cache)
+    finally:
+        cache.close()
+    return vecs
+
+
+def pair_table(
+    det: Detector, frame: pd.DataFrame, params: ScorerParams | None = None
+) -> pd.DataFrame:
+    """Scores per inline pair: raw dense cosine, TF-IDF, the scorer's features and probability."""
+
+    def side(s: str) -> tuple[list[str], list[str], list[str], list[str]]:
+        titles = [normalize_text(t) for t in frame[f"title_{s}"]]
+        descs = [normalize_text(t) for t in frame[f"text_{s}"]]
+        raw = [f"{t}. {d}" if t and d else t or d for t, d in zip(titles, descs, strict=True)]
+        clean = [det.clean_text(t, d) for t, d in zip(titles, descs, strict=True)]
+        depts = [normalize_text(t) for t in frame[f"dept_{s}"]]
+        return raw, clean, titles, depts
+
+    ra, ca, ta, da = side("a")
+    rb, cb, tb, db = side("b")
+    raw_dense = np.sum(embed(det, ra) * embed(det, rb), axis=1)
+    dense = np.sum(embed(det, ca) * embed(det, cb), axis=1)
+    feats = tuple((params or det.params).features)
+    x = det.pair_features(ca, cb, ta, tb, da, db, dense, features=feats)
+    out = pd.DataFrame(x, columns=list(feats))
+    out["raw_dense"] = raw_dense
+    out["tfidf"] = det.lexical.pair_similarity(ra, rb)
+    out["label"] = frame["label"].astype(int).to_numpy()
+    out["pair_type"] = frame["pair_type"].to_numpy()
+    out["score"] = (params or det.params).probability(x)
+    return out
+
+
+def query_candidates(
+    det: Detector, frame: pd.DataFrame, k: int
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    xs, ys, qids = [], [], []
+    for q in frame.itertuples(index=False):
+        prop = Proposal(
+            title=q.title,
+            description=q.description,
+            department=q.department,
+            language=q.language,
+            id=q.query_id,
+        )
+        c = det.candidates(prop, k, features=FEATURES)
+        expected = set(filter(None, q.expected_ids.split(";")))
+        ids = [det.index.frame["id"].iat[p] for p in c.positions]
+        xs.append(c.features)
+        ys.append(np.array([1 if i in expected else 0 for i in ids]))
+        qids += [q.query_id] * len(ids)
+    return np.vstack(xs), np.concatenate(ys), qids
+
+
+def fit(args: argparse.Namespace) -> None:
+    ev = Path(args.eval)
+    det = open_index(args.encoder, ev / "portfolio.csv", Path(f"build/idx_{args.encoder}"))
+    pairs = pair_table(
+        det,
+        read(ev / "pairs_tune.csv"),
+        ScorerParams((0.0,) * len(FEATURES), 0.0, features=FEATURES),
+    )
+    xp, yp = pairs[list(FEATURES)].to_numpy(), pairs["label"].to_numpy()
+    xq, yq, _ = query_candidates(det, read(ev / "queries_tune.csv"), args.k)
+    extra = []
+    if args.traps_in_fit:
+        raise SystemExit("the trap set is for evaluation only")
+    x = np.vstack([xp, xq] + extra)
+    y = np.concatenate([yp, yq])
+    # query candidates are hard negatives; weigh the two sources equally
+    w = np.concatenate([np.full(len(yp), 1.0), np.full(len(yq), len(yp) / max(len(yq), 1))])
+    params = fit_params(
+        x,
+        y,
+        features=FEATURES,
+        version=f"default-{args.encoder}-v2",
+        trained_on=f"gov_pairs tune split ({len(yp)}) + tune query candidates "
+        f"({len(yq)}, top-{args.k}); build_eval_sets seed 13",
+        c=args.c,
+        flag_beta=args.beta,
+        sample_weight=w,
+    )
+    print(json.dumps(params.to_dict(), indent=1))
+    table = json.loads(WEIGHTS.read_text()) if WEIGHTS.exists() else {}
+    table[det.encoder.model_id.split("@")[0]] = params.to_dict()
+    WEIGHTS.write_text(json.dumps(table, indent=2, sort_keys=True) + "\n")
+    print(f"wrote {WEIGHTS} [{det.encoder.model_id}]", file=sys.stderr)
+
+
+def ap(y: np.ndarray, s: np.ndarray) -> float:
+    return round(float(average_precision_score(y, s)), 4) if 0 < y.sum() < len(y) else float("nan")
+
+
+def pair_report(pt: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    rows = []
+    for name, g in [("ALL", pt), *pt.groupby("pair_type")]:
+        y = g["label"].to_numpy()
+        flagged = g["score"].to_numpy() >= threshold
+        rows.append(
+            {
+                "pair_type": name,
+                "n": len(g),
+                "AP raw cosine": ap(y, g["raw_dense"].to_numpy()),
+                "AP tfidf": ap(y, g["tfidf"].to_numpy()),
+                "AP final": ap(y, g["score"].to_numpy()),
+                "recall@thr": round(float(flagged[y == 1].mean()), 3)
+                if (y == 1).any()
+                else float("nan"),
+                "neg flagged@thr": round(float(flagged[y == 0].mean()), 3)
+                if (y == 0).any()
+                else float("nan"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def query_report(det: Detector, frame: pd.DataFrame, kinds: pd.Series) -> tuple[dict, pd.DataFrame]:
+    figs, rows = run_queries(det, frame)
+    per = []
+    top = rows.sort_values(["query_id", "rank"])
+    for q in frame.itertuples(index=False):
+        r = top[top["query_id"] == q.query_id]
+        expected = set(filter(None, q.expected_ids.split(";")))
+        flagged_ids = set(r.loc[r["tier"] != "below", "id"])
+        top5 = set(r["id"].head(5))
+        per.append(
+            {
+                "query_id": q.query_id,
+                "kind": kinds.get(q.query_id, ""),
+                "expected": bool(expected),
+                "r5": len(top5 & expected) / min(len(expected), 5) if expected else np.nan,
+                "hit_flagged": bool(expected & flagged_ids) if expected else np.nan,
+                "any_flag": bool(flagged_ids),
+            }
+        )
+    return figs.__dict__, pd.DataFrame(per)
+
+
+def summarise_queries(per: pd.DataFrame) -> pd.DataFrame:
+    g = per.groupby("kind").agg(
+        n=("query_id", "size"),
+        recall_at_5=("r5", "mean"),
+        expected_flagged=("hit_flagged", "mean"),
+        any_flag=("any_flag", "mean"),
+    )
+    return g.round(3)
+
+
+def report(args: argparse.Namespace) -> None:
+    ev = Path(args.eval)
+    det = open_index(args.encoder, ev / "portfolio.csv", Path(f"build/idx_{args.encoder}"))
+    print(
+        f"encoder {det.encoder.model_id}; scorer {det.params.version}: overlap_at="
+        f"{det.params.overlap_at} duplicate_at={det.params.duplicate_at}"
+    )
+    split = args.split
+    pt = pair_table(det, read(ev / f"pairs_{split}.csv"))
+    print(f"\n## gov_pairs {split} (threshold {det.params.overlap_at})")
+    print(pair_report(pt, det.params.overlap_at).to_string(index=False))
+    meta = read(ev / "queries_meta.csv").set_index("query_id")["kind"]
+    qf = read(ev / f"queries_{split}.csv")
+    figs, per = query_report(det, qf, meta)
+    print(f"\n## queries {split}: {figs}")
+    print(summarise_queries(per).to_string())
+    xl = per[per["kind"].isin(FR_KINDS)]
+    print(f"EN<->FR query recall at flag threshold: {xl['hit_flagged'].mean():.3f} (n={len(xl)})")
+    enfr = pt[(pt["pair_type"] == "ca_programs_en_fr") & (pt["label"] == 1)]
+    rate = (enfr["score"] >= det.params.overlap_at).mean()
+    print(f"EN<->FR pair recall at flag threshold: {rate:.3f} (n={len(enfr)})")
+    if args.out:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        pt.to_csv(Path(args.out) / f"pairs_{split}_{args.encoder}.csv", index=False)
+        per.to_csv(Path(args.out) / f"queries_{split}_{args.encoder}.csv", index=False)
+
+
+def trap_portfolio() -> Path:
+    mini = read(REPO / "tests" / "data" / "mini_portfolio.csv")
+    canon = pd.DataFrame(
+        {
+            "id": mini["id"],
+            "title": mini["title"],
+            "description": mini["description"],
+            "department": mini["department"],
+            "owner_name": mini["owner_name"],
+            "owner_email": mini["owner_contact"],
+            "status": mini["status"],
+            "start_date": "",
+            "language": mini["language"].replace({"en+fr": "en"}),
+            "source": mini["source"],
+        }
+    )
+    both = pd.concat([read(TRAPS / "portfolio.csv"), canon], ignore_index=True)
+    out = REPO / "build" / "traps_portfolio.csv"
+    out.parent.mkdir(exist_ok=True)
+    if not out.exists() or read(out).shape != both.shape:
+        both.to_csv(out, index=False)
+    return out
+
+
+def traps(args: argparse.Namespace) -> None:
+    port = trap_portfolio()
+    det = open_index(args.encoder, port, Path(f"build/idx_traps_{args.encoder}"))
+    thr = det.params.overlap_at
+    print(f"encoder {det.encoder.model_id}; scorer {det.params.version}: overlap_at={thr}")
+    pt = pair_table(det, read(TRAPS / "pairs.csv"))
+    print(pair_report(pt, thr).to_string(index=False))
+    qf = read(TRAPS / "queries.csv")
+    figs, per = query_report(det, qf, qf.set_index("query_id")["kind"])
+    print(f"\n## trap queries: {figs}")
+    print(summarise_queries(per).to_string())
+    sdp = per[per["kind"] == "sdp"]["any_flag"].mean()
+    sdp_pairs = (pt.loc[pt["pair_type"] == "sdp", "score"] >= thr).mean()
+    print(f"same-domain-different-problem flagged: queries {sdp:.3f}, pairs {sdp_pairs:.3f}")
+    if args.out:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        pt.to_csv(Path(args.out) / f"trap_pairs_{args.encoder}.csv", index=False)
+        per.to_csv(Path(args.out) / f"trap_queries_{args.encoder}.csv", index=False)
+
+
+def sanity(args: argparse.Namespace) -> None:
+    """STS-B (Spearman of cosine vs gold) and MRPC (AP of cosine), read from ../shared only."""
+    from scipy.stats import spearmanr
+
+    det = open_index(args.encoder, trap_portfolio(), Path(f"build/idx_traps_{args.encoder}"))
+    for name, path in (
+        ("stsb", SHARED / "pairs_stsb" / "stsb.csv"),
+        ("mrpc", SHARED / "pairs_mrpc" / "mrpc.csv"),
+    ):
+        f = read(path)
+        if "split" in f.columns and (f["split"] == "test").any():
+            f = f[f["split"] == "test"]
+        a_col = next(c for c in f.columns if c in ("sentence1", "text_a", "sentence_a", "s1"))
+        b_col = next(c for c in f.columns if c in ("sentence2", "text_b", "sentence_b", "s2"))
+        if args.limit:
+            f = f.sample(n=min(args.limit, len(f)), random_state=0)
+        cos = np.sum(embed(det, list(f[a_col])) * embed(det, list(f[b_col])), axis=1)
+        if name == "stsb":
+            gold = f[next(c for c in f.columns if c in ("score", "label", "similarity"))].astype(
+                float
+            )
+            print(
+                f"STS-B spearman(cosine, gold) = {spearmanr(cos, gold).statistic:.4f} (n={len(f)})"
+            )
+        else:
+            y = f[next(c for c in f.columns if c in ("label", "quality"))].astype(int).to_numpy()
+            print(f"MRPC AP(cosine) = {ap(y, cos):.4f} (n={len(f)})")
+
+
+def main() -> None:
+    ap_ = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap_.add_argument("command", choices=["fit", "report", "traps", "sanity"])
+    ap_.add_argument("--encoder", default="use")
+    ap_.add_argument("--eval", default=str(REPO / "build" / "eval"))
+    ap_.add_argument("--split", default="holdout", choices=["tune", "holdout"])
+    ap_.add_argument("--k", type=int, default=20)
+    ap_.add_argument("--c", type=float, default=1.0)
+    ap_.add_argument("--beta", type=float, default=1.0)
+    ap_.add_argument("--limit", type=int, default=0)
+    ap_.add_argument("--out", default="")
+    ap_.add_argument("--traps-in-fit", action="store_true", help=argparse.SUPPRESS)
+    args = ap_.parse_args()
+    {"fit": fit, "report": report, "traps": traps, "sanity": sanity}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()

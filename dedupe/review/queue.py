@@ -1,0 +1,213 @@
+"""The review queue: the index's flagged pairs joined with the standing decisions.
+
+Plain library code shared by the web pages and the JSON API: which pairs are open, decided or in
+conflict, filtered by department / tier / status, and why each pair matched.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from dedupe.detector import Detector, Pair, pair_key
+from dedupe.embed.encoder import Encoder
+from dedupe.errors import UsageError
+from dedupe.index.manifest import read_manifest
+from dedupe.match.owners import owners_of
+from dedupe.match.reasons import explain_many
+from dedupe.records import Owner, Reason, Record
+from dedupe.review.store import PairDecisions
+
+log = logging.getLogger(__name__)
+
+
+class Status(str, Enum):
+    OPEN = "open"  # undecided or in conflict: what still needs a reviewer
+    UNDECIDED = "undecided"
+    CONFLICT = "conflict"
+    DECIDED = "decided"
+    ALL = "all"
+
+
+def parse_status(value: str | None) -> Status:
+    try:
+        return Status((value or "open").strip().lower())
+    except ValueError:
+        allowed = ", ".join(s.value for s in Status)
+        raise UsageError(f"status {value!r}: expected one of {allowed}") from None
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One flagged pair as a reviewer sees it."""
+
+    pair: Pair
+    a: Record
+    b: Record
+    decisions: PairDecisions | None = None
+    reason: Reason | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.pair.id_a, self.pair.id_b)
+
+    @property
+    def status(self) -> Status:
+        if self.decisions is None or not self.decisions.decisions:
+            return Status.UNDECIDED
+        return Status.CONFLICT if self.decisions.conflict else Status.DECIDED
+
+    @property
+    def owners_a(self) -> tuple[Owner, ...]:
+        return owners_of(self.a)
+
+    @property
+    def owners_b(self) -> tuple[Owner, ...]:
+        return owners_of(self.b)
+
+    def to_json(self) -> dict[str, Any]:
+        def side(r: Record) -> dict[str, Any]:
+            return {
+                "id": r.id,
+                "title": r.title,
+                "department": r.department,
+                "url": r.url,
+                "owners": [{"name": o.name, "email": o.email} for o in owners_of(r)],
+            }
+
+        return {
+            "id_a": self.pair.id_a,
+            "id_b": self.pair.id_b,
+            "score": round(self.pair.score, 4),
+            "tier": self.pair.tier.value,
+            "similarity": round(self.pair.similarity, 4),
+            "same_department": self.pair.same_department,
+            "status": self.status.value,
+            "decision": self.decisions.label if self.decisions else "",
+            "decisions": [d.to_json() for d in self.decisions.decisions] if self.decisions else [],
+            "a": side(self.a),
+            "b": side(self.b),
+            "reason": self.reason.summary() if self.reason else None,
+        }
+
+
+def highlight(text: str, sentence: str) -> list[tuple[str, bool]]:
+    """`text` cut into (segment, is_the_aligned_sentence) parts, for safe highlighting."""
+    if sentence:
+        at = text.find(sentence)
+        if at >= 0:
+            parts = [(text[:at], False), (sentence, True), (text[at + len(sentence) :], False)]
+            return [p for p in parts if p[0]]
+    return [(text, False)] if text else []
+
+
+class ReviewQueue:
+    """Flagged pairs of one index, computed once per index generation (thread-safe)."""
+
+    def __init__(
+        self, index: str | Path, encoder: Encoder | str | None = None, k: int = 10
+    ) -> None:
+        self.index_path = Path(index)
+        self._encoder = encoder
+        self.k = k
+        self._lock = threading.Lock()
+        self._generation = -1
+        self._detector: Detector | None = None
+        self._pairs: list[Pair] = []
+        self._by_id: dict[str, Record] = {}
+        self._hashes: dict[str, str] = {}
+
+    def _load(self) -> None:
+        generation = read_manifest(self.index_path).generation
+        if generation == self._generation and self._detector is not None:
+            return
+        with self._lock:
+            if generation == self._generation and self._detector is not None:
+                return
+            det = Detector.open(self.index_path, encoder=self._encoder)
+            self._encoder = det.encoder
+            self._pairs = det.pairs(k=self.k)
+            self._by_id = {r.id: r for r in det.records}
+            frame = det.index.frame
+            self._hashes = dict(zip(frame["id"], frame["text_hash"], strict=True))
+            self._detector, self._generation = det, generation
+            log.info(
+                "review queue: %d flagged pairs in %s (generation %d)",
+                len(self._pairs),
+                self.index_path,
+                generation,
+            )
+
+    def warm(self) -> None:
+        """Open the index and compute its flagged pairs now (otherwise: on first use)."""
+        self._load()
+
+    @property
+    def detector(self) -> Detector:
+        self._load()
+        assert self._detector is not None
+        return self._detector
+
+    @property
+    def current_hashes(self) -> Mapping[str, str]:
+        self._load()
+        return self._hashes
+
+    def record(self, id: str) -> Record | None:
+        self._load()
+        return self._by_id.get(id)
+
+    def pair(self, id_a: str, id_b: str) -> Pair | None:
+        self._load()
+        key = pair_key(id_a, id_b)
+        return next((p for p in self._pairs if (p.id_a, p.id_b) == key), None)
+
+    def departments(self) -> list[str]:
+        self._load()
+        return sorted({r.department for r in self._by_id.values()})
+
+    def items(
+        self,
+        decisions: Mapping[tuple[str, str], PairDecisions],
+        *,
+        department: str | None = None,
+        tier: str | None = None,
+        status: Status = Status.OPEN,
+        involving: str | None = None,
+    ) -> list[QueueItem]:
+        """Flagged pairs, highest score first, filtered. `decisions`: store.latest_decisions(
+        current hashes), so a pair whose text changed since its decision is undecided again."""
+        self._load()
+        if tier and tier not in ("duplicate", "overlap"):
+            raise UsageError(f"tier {tier!r}: expected duplicate or overlap")
+        out = []
+        for p in self._pairs:
+            a, b = self._by_id[p.id_a], self._by_id[p.id_b]
+            if department and department not in (a.department, b.department):
+                continue
+            if tier and p.tier.value != tier:
+                continue
+            if involving and involving not in (p.id_a, p.id_b):
+                continue
+            item = QueueItem(p, a, b, decisions.get((p.id_a, p.id_b)))
+            st = item.status
+            if status is Status.OPEN and st is Status.DECIDED:
+                continue
+            if status not in (Status.OPEN, Status.ALL) and st is not status:
+                continue
+            out.append(item)
+        return out
+
+    def explain(self, items: Sequence[QueueItem]) -> list[QueueItem]:
+        """The same items with their reason (aligned sentences, shared terms) filled in."""
+        det = self.detector
+        out = []
+        for item in items:
+            reason = explain_many(item.a.text, [item.b.text], det.encoder.encode, det.lexical)[0]
+            out.append(replace(item, reason=reason))
+        return out

@@ -1,0 +1,1 @@
+"""Routers of the review app: sign-in, queue, pages, admin, JSON API."""

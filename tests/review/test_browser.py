@@ -1,0 +1,150 @@
+"""Chromium (Debian's, through Playwright) drives the review app served by uvicorn."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dedupe.embed.fake import FakeEncoder
+from dedupe.review.app import create_app
+from dedupe.review.settings import ReviewSettings
+from dedupe.review.store import ReviewStore
+
+from .conftest import free_port
+
+pytestmark = pytest.mark.browser
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PASSWORD = "browser test password"
+
+
+@pytest.fixture
+def live(mini_index: Path, mini_queue: Any, tmp_path: Path) -> Iterator[tuple[str, ReviewStore]]:
+    """The app on a free port (uvicorn in a thread), with a fresh SQLite store."""
+    import uvicorn
+
+    db = f"sqlite:///{tmp_path / 'review.db'}"
+    store = ReviewStore.open(db)
+    store.add_user(name="alice", role="reviewer", password=PASSWORD)
+    store.add_user(name="vera", role="viewer", password=PASSWORD)
+    app = create_app(ReviewSettings(index=mini_index, db_url=db, secret_key="s" * 40,
+                                    encoder=FakeEncoder()), queue=mini_queue)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}", store
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium missing: run `make sysdeps`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+def sign_in(page: Any, base: str, name: str) -> None:
+    page.goto(base + "/")
+    assert "/login" in page.url
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+
+
+def cards(page: Any) -> list[str]:
+    return [c.get_attribute("data-pair") for c in page.query_selector_all("section.pair")]
+
+
+def press(page: Any, key: str) -> None:
+    with page.expect_navigation():
+        page.keyboard.press(key)
+
+
+def test_review_with_the_keyboard(live: tuple[str, ReviewStore], chromium: Any) -> None:
+    base, store = live
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    sign_in(page, base, "alice")
+    assert page.url == base + "/" and page.is_visible("text=alice (reviewer)")
+
+    page.select_option("#f-tier", "duplicate")
+    with page.expect_navigation():
+        page.click("#apply-filters")
+    assert "tier=duplicate" in page.url
+    assert page.locator(".pair .badge.overlap").count() == 0
+    p0, p1, p2, p3 = cards(page)[:4]
+    if os.environ.get("DEDUPE_SCREENSHOT"):  # docs/queue.png for the README
+        page.goto(base + "/?department=Employment+and+Social+Development+Canada")
+        page.screenshot(path=os.environ["DEDUPE_SCREENSHOT"])
+        page.go_back()
+
+    press(page, "d")  # first card: duplicate; the next card slides into its place
+    assert "Recorded: duplicate" in page.inner_text("#flash")
+    assert cards(page)[:2] == [p1, p2]
+    page.keyboard.press("j")  # move to the second card (p2) ...
+    assert page.get_attribute("section.pair.current", "data-pair") == p2
+    press(page, "o")  # ... overlap
+    assert cards(page)[:2] == [p1, p3]
+    assert page.get_attribute("section.pair.current", "data-pair") == p3
+    page.keyboard.press("k")  # back up to p1
+    press(page, "n")  # not related
+    assert p1 not in cards(page)
+    press(page, "u")  # undo my last decision: p1 is back
+    assert "Undone: not related" in page.inner_text("#flash")
+    assert p1 in cards(page) and p0 not in cards(page) and p2 not in cards(page)
+
+    page.goto(base + "/?status=open")
+    open_pairs = cards(page)
+    assert p0 not in open_pairs and p2 not in open_pairs and p1 in open_pairs
+    page.goto(base + "/?status=decided")
+    assert set(cards(page)) == {p0, p2}
+    verdicts = [(d.verdict, f"{d.id_a}|{d.id_b}") for d in store.all_decisions()]
+    assert verdicts == [("duplicate", p0), ("overlap", p2), ("not_related", p1),
+                        ("revoked", p1)]
+
+    page.goto(base + "/initiative/x-1")  # a hostile description is shown as text, not run
+    assert "<script>alert(1)</script>" in page.inner_text("p.desc")
+    assert dialogs == []
+
+    with page.expect_navigation():
+        page.click("#sign-out")
+    assert "/login" in page.url
+    page.goto(base + "/")
+    assert "/login" in page.url
+    page.close()
+
+
+def test_a_viewer_sees_no_decide_controls(live: tuple[str, ReviewStore], chromium: Any) -> None:
+    base, store = live
+    page = chromium.new_page()
+    sign_in(page, base, "vera")
+    assert page.locator("section.pair").count() > 0
+    assert page.locator("form.decide").count() == 0
+    page.keyboard.press("d")
+    page.keyboard.press("u")
+    page.wait_for_timeout(200)
+    assert store.all_decisions() == []
+    page.close()

