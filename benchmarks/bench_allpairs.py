@@ -42,8 +42,12 @@ def main() -> None:
     for name, vec in sets:
         with timed() as t_base:
             mined = paraphrase_mining_embeddings(
-                torch.from_numpy(vec), top_k=args.k, max_pairs=10**9, query_chunk_size=5000,
-                corpus_chunk_size=100_000)
+                torch.from_numpy(vec),
+                top_k=args.k,
+                max_pairs=10**9,
+                query_chunk_size=5000,
+                corpus_chunk_size=100_000,
+            )
         with timed() as t_ours:
             a, b, s = candidate_pairs(vec, args.k)
         ours = set(zip(a.tolist(), b.tolist(), strict=True))
@@ -52,12 +56,26 @@ def main() -> None:
             truth = [(min(i, j), max(i, j)) for sc, i, j in mined if sc >= tau]
             recall[tau] = sum(p in ours for p in truth) / max(1, len(truth))
         ratio = t_ours[0] / t_base[0]
-        rows.append({"metric": f"{name} all-pairs kNN s (k={args.k})", "value": round(t_ours[0], 2),
-                     "baseline": round(t_base[0], 2), "ratio": round(ratio, 3), "target": "<=0.2",
-                     "ok": ratio <= 0.2, "n": len(vec), "pairs": len(ours), "baseline_pairs": len(mined),
-                     "recall_cos>=0.5": round(recall[0.5], 4), "recall_cos>=0.7": round(recall[0.7], 4)})
-        print(f"{name}: ours {t_ours[0]:.2f}s, paraphrase_mining {t_base[0]:.2f}s, "
-              f"recall@0.5 {recall[0.5]:.4f} @0.7 {recall[0.7]:.4f}", flush=True)
+        rows.append(
+            {
+                "metric": f"{name} all-pairs kNN s (k={args.k})",
+                "value": round(t_ours[0], 2),
+                "baseline": round(t_base[0], 2),
+                "ratio": round(ratio, 3),
+                "target": "<=0.2",
+                "ok": ratio <= 0.2,
+                "n": len(vec),
+                "pairs": len(ours),
+                "baseline_pairs": len(mined),
+                "recall_cos>=0.5": round(recall[0.5], 4),
+                "recall_cos>=0.7": round(recall[0.7], 4),
+            }
+        )
+        print(
+            f"{name}: ours {t_ours[0]:.2f}s, paraphrase_mining {t_base[0]:.2f}s, "
+            f"recall@0.5 {recall[0.5]:.4f} @0.7 {recall[0.7]:.4f}",
+            flush=True,
+        )
         del mined
         _ = np
     report("allpairs", rows)

@@ -31,22 +31,57 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "data"
 INITIATIVES = SHARED / "initiatives" / "initiatives.csv"
 
-COLUMNS = ["id", "title", "description", "department", "owner_name", "owner_email", "status",
-           "start_date", "language", "url", "source"]
+COLUMNS = [
+    "id",
+    "title",
+    "description",
+    "department",
+    "owner_name",
+    "owner_email",
+    "status",
+    "start_date",
+    "language",
+    "url",
+    "source",
+]
 _FROM_SHARED = {"owner_email": "owner_contact", "start_date": "date"}
 
 SYNONYMS = {
-    "system": "platform", "platform": "system", "modernization": "renewal",
-    "modernize": "renew", "implement": "deploy", "replace": "upgrade", "management": "administration",
-    "data": "information", "online": "digital", "digital": "online", "project": "initiative",
-    "service": "programme", "services": "programmes", "application": "tool", "new": "updated",
-    "support": "assist", "improve": "enhance", "develop": "build", "software": "solution",
-    "tracking": "monitoring", "employees": "staff", "client": "customer", "clients": "customers",
-    "enterprise": "department-wide", "infrastructure": "backbone", "canadians": "citizens",
+    "system": "platform",
+    "platform": "system",
+    "modernization": "renewal",
+    "modernize": "renew",
+    "implement": "deploy",
+    "replace": "upgrade",
+    "management": "administration",
+    "data": "information",
+    "online": "digital",
+    "digital": "online",
+    "project": "initiative",
+    "service": "programme",
+    "services": "programmes",
+    "application": "tool",
+    "new": "updated",
+    "support": "assist",
+    "improve": "enhance",
+    "develop": "build",
+    "software": "solution",
+    "tracking": "monitoring",
+    "employees": "staff",
+    "client": "customer",
+    "clients": "customers",
+    "enterprise": "department-wide",
+    "infrastructure": "backbone",
+    "canadians": "citizens",
 }
 FRAMES = ("Phase 2: ", "Pilot - ", "Renewal of ", "Regional rollout: ", "")
-SUFFIXES = (" The work reuses existing tools where possible.", " Delivered in stages over two years.",
-            " Includes training for staff.", " Funding is from the department's IT budget.", "")
+SUFFIXES = (
+    " The work reuses existing tools where possible.",
+    " Delivered in stages over two years.",
+    " Includes training for staff.",
+    " Funding is from the department's IT budget.",
+    "",
+)
 
 
 def load_real(path: Path = INITIATIVES) -> pd.DataFrame:
@@ -75,7 +110,9 @@ def _perturb(text: str, rng: np.random.Generator) -> str:
     return " ".join(out)
 
 
-def iter_synthetic(real: pd.DataFrame, n: int, seed: int = 7) -> Iterator[tuple[int, dict[str, str]]]:
+def iter_synthetic(
+    real: pd.DataFrame, n: int, seed: int = 7
+) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield (base row, record) for n records: the real rows first, then perturbed copies."""
     rng = np.random.default_rng(seed)
     rows = real.to_dict(orient="records")
@@ -88,14 +125,18 @@ def iter_synthetic(real: pd.DataFrame, n: int, seed: int = 7) -> Iterator[tuple[
         rec = dict(rows[b])
         rec["id"] = f"syn-{i:07d}"
         rec["title"] = FRAMES[int(rng.integers(0, len(FRAMES)))] + _perturb(rec["title"], rng)
-        rec["description"] = _perturb(rec["description"], rng) + SUFFIXES[int(rng.integers(0, len(SUFFIXES)))]
+        rec["description"] = (
+            _perturb(rec["description"], rng) + SUFFIXES[int(rng.integers(0, len(SUFFIXES)))]
+        )
         if rng.random() < 0.5:
             other = dept_rows[int(rng.integers(0, len(dept_rows)))]
             rec.update(other)
         yield b, rec
 
 
-def generate(n: int, seed: int = 7, real: pd.DataFrame | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+def generate(
+    n: int, seed: int = 7, real: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, np.ndarray]:
     """(portfolio frame with canonical columns, base row of each record) -- same seed, same output."""
     real = load_real() if real is None else real
     bases, recs = [], []
@@ -126,15 +167,20 @@ def write_csv(n: int, out: Path, seed: int = 7, chunk: int = 50_000) -> np.ndarr
     return bases
 
 
-def synth_vectors(base_vectors: np.ndarray, bases: np.ndarray, seed: int = 7,
-                  chunk: int = 100_000, dtype: type = np.float32) -> np.ndarray:
+def synth_vectors(
+    base_vectors: np.ndarray,
+    bases: np.ndarray,
+    seed: int = 7,
+    chunk: int = 100_000,
+    dtype: type = np.float32,
+) -> np.ndarray:
     """Vectors for a synthetic portfolio: rows < len(base_vectors) are the real ones, the others
     their base's vector plus noise (relative size 0.3-1.0), unit rows. Built in chunks."""
     n_real, dim = base_vectors.shape
     rng = np.random.default_rng(seed + 1)
     out = np.empty((len(bases), dim), dtype=dtype)
     for start in range(0, len(bases), chunk):
-        b = bases[start:start + chunk]
+        b = bases[start : start + chunk]
         v = np.asarray(base_vectors[b], dtype=np.float32).copy()
         synth = np.arange(start, start + len(b)) >= n_real
         m = int(synth.sum())
@@ -142,12 +188,14 @@ def synth_vectors(base_vectors: np.ndarray, bases: np.ndarray, seed: int = 7,
             scale = rng.uniform(0.3, 1.0, size=(m, 1)).astype(np.float32) / np.sqrt(dim)
             v[synth] += rng.standard_normal((m, dim), dtype=np.float32) * scale
         v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
-        out[start:start + len(b)] = v
+        out[start : start + len(b)] = v
     return out
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("n", type=int)
     ap.add_argument("out", type=Path)
     ap.add_argument("--seed", type=int, default=7)

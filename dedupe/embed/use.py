@@ -254,14 +254,15 @@ def _install(use: USE, folder: Path, threads: int) -> None:
     backend.sp = tokenizer
     backend.threads = threads
     try:
-        from threadpoolctl import ThreadpoolController
+        from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped,unused-ignore]
 
         backend._threadpool = ThreadpoolController().limit
     except Exception:  # noqa: BLE001 - as the package does
         backend._threadpool = None
     for name in meta["arrays"]:
-        mode = "r" if name == "table" else None
-        setattr(backend, name, np.load(folder / f"{name}.npy", mmap_mode=mode, allow_pickle=False))
+        path = folder / f"{name}.npy"
+        array = np.load(path, mmap_mode="r") if name == "table" else np.load(path)
+        setattr(backend, name, array)
     for name, count in meta["lists"].items():
         setattr(backend, name, [np.load(folder / f"{name}.{i}.npy") for i in range(count)])
     for name, value in meta["scalars"].items():

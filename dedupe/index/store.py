@@ -83,6 +83,7 @@ def build_faiss(vectors: np.ndarray, kind: IndexKind = IndexKind.AUTO, *, seed: 
     n, dim = vectors.shape
     chosen = choose_kind(n, kind)
     metric = faiss.METRIC_INNER_PRODUCT
+    index: Any
     if chosen is IndexKind.HNSW:
         index = faiss.IndexHNSWFlat(dim, 32, metric)
         index.hnsw.efConstruction = 80
@@ -154,7 +155,7 @@ def knn_all(
     order = np.argsort(assign, kind="stable")
     bounds = np.searchsorted(assign[order], np.arange(nlist + 1))
     members = [order[bounds[c] : bounds[c + 1]] for c in range(nlist)]
-    cent = km.centroids
+    cent = np.asarray(km.centroids, dtype=np.float32)
     probe = min(probe, nlist)
     _, near = faiss.knn(cent, cent, probe, metric=faiss.METRIC_INNER_PRODUCT)
     out_s = np.full((n, k + 1), -np.inf, dtype=np.float32)
@@ -210,7 +211,7 @@ def frame_to_records(frame: pd.DataFrame) -> list[Record]:
     for row in frame[list(ALL_FIELDS)].to_dict(orient="records"):
         budget = row.get("budget")
         row["budget"] = None if budget is None or budget != budget else float(budget)
-        out.append(Record(**row))
+        out.append(Record(**{str(k): v for k, v in row.items()}))
     return out
 
 
