@@ -37,10 +37,10 @@ def main() -> None:
     rng = np.random.default_rng(5)
     changed = rng.choice(len(real), size=max(1, len(real) // 100), replace=False)
     col = real.columns.get_loc("description")
-    for i in changed:
-        real.iat[int(i), col] = (
-            str(real.iat[int(i), col]) + " Scope extended to regional offices in 2025."
-        )
+    titles = real["title"].tolist()
+    for n, i in enumerate(changed):  # a distinct edit each (a repeated one is boilerplate)
+        extra = f" Revision {n}: now also covers {titles[(int(i) + 7) % len(titles)].lower()}."
+        real.iat[int(i), col] = str(real.iat[int(i), col]) + extra
     real.to_csv(work / "day2" / "portfolio.csv", index=False)
     index = work / "index"
 

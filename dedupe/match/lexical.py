@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
 SMALL_BATCH = 200  # texts; a larger transform builds the term dict once
+DICT_AFTER = 50_000  # bisect lookups (a cold `check` does ~6k); then the dict is built
 
 
 def _analyzer(text: str) -> list[str]:
@@ -52,6 +53,7 @@ class LexicalModel:
         # Column j's term, in sorted order (as scikit-learn numbers them): a few lookups bisect
         # this list, so opening an index need not build a dict of every term (~0.3 s per 400k).
         self._terms = sorted_terms
+        self._bisects = 0
         self._idf = np.asarray(idf, dtype=np.float64)
 
     @property
@@ -63,6 +65,9 @@ class LexicalModel:
 
     def _column(self, term: str) -> int | None:
         if self._dict is not None or self._terms is None:
+            return self._vocab.get(term)
+        self._bisects += 1
+        if self._bisects > DICT_AFTER:  # a long-lived process (the review app): build it once
             return self._vocab.get(term)
         j = bisect_left(self._terms, term)
         return j if j < len(self._terms) and self._terms[j] == term else None
