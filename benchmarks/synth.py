@@ -137,7 +137,7 @@ def iter_synthetic(
 def generate(
     n: int, seed: int = 7, real: pd.DataFrame | None = None
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """(portfolio frame with canonical columns, base row of each record) -- same seed, same output."""
+    """(portfolio frame with canonical columns, base row of each record); same seed, same output."""
     real = load_real() if real is None else real
     bases, recs = [], []
     for b, rec in iter_synthetic(real, n, seed):

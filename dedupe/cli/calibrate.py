@@ -41,8 +41,8 @@ def calibrate(
 
         dedupe calibrate --index indexes/gc --db sqlite:///indexes/gc/review.sqlite
     """
-    from dedupe.calibrate import calibrate as run_calibration  # scikit-learn: only here
     from dedupe.calibrate import LabelledPair, read_labelled_pairs
+    from dedupe.calibrate import calibrate as run_calibration  # scikit-learn: only here
 
     if (pairs is None) == (db is None):
         raise UsageError("give exactly one of --pairs FILE or --db URL")

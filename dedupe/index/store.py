@@ -1,4 +1,4 @@
-"""The persisted portfolio index: records, their vectors and a FAISS index, one generation at a time.
+"""The persisted portfolio index: records, vectors and a FAISS index, one generation at a time.
 
 Layout of an index directory:
 
@@ -65,7 +65,7 @@ def choose_kind(n: int, kind: IndexKind = IndexKind.AUTO) -> IndexKind:
 
 
 def ivf_lists(n: int) -> int:
-    """Inverted lists for n records: ~4·sqrt(n), at least 1, at most n/39 (FAISS's training floor)."""
+    """Inverted lists for n records: ~4·sqrt(n), at least 1, at most n/39 (FAISS's floor)."""
     return int(max(1, min(4 * int(np.sqrt(max(n, 1))), n // 39)))
 
 
@@ -74,7 +74,9 @@ def _chunks(vectors: np.ndarray, size: int = 65_536) -> Any:
         yield np.ascontiguousarray(vectors[start : start + size], dtype=np.float32)
 
 
-def build_faiss(vectors: np.ndarray, kind: IndexKind = IndexKind.AUTO, *, seed: int = 1234) -> tuple[Any, str]:
+def build_faiss(
+    vectors: np.ndarray, kind: IndexKind = IndexKind.AUTO, *, seed: int = 1234
+) -> tuple[Any, str]:
     """Build a FAISS inner-product index; returns (index, kind actually used).
 
     Vectors may be float16 or a memory map: they are converted to float32 in chunks, so the
@@ -93,7 +95,9 @@ def build_faiss(vectors: np.ndarray, kind: IndexKind = IndexKind.AUTO, *, seed: 
     elif chosen is IndexKind.IVF_SQ8:
         nlist = ivf_lists(n)
         quantizer = faiss.IndexFlatIP(dim)
-        index = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit, metric)
+        index = faiss.IndexIVFScalarQuantizer(
+            quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit, metric
+        )
         index.cp.seed = seed
         index.cp.max_points_per_centroid = 64
         index.nprobe = min(IVF_NPROBE, nlist)
@@ -233,7 +237,9 @@ class PortfolioIndex:
         return len(self.frame)
 
     @classmethod
-    def open(cls, path: str | Path, *, model_id: str | None = None, verify: bool = False) -> PortfolioIndex:
+    def open(
+        cls, path: str | Path, *, model_id: str | None = None, verify: bool = False
+    ) -> PortfolioIndex:
         """Open the current generation; refuse another encoder's index by name."""
         path = Path(path)
         manifest = read_manifest(path)
@@ -256,22 +262,30 @@ class PortfolioIndex:
                     "overwritten); re-run `dedupe ingest` to rebuild"
                 )
             if verify and _sha256(fpath) != entry.sha256:
-                raise IndexCorruptError(f"{fpath}: content hash differs from the manifest; re-run ingest")
+                raise IndexCorruptError(
+                    f"{fpath}: content hash differs from the manifest; re-run ingest"
+                )
             files[role] = fpath
         try:
             frame = pd.read_parquet(files["records"])
         except Exception as exc:  # noqa: BLE001 - arrow raises many kinds
-            raise IndexCorruptError(f"{files['records']}: unreadable ({exc}); re-run ingest") from None
+            raise IndexCorruptError(
+                f"{files['records']}: unreadable ({exc}); re-run ingest"
+            ) from None
         try:
             vectors = np.load(files["vectors"], mmap_mode="r", allow_pickle=False)
         except (ValueError, OSError) as exc:
-            raise IndexCorruptError(f"{files['vectors']}: unreadable ({exc}); re-run ingest") from None
+            raise IndexCorruptError(
+                f"{files['vectors']}: unreadable ({exc}); re-run ingest"
+            ) from None
         try:
             index = _read_faiss(files["faiss"])
             set_search_params(index)
         except RuntimeError as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else "read error"
-            raise IndexCorruptError(f"{files['faiss']}: unreadable FAISS file ({first}); re-run ingest") from None
+            raise IndexCorruptError(
+                f"{files['faiss']}: unreadable FAISS file ({first}); re-run ingest"
+            ) from None
         if not (len(frame) == vectors.shape[0] == index.ntotal == manifest.record_count):
             raise IndexCorruptError(
                 f"{path}: counts disagree (records {len(frame)}, vectors {vectors.shape[0]}, "
@@ -362,8 +376,13 @@ def write_generation(
 
 
 def _remove_old_generations(path: Path, keep: set[str]) -> None:
-    for pattern in ("records-*.parquet", "vectors-*.npy", "index-*.faiss", "lexical-*.npz",
-                    "boilerplate-*.json"):
+    for pattern in (
+        "records-*.parquet",
+        "vectors-*.npy",
+        "index-*.faiss",
+        "lexical-*.npz",
+        "boilerplate-*.json",
+    ):
         for f in path.glob(pattern):
             if f.name not in keep:
                 try:
