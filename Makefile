@@ -54,6 +54,9 @@ fix: install
 	$(VENV)/bin/ruff check --fix dedupe tests benchmarks
 	$(VENV)/bin/ruff format dedupe
 
+bench: install  ## benchmarks (docs/scaling.md); BIG=1 adds the 100k / 1M sizes
+	BIG=$(BIG) $(PY) benchmarks/run_all.py
+
 smoke: install
 	$(VENV)/bin/dedupe --help >/dev/null && $(PY) -m dedupe --help >/dev/null && echo smoke ok
 

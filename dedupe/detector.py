@@ -7,7 +7,6 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,7 +17,7 @@ from dedupe.embed.cache import EmbeddingCache, content_hash, embed_with_cache
 from dedupe.embed.encoder import Encoder, encoder_for_model_id, get_encoder
 from dedupe.errors import IndexLockedError, IndexNotFoundError, IndexWriteError
 from dedupe.index.manifest import MANIFEST, Manifest, read_manifest
-from dedupe.index.store import IndexKind, PortfolioIndex, records_frame, write_generation
+from dedupe.index.store import IndexKind, PortfolioIndex, knn_all, records_frame, write_generation
 from dedupe.ingest import LoadResult, dedupe_ids, load_files, write_quarantine
 from dedupe.ingest.mapping import ColumnMapping
 from dedupe.match.boilerplate import Boilerplate
@@ -87,6 +86,7 @@ class Detector:
         self.params = params
         self.boilerplate = boilerplate or Boilerplate()
         self._records: list[Record] | None = None
+        self._some: dict[int, Record] = {}
         self._clean: dict[int, str] = {}
 
     # ----------------------------------------------------------------------------- open / build
@@ -120,6 +120,27 @@ class Detector:
             self._records = self.index.records()
         return self._records
 
+    def record(self, pos: int) -> Record:
+        """The record at row `pos`, without building all of them (what `check` needs: turning
+        every row of a large portfolio into a `Record` costs ~1 s per 15k)."""
+        if self._records is not None:
+            return self._records[pos]
+        rec = self._some.get(pos)
+        if rec is None:
+            self._fetch([pos])
+            rec = self._some[pos]
+        return rec
+
+    def _fetch(self, positions: Sequence[int]) -> None:
+        if self._records is not None:
+            return
+        todo = [p for p in dict.fromkeys(positions) if p not in self._some]
+        if todo:
+            from dedupe.index.store import frame_to_records
+
+            recs = frame_to_records(self.index.frame.iloc[todo])
+            self._some.update(zip(todo, recs, strict=True))
+
     def clean_text(self, title: str, description: str, source: str | None = None) -> str:
         """The text embedded and scored: boilerplate stripped (`source=None`: a proposal)."""
         return self.boilerplate.clean_text(title, description, source)
@@ -128,7 +149,7 @@ class Detector:
         """The stripped text of the indexed record at row `pos` (memoised)."""
         text = self._clean.get(pos)
         if text is None:
-            r = self.records[pos]
+            r = self.record(pos)
             key = _source_key(r.source, self._origin(pos))
             text = self.boilerplate.clean_text(r.title, r.description, key)
             self._clean[pos] = text
@@ -227,17 +248,7 @@ class Detector:
                 new_ids = set(new_frame["id"])
                 keep_mask = ~old_frame["id"].isin(new_ids) & ~old_frame["origin"].isin(replaced_origins)
                 removed = int((~old_frame["id"].isin(new_ids) & old_frame["origin"].isin(replaced_origins)).sum())
-                old_by_id = old_frame.set_index("id")
-                for rid, row in zip(new_frame["id"], new_frame.to_dict(orient="records"), strict=True):
-                    if rid in old_by_id.index:
-                        before = old_by_id.loc[rid]
-                        same = all(str(before[c]) == str(row[c]) for c in new_frame.columns if c not in ("id", "budget", "text_hash"))
-                        if same:
-                            unchanged += 1
-                        else:
-                            updated += 1
-                    else:
-                        added += 1
+                added, updated, unchanged = _count_changes(old_frame, new_frame)
                 kept_frame = old_frame[keep_mask.to_numpy()]
                 assert old_vectors is not None
                 kept_vectors = old_vectors[keep_mask.to_numpy()]
@@ -335,7 +346,7 @@ class Detector:
         cands = self.candidates(proposal, candidates)
         query_text, positions = cands.query_text, cands.positions
         sim_of = dict(zip(positions, (float(d) for d in cands.dense), strict=True))
-        recs = [self.records[p] for p in positions]
+        recs = [self.record(p) for p in positions]
         probs = self.params.probability(cands.features)
         order = np.argsort(-probs, kind="stable")
         shown = [int(i) for i in order if probs[i] >= self.params.overlap_at][:limit]
@@ -395,7 +406,8 @@ class Detector:
             pairs += list(zip(extra[:lexical_k], (float(d) for d in dense_extra), strict=False))
         positions = [p for p, _ in pairs]
         dense = np.array([s for _, s in pairs], dtype=np.float64)
-        recs = [self.records[p] for p in positions]
+        self._fetch(positions)
+        recs = [self.record(p) for p in positions]
         x = self.pair_features(
             [query_text] * len(recs),
             [self.record_text(p) for p in positions],
@@ -466,27 +478,16 @@ class Detector:
     def pairs(self, *, k: int = 10, min_score: float | None = None) -> list[Pair]:
         """Every pair of indexed initiatives at or above `min_score` (default: the overlap bar).
 
-        Uses the FAISS index: k nearest neighbours per record, then the pair scorer.
+        Candidates: k nearest neighbours per record (`candidate_pairs`: exact FAISS search below
+        20k records, clustered blocked search above), then the pair scorer.
         """
         n = len(self.index)
         if n < 2:
             return []
         floor = self.params.overlap_at if min_score is None else min_score
-        sims, pos = self.index.search(np.asarray(self.index.vectors), min(k + 1, n))
-        a_idx, b_idx, dense = [], [], []
-        seen: set[tuple[int, int]] = set()
-        for i in range(n):
-            for s, j in zip(sims[i], pos[i], strict=True):
-                j = int(j)
-                if j < 0 or j == i:
-                    continue
-                key = (i, j) if i < j else (j, i)
-                if key in seen:
-                    continue
-                seen.add(key)
-                a_idx.append(key[0])
-                b_idx.append(key[1])
-                dense.append(float(s))
+        a_arr, b_arr, sim_arr = candidate_pairs(self.index.vectors, k)
+        a_idx, b_idx = a_arr.tolist(), b_arr.tolist()
+        dense = sim_arr.tolist()
         recs = self.records
         probs = self.score_pairs(
             [self.record_text(i) for i in a_idx],
@@ -517,6 +518,41 @@ class Detector:
             )
         out.sort(key=lambda p: -p.score)
         return out
+
+
+def _count_changes(old: pd.DataFrame, new: pd.DataFrame) -> tuple[int, int, int]:
+    """(added, updated, unchanged) ids of `new` against `old` (all but id, budget, text_hash)."""
+    cols = [c for c in new.columns if c not in ("id", "budget", "text_hash")]
+    old_by_id = old.drop_duplicates("id").set_index("id")
+    present = new["id"].isin(old_by_id.index).to_numpy()
+    added = int((~present).sum())
+    if not present.any():
+        return added, 0, 0
+    sub = new[present]
+    before = old_by_id.loc[sub["id"], cols].astype(str).to_numpy()
+    same = (before == sub[cols].astype(str).to_numpy()).all(axis=1)
+    unchanged = int(same.sum())
+    return added, len(sub) - unchanged, unchanged
+
+
+def candidate_pairs(vectors: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The all-pairs candidate stage: each record's k nearest others, as unique pairs.
+
+    Returns (a, b, similarity) with a < b (positions), one row per unordered pair.
+    """
+    n = len(vectors)
+    if n < 2:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0, dtype=np.float32)
+    sims, pos = knn_all(vectors, k)
+    rows = np.repeat(np.arange(n, dtype=np.int64), pos.shape[1])
+    cols, flat_s = pos.ravel(), sims.ravel()
+    ok = cols >= 0
+    a, b = np.minimum(rows[ok], cols[ok]), np.maximum(rows[ok], cols[ok])
+    _, first = np.unique(a * n + b, return_index=True)
+    first.sort()
+    return a[first], b[first], flat_s[ok][first].astype(np.float32)
+
 
 
 def _source_key(source: object, origin: object) -> str:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import typer
 
-from dedupe.calibrate import calibrate as run_calibration
-from dedupe.calibrate import read_labelled_pairs
 from dedupe.cli.common import DEFAULT_INDEX, app, handle_errors, out, print_json
 from dedupe.errors import UsageError
 
@@ -42,10 +41,13 @@ def calibrate(
 
         dedupe calibrate --index indexes/gc --db sqlite:///indexes/gc/review.sqlite
     """
+    from dedupe.calibrate import LabelledPair, read_labelled_pairs
+    from dedupe.calibrate import calibrate as run_calibration  # scikit-learn: only here
+
     if (pairs is None) == (db is None):
         raise UsageError("give exactly one of --pairs FILE or --db URL")
     if pairs is not None:
-        labelled = read_labelled_pairs(pairs)
+        labelled: Sequence[LabelledPair] = read_labelled_pairs(pairs)
         source = str(pairs)
     else:
         from dedupe.detector import Detector

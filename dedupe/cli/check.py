@@ -13,6 +13,7 @@ from dedupe.errors import UsageError
 from dedupe.proposals import proposal_from_fields, read_proposal
 from dedupe.records import CheckResult, Tier
 
+REVIEW_DB = "review.db"  # dedupe.review.store.DB_NAME (not imported: start-up time)
 TIER_STYLE = {Tier.DUPLICATE: "bold red", Tier.OVERLAP: "yellow", Tier.BELOW: "dim"}
 
 
@@ -50,9 +51,12 @@ def check(
 
         proposal = replace(proposal, department=department)
     detector = Detector.open(index)
-    from dedupe.review.known import known_decisions
+    decided: dict[tuple[str, str], str] = {}
+    if db is not None or (index / REVIEW_DB).exists():
+        # SQLAlchemy + Alembic (~0.7 s to import): only when there are decisions to read.
+        from dedupe.review.known import known_decisions
 
-    decided = known_decisions(detector, db_url=db)
+        decided = known_decisions(detector, db_url=db)
     result = detector.check(proposal, limit=limit, include_below=show_all, decisions=decided)
     if json_out:
         print_json(result.to_json())

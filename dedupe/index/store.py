@@ -1,4 +1,4 @@
-"""The persisted portfolio index: records, their vectors and a FAISS index, one generation at a time.
+"""The persisted portfolio index: records, vectors and a FAISS index, one generation at a time.
 
 Layout of an index directory:
 
@@ -35,31 +35,158 @@ RECORD_COLUMNS = (*ALL_FIELDS, "origin", "text_hash")
 
 
 class IndexKind(str, Enum):
-    """FAISS structures: exact search, or approximate ones for very large portfolios."""
+    """FAISS structures: exact search, or compressed / approximate ones for very large portfolios.
+
+    - `flat`: exact inner product on float32 (4 bytes per dimension per record).
+    - `sq8`: exact scan of 8-bit scalar-quantised codes (1 byte per dimension; cosine error ~1e-3).
+    - `hnsw`: HNSW graph over float32 (fast queries, slow build, +~0.3 KB per record).
+    - `ivf_sq8`: inverted lists over 8-bit codes (fast build and queries, approximate).
+    - `auto`: `flat` below `APPROX_FROM` records, `ivf_sq8` from there.
+    """
 
     FLAT = "flat"
+    SQ8 = "sq8"
     HNSW = "hnsw"
+    IVF_SQ8 = "ivf_sq8"
     AUTO = "auto"
 
 
-HNSW_FROM = 300_000  # records; below this exact search is fast enough
+APPROX_FROM = 300_000  # records; below this exact search is fast enough (~10 ms per query)
+HNSW_FROM = APPROX_FROM  # kept for callers of the first version
+FLOAT16_FROM = APPROX_FROM  # vectors-N.npy is stored as float16 from this size (half the memory)
+IVF_NPROBE = 32
+HNSW_EF_SEARCH = 128
 
 
-def build_faiss(vectors: np.ndarray, kind: IndexKind = IndexKind.AUTO) -> tuple[Any, str]:
-    """Build a FAISS inner-product index; returns (index, kind actually used)."""
+def choose_kind(n: int, kind: IndexKind = IndexKind.AUTO) -> IndexKind:
+    if kind is not IndexKind.AUTO:
+        return kind
+    return IndexKind.IVF_SQ8 if n >= APPROX_FROM else IndexKind.FLAT
+
+
+def ivf_lists(n: int) -> int:
+    """Inverted lists for n records: ~4·sqrt(n), at least 1, at most n/39 (FAISS's floor)."""
+    return int(max(1, min(4 * int(np.sqrt(max(n, 1))), n // 39)))
+
+
+def _chunks(vectors: np.ndarray, size: int = 65_536) -> Any:
+    for start in range(0, vectors.shape[0], size):
+        yield np.ascontiguousarray(vectors[start : start + size], dtype=np.float32)
+
+
+def build_faiss(
+    vectors: np.ndarray, kind: IndexKind = IndexKind.AUTO, *, seed: int = 1234
+) -> tuple[Any, str]:
+    """Build a FAISS inner-product index; returns (index, kind actually used).
+
+    Vectors may be float16 or a memory map: they are converted to float32 in chunks, so the
+    build never holds a second full float32 copy (except `flat`/`hnsw`, which store one).
+    """
     n, dim = vectors.shape
-    chosen = kind
-    if kind is IndexKind.AUTO:
-        chosen = IndexKind.HNSW if n >= HNSW_FROM else IndexKind.FLAT
+    chosen = choose_kind(n, kind)
+    metric = faiss.METRIC_INNER_PRODUCT
+    index: Any
     if chosen is IndexKind.HNSW:
-        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index = faiss.IndexHNSWFlat(dim, 32, metric)
         index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = 128
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    elif chosen is IndexKind.SQ8:
+        index = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit, metric)
+    elif chosen is IndexKind.IVF_SQ8:
+        nlist = ivf_lists(n)
+        quantizer = faiss.IndexFlatIP(dim)
+        index = faiss.IndexIVFScalarQuantizer(
+            quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit, metric
+        )
+        index.cp.seed = seed
+        index.cp.max_points_per_centroid = 64
+        index.nprobe = min(IVF_NPROBE, nlist)
     else:
         index = faiss.IndexFlatIP(dim)
-    if n:
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    if n and not index.is_trained:
+        rng = np.random.default_rng(seed)
+        sample = np.sort(rng.choice(n, size=min(n, 64 * ivf_lists(n)), replace=False))
+        index.train(np.ascontiguousarray(vectors[sample], dtype=np.float32))
+    for chunk in _chunks(vectors):
+        index.add(chunk)
     return index, chosen.value
+
+
+def set_search_params(index: Any) -> None:
+    """Query-time parameters are not all saved with the index: restore them after reading."""
+    if hasattr(index, "nprobe"):
+        index.nprobe = min(IVF_NPROBE, int(index.nlist))
+    hnsw = getattr(index, "hnsw", None)
+    if hnsw is not None:
+        hnsw.efSearch = max(int(hnsw.efSearch), HNSW_EF_SEARCH)
+
+
+def knn_all(
+    vectors: np.ndarray,
+    k: int,
+    *,
+    exact_below: int = 20_000,
+    probe: int = 12,
+    seed: int = 1234,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(similarities, positions) of every record's k nearest other records (all-pairs stage).
+
+    Below `exact_below` records: exact FAISS search. From there: partition the vectors with
+    k-means (FAISS) into ~sqrt(n) clusters; the records of each cluster are compared, as one
+    matrix product, with every record of the `probe` clusters whose centroids are nearest to
+    theirs. The cost is ~probe/sqrt(n) of the exact all-pairs product, at BLAS speed (FAISS's
+    IVF search scans list by list per query, which is slower here). Approximate: a neighbour is
+    missed only if it lies outside the probed clusters; recall is measured in
+    benchmarks/bench_allpairs.py. Padding: position -1, similarity -inf. A record is never its
+    own neighbour.
+    """
+    n, dim = vectors.shape
+    k = max(1, min(k, n - 1)) if n > 1 else 1
+    if n < 2:
+        return np.full((n, k), -np.inf, dtype=np.float32), np.full((n, k), -1, dtype=np.int64)
+    if n < exact_below:
+        flat = faiss.IndexFlatIP(dim)
+        x = np.ascontiguousarray(vectors, dtype=np.float32)
+        flat.add(x)
+        sims, pos = flat.search(x, k + 1)
+        return _drop_self(sims, pos, k)
+    x = np.ascontiguousarray(vectors, dtype=np.float32)
+    nlist = max(2, int(np.sqrt(n)))
+    km = faiss.Kmeans(dim, nlist, niter=10, seed=seed, spherical=True, max_points_per_centroid=64)
+    km.train(x)
+    _, assign = km.index.search(x, 1)
+    assign = assign.ravel()
+    order = np.argsort(assign, kind="stable")
+    bounds = np.searchsorted(assign[order], np.arange(nlist + 1))
+    members = [order[bounds[c] : bounds[c + 1]] for c in range(nlist)]
+    cent = np.asarray(km.centroids, dtype=np.float32)
+    probe = min(probe, nlist)
+    _, near = faiss.knn(cent, cent, probe, metric=faiss.METRIC_INNER_PRODUCT)
+    out_s = np.full((n, k + 1), -np.inf, dtype=np.float32)
+    out_p = np.full((n, k + 1), -1, dtype=np.int64)
+    for c in range(nlist):
+        q = members[c]
+        if len(q) == 0:
+            continue
+        cand = np.concatenate([members[int(o)] for o in near[c] if o >= 0])
+        kk = min(k + 1, len(cand))
+        sims, local = faiss.knn(x[q], x[cand], kk, metric=faiss.METRIC_INNER_PRODUCT)
+        out_s[q, :kk] = sims
+        out_p[q, :kk] = np.where(local >= 0, cand[np.maximum(local, 0)], -1)
+    return _drop_self(out_s, out_p, k)
+
+
+def _drop_self(sims: np.ndarray, pos: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Remove each row's own position from a (n, k+1) self-search, keep k columns."""
+    rows = np.arange(pos.shape[0])[:, None]
+    keep = (pos != rows) & (pos >= 0)
+    order = np.argsort(~keep, axis=1, kind="stable")[:, :k]
+    out_s = np.take_along_axis(sims, order, axis=1).astype(np.float32)
+    out_p = np.take_along_axis(pos, order, axis=1).astype(np.int64)
+    kept = np.take_along_axis(keep, order, axis=1)
+    out_s[~kept] = -np.inf
+    out_p[~kept] = -1
+    return out_s, out_p
 
 
 def _sha256(path: Path) -> str:
@@ -88,7 +215,7 @@ def frame_to_records(frame: pd.DataFrame) -> list[Record]:
     for row in frame[list(ALL_FIELDS)].to_dict(orient="records"):
         budget = row.get("budget")
         row["budget"] = None if budget is None or budget != budget else float(budget)
-        out.append(Record(**row))
+        out.append(Record(**{str(k): v for k, v in row.items()}))
     return out
 
 
@@ -110,7 +237,9 @@ class PortfolioIndex:
         return len(self.frame)
 
     @classmethod
-    def open(cls, path: str | Path, *, model_id: str | None = None, verify: bool = False) -> PortfolioIndex:
+    def open(
+        cls, path: str | Path, *, model_id: str | None = None, verify: bool = False
+    ) -> PortfolioIndex:
         """Open the current generation; refuse another encoder's index by name."""
         path = Path(path)
         manifest = read_manifest(path)
@@ -133,21 +262,30 @@ class PortfolioIndex:
                     "overwritten); re-run `dedupe ingest` to rebuild"
                 )
             if verify and _sha256(fpath) != entry.sha256:
-                raise IndexCorruptError(f"{fpath}: content hash differs from the manifest; re-run ingest")
+                raise IndexCorruptError(
+                    f"{fpath}: content hash differs from the manifest; re-run ingest"
+                )
             files[role] = fpath
         try:
             frame = pd.read_parquet(files["records"])
         except Exception as exc:  # noqa: BLE001 - arrow raises many kinds
-            raise IndexCorruptError(f"{files['records']}: unreadable ({exc}); re-run ingest") from None
+            raise IndexCorruptError(
+                f"{files['records']}: unreadable ({exc}); re-run ingest"
+            ) from None
         try:
             vectors = np.load(files["vectors"], mmap_mode="r", allow_pickle=False)
         except (ValueError, OSError) as exc:
-            raise IndexCorruptError(f"{files['vectors']}: unreadable ({exc}); re-run ingest") from None
+            raise IndexCorruptError(
+                f"{files['vectors']}: unreadable ({exc}); re-run ingest"
+            ) from None
         try:
-            index = faiss.read_index(str(files["faiss"]))
+            index = _read_faiss(files["faiss"])
+            set_search_params(index)
         except RuntimeError as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else "read error"
-            raise IndexCorruptError(f"{files['faiss']}: unreadable FAISS file ({first}); re-run ingest") from None
+            raise IndexCorruptError(
+                f"{files['faiss']}: unreadable FAISS file ({first}); re-run ingest"
+            ) from None
         if not (len(frame) == vectors.shape[0] == index.ntotal == manifest.record_count):
             raise IndexCorruptError(
                 f"{path}: counts disagree (records {len(frame)}, vectors {vectors.shape[0]}, "
@@ -162,7 +300,10 @@ class PortfolioIndex:
         return frame_to_records(self.frame.iloc[[pos]])[0]
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(similarities, positions) of the k nearest records per query; -1 positions are padding."""
+        """(similarities, positions) of the k nearest records per query; -1 positions are padding.
+
+        Exact for `flat` (and `sq8` up to 8-bit rounding), approximate for `ivf_sq8` / `hnsw`.
+        """
         k = max(1, min(k, len(self)))
         if len(self) == 0:
             empty = np.zeros((queries.shape[0], 0))
@@ -182,8 +323,13 @@ def write_generation(
     kind: IndexKind = IndexKind.AUTO,
     scorer: dict[str, Any] | None = None,
     extra_files: dict[str, Path] | None = None,
+    vector_dtype: str | None = None,
 ) -> Manifest:
-    """Write a new generation beside the current one, swap the manifest, then clean up."""
+    """Write a new generation beside the current one, swap the manifest, then clean up.
+
+    `vector_dtype` ("float32" or "float16") is how vectors-N.npy is stored; by default float16
+    from `FLOAT16_FROM` records (cosine error < 1e-3, half the disk and memory), else float32.
+    """
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     gen = (previous.generation + 1) if previous else 1
@@ -194,9 +340,14 @@ def write_generation(
     }
     with atomic_path(path / names["records"]) as tmp:
         frame.to_parquet(tmp, index=False)
+    if vector_dtype is None:
+        vector_dtype = "float16" if len(vectors) >= FLOAT16_FROM else "float32"
+    if vector_dtype not in ("float32", "float16"):
+        raise ValueError(f"vector_dtype must be float32 or float16, not {vector_dtype!r}")
+    dtype = np.float16 if vector_dtype == "float16" else np.float32
     with atomic_path(path / names["vectors"]) as tmp:
         with open(tmp, "wb") as fh:
-            np.save(fh, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
+            np.save(fh, np.ascontiguousarray(vectors, dtype=dtype), allow_pickle=False)
     index, used_kind = build_faiss(vectors, kind)
     with atomic_path(path / names["faiss"]) as tmp:
         faiss.write_index(index, str(tmp))
@@ -225,11 +376,25 @@ def write_generation(
 
 
 def _remove_old_generations(path: Path, keep: set[str]) -> None:
-    for pattern in ("records-*.parquet", "vectors-*.npy", "index-*.faiss", "lexical-*.npz",
-                    "boilerplate-*.json"):
+    for pattern in (
+        "records-*.parquet",
+        "vectors-*.npy",
+        "index-*.faiss",
+        "lexical-*.npz",
+        "boilerplate-*.json",
+    ):
         for f in path.glob(pattern):
             if f.name not in keep:
                 try:
                     os.remove(f)
                 except OSError:
                     pass
+
+
+def _read_faiss(path: Path) -> Any:
+    """Read a FAISS file; flat codes are memory-mapped (pages load on first search, shared
+    between processes), other kinds are read into memory."""
+    try:
+        return faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
+    except RuntimeError:
+        return faiss.read_index(str(path))

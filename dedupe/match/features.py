@@ -19,19 +19,39 @@ the vectors already computed, the rest from sparse TF-IDF products and string le
 
 from __future__ import annotations
 
+import math
+import re
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.feature_extraction.text import HashingVectorizer
 
 from dedupe.match.lexical import LexicalModel
 from dedupe.text import tokenize
 
 SHORT_TOKENS = 15
 
-_CHAR = HashingVectorizer(
-    analyzer="char_wb", ngram_range=(3, 5), n_features=2**18, lowercase=True, alternate_sign=False
-)
+CHAR_NGRAMS = (3, 5)
+_WHITE = re.compile(r"\s\s+")
+
+
+def char_ngrams(text: str, lo: int = CHAR_NGRAMS[0], hi: int = CHAR_NGRAMS[1]) -> Counter[str]:
+    """Counts of the character n-grams of each space-padded word, as scikit-learn's `char_wb`
+    analyzer makes them (lower-cased). Counted exactly here rather than through
+    `HashingVectorizer`: importing scikit-learn costs ~2 s, most of a cold `check`."""
+    grams: Counter[str] = Counter()
+    for word in _WHITE.sub(" ", text.lower()).split():
+        w = f" {word} "
+        size = len(w)
+        for n in range(lo, hi + 1):
+            offset = 0
+            grams[w[0:n]] += 1
+            while offset + n < size:
+                offset += 1
+                grams[w[offset : offset + n]] += 1
+            if offset == 0:  # the word is shorter than n: scikit-learn keeps it once
+                break
+    return grams
 
 
 def _same(a: str, b: str) -> float:
@@ -44,14 +64,16 @@ def _lang(value: str) -> str:
 
 
 def char_similarity(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
-    """Row-wise cosine of character 3–5-gram vectors (hashing: nothing to fit or save)."""
-    ma, mb = _CHAR.transform(list(a)), _CHAR.transform(list(b))
-    dot = np.asarray(ma.multiply(mb).sum(axis=1)).ravel()
-    na = np.sqrt(np.asarray(ma.multiply(ma).sum(axis=1)).ravel())
-    nb = np.sqrt(np.asarray(mb.multiply(mb).sum(axis=1)).ravel())
-    den = na * nb
-    out = np.zeros(dot.shape, dtype=np.float64)
-    np.divide(dot, den, out=out, where=den > 0)
+    """Row-wise cosine of character 3–5-gram count vectors (nothing to fit or save)."""
+    out = np.zeros(len(a), dtype=np.float64)
+    for i, (x, y) in enumerate(zip(a, b, strict=True)):
+        ga, gb = char_ngrams(x), char_ngrams(y)
+        if not ga or not gb:
+            continue
+        small, large = (ga, gb) if len(ga) <= len(gb) else (gb, ga)
+        dot = sum(c * large[g] for g, c in small.items() if g in large)
+        norm = math.sqrt(sum(c * c for c in ga.values()) * sum(c * c for c in gb.values()))
+        out[i] = dot / norm if norm > 0 else 0.0
     return out
 
 

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from dedupe.errors import IndexCorruptError
 from dedupe.text import tokenize
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+SMALL_BATCH = 200  # texts; a larger transform builds the term dict once
+DICT_AFTER = 50_000  # bisect lookups (a cold `check` does ~6k); then the dict is built
+# Up to this many records, the records' TF-IDF rows are kept with the model, so `check` can
+# retrieve candidates lexically too (acronyms, names and short notes that dense search misses).
+# About 70 non-zeros a record: 15k records take ~4 MB on disk.
+MATRIX_MAX_RECORDS = 300_000
 
 
 def _analyzer(text: str) -> list[str]:
@@ -18,28 +29,73 @@ def _analyzer(text: str) -> list[str]:
     return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
 
 
-# Up to this many records, the records' TF-IDF rows are kept with the model, so `check` can
-# retrieve candidates lexically too (acronyms, names and short notes that dense search misses).
-# About 70 non-zeros a record: 15k records take ~4 MB on disk.
-MATRIX_MAX_RECORDS = 300_000
-
-
 class LexicalModel:
     """TF-IDF (unigrams + bigrams, sublinear tf) fitted on the portfolio texts.
 
-    `matrix` holds the fitted texts' rows (in index order) when the portfolio is small enough
-    (`MATRIX_MAX_RECORDS`); `search` uses it for lexical candidate retrieval.
+    Fitting uses scikit-learn's `TfidfVectorizer`; a loaded model transforms texts itself with
+    the same formula (1 + log tf, times idf, L2-normalised rows), so opening an index for
+    `check` never imports scikit-learn (~1-3 s of start-up). `vectorizer` rebuilds the
+    scikit-learn object on demand.
     """
 
-    def __init__(self, vectorizer: TfidfVectorizer, matrix: sp.csr_matrix | None = None) -> None:
-        self.vectorizer = vectorizer
+    def __init__(
+        self,
+        vectorizer: TfidfVectorizer | None = None,
+        *,
+        vocab: dict[str, int] | None = None,
+        idf: np.ndarray | None = None,
+        sorted_terms: list[str] | None = None,
+        matrix: sp.csr_matrix | None = None,
+    ) -> None:
+        if vectorizer is not None:
+            vocab, idf = vectorizer.vocabulary_, vectorizer.idf_
+        if (vocab is None and sorted_terms is None) or idf is None:
+            raise ValueError(
+                "LexicalModel needs a fitted vectorizer, (vocab, idf) or (sorted_terms, idf)"
+            )
+        self._vectorizer = vectorizer
+        self._dict: dict[str, int] | None = vocab
+        # Column j's term, in sorted order (as scikit-learn numbers them): a few lookups bisect
+        # this list, so opening an index need not build a dict of every term (~0.3 s per 400k).
+        self._terms = sorted_terms
+        self._bisects = 0
+        self._idf = np.asarray(idf, dtype=np.float64)
+        # The fitted texts' rows, in index order, for `search` (None for big portfolios).
         self.matrix = matrix
-        vocab = vectorizer.vocabulary_
-        self._idf = np.asarray(vectorizer.idf_, dtype=np.float64)
-        self._vocab: dict[str, int] = vocab
+
+    @property
+    def _vocab(self) -> dict[str, int]:
+        if self._dict is None:
+            assert self._terms is not None
+            self._dict = dict(zip(self._terms, range(len(self._terms)), strict=True))
+        return self._dict
+
+    def _column(self, term: str) -> int | None:
+        if self._dict is not None or self._terms is None:
+            return self._vocab.get(term)
+        self._bisects += 1
+        if self._bisects > DICT_AFTER:  # a long-lived process (the review app): build it once
+            return self._vocab.get(term)
+        j = bisect_left(self._terms, term)
+        return j if j < len(self._terms) and self._terms[j] == term else None
+
+    @property
+    def vectorizer(self) -> TfidfVectorizer:
+        """The equivalent fitted scikit-learn vectorizer (built on first use)."""
+        if self._vectorizer is None:
+            from sklearn.feature_extraction.text import TfidfVectorizer
+
+            vec = TfidfVectorizer(analyzer=_analyzer, sublinear_tf=True, dtype=np.float32)
+            vec.vocabulary_ = self._vocab
+            vec.idf_ = self._idf
+            self._vectorizer = vec
+        return self._vectorizer
 
     @classmethod
     def fit(cls, texts: Sequence[str], *, keep_matrix: bool = True) -> LexicalModel:
+        """Fit on the portfolio's texts; keep their rows (`matrix`) up to MATRIX_MAX_RECORDS."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         vec = TfidfVectorizer(analyzer=_analyzer, sublinear_tf=True, min_df=1, dtype=np.float32)
         texts = list(texts)
         if not texts:
@@ -47,7 +103,7 @@ class LexicalModel:
             return cls(vec)
         matrix = vec.fit_transform(texts).tocsr()
         keep = keep_matrix and len(texts) <= MATRIX_MAX_RECORDS
-        return cls(vec, matrix if keep else None)
+        return cls(vec, matrix=matrix if keep else None)
 
     def search(self, text: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(positions, cosine) of the k fitted texts most similar to `text`, best first.
@@ -64,15 +120,34 @@ class LexicalModel:
         return top.astype(np.int64), scores[top].astype(np.float32)
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        texts = list(texts)
-        unique = list(dict.fromkeys(texts))  # all-pairs scoring repeats each text ~k times
-        if len(unique) == len(texts):
-            return self.vectorizer.transform(texts).tocsr()
-        row = {t: i for i, t in enumerate(unique)}
-        return self.vectorizer.transform(unique).tocsr()[[row[t] for t in texts]]
+        """TF-IDF rows as scikit-learn computes them (sublinear tf, idf, L2 norm), float32."""
+        lookup = self._vocab.get if len(texts) > SMALL_BATCH else self._column
+        indptr = [0]
+        indices: list[int] = []
+        counts: list[int] = []
+        for text in texts:
+            row: dict[int, int] = {}
+            for term in _analyzer(text):
+                j = lookup(term)
+                if j is not None:
+                    row[j] = row.get(j, 0) + 1
+            cols = sorted(row)
+            indices.extend(cols)
+            counts.extend(row[c] for c in cols)
+            indptr.append(len(indices))
+        col = np.asarray(indices, dtype=np.int32)
+        data = (np.log(np.asarray(counts, dtype=np.float64)) + 1.0) * self._idf[col]
+        ptr = np.asarray(indptr, dtype=np.int64)
+        lengths = np.diff(ptr)
+        rows = np.repeat(np.arange(len(lengths)), lengths)
+        norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=len(lengths)))
+        data /= np.where(norms > 0, norms, 1.0)[rows]
+        return sp.csr_matrix(
+            (data.astype(np.float32), col, ptr), shape=(len(lengths), len(self._idf))
+        )
 
     def idf(self, term: str) -> float:
-        i = self._vocab.get(term)
+        i = self._column(term)
         return float(self._idf[i]) if i is not None else float(self._idf.max(initial=1.0))
 
     def pair_similarity(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
@@ -81,20 +156,40 @@ class LexicalModel:
         return np.asarray(ma.multiply(mb).sum(axis=1)).ravel().astype(np.float32)
 
     def save(self, path: str | Path) -> None:
-        terms = sorted(self._vocab, key=self._vocab.__getitem__)
+        """Terms as one UTF-8 blob (newline-separated, in column order) plus the idf vector.
+
+        Not a fixed-width unicode array: for a large vocabulary that is 4 bytes x the longest
+        term per term, and reading it back was most of `check`'s cold start."""
+        terms = (
+            self._terms
+            if self._terms is not None
+            else sorted(self._vocab, key=self._vocab.__getitem__)
+        )
+        blob = "\n".join(t.replace("\n", " ") for t in terms).encode("utf-8")
         with open(path, "wb") as fh:
-            arrays: dict[str, np.ndarray] = {"terms": np.array(terms, dtype=str), "idf": self._idf}
+            arrays: dict[str, np.ndarray] = {
+                "terms_utf8": np.frombuffer(blob, dtype=np.uint8),
+                "idf": self._idf,
+            }
             if self.matrix is not None:
                 m = self.matrix
-                arrays.update(m_data=m.data, m_indices=m.indices, m_indptr=m.indptr,
-                              m_shape=np.asarray(m.shape, dtype=np.int64))
-            np.savez_compressed(fh, **arrays)
+                arrays.update(
+                    m_data=m.data,
+                    m_indices=m.indices,
+                    m_indptr=m.indptr,
+                    m_shape=np.asarray(m.shape, dtype=np.int64),
+                )
+            np.savez(fh, **arrays)  # type: ignore[arg-type]
 
     @classmethod
     def load(cls, path: str | Path) -> LexicalModel:
         try:
             with np.load(path, allow_pickle=False) as data:
-                terms = [str(t) for t in data["terms"]]
+                if "terms_utf8" in data.files:
+                    raw = data["terms_utf8"].tobytes().decode("utf-8")
+                    terms = raw.split("\n") if raw else []
+                else:  # indexes written before the blob format
+                    terms = data["terms"].tolist()
                 idf = data["idf"]
                 matrix = None
                 if "m_data" in data.files:
@@ -102,9 +197,14 @@ class LexicalModel:
                         (data["m_data"], data["m_indices"], data["m_indptr"]),
                         shape=tuple(int(x) for x in data["m_shape"]),
                     )
-        except (OSError, ValueError, KeyError) as exc:
-            raise IndexCorruptError(f"{path}: unreadable lexical model ({exc}); re-run ingest") from None
-        vec = TfidfVectorizer(analyzer=_analyzer, sublinear_tf=True, dtype=np.float32)
-        vec.vocabulary_ = {t: i for i, t in enumerate(terms)}
-        vec.idf_ = idf
-        return cls(vec, matrix)
+        except (OSError, ValueError, KeyError, UnicodeDecodeError) as exc:
+            raise IndexCorruptError(
+                f"{path}: unreadable lexical model ({exc}); re-run ingest"
+            ) from None
+        if len(terms) != len(idf):
+            raise IndexCorruptError(
+                f"{path}: {len(terms)} terms but {len(idf)} idf values; re-run ingest"
+            )
+        if all(a < b for a, b in zip(terms, terms[1:], strict=False)):
+            return cls(sorted_terms=terms, idf=idf, matrix=matrix)
+        return cls(vocab=dict(zip(terms, range(len(terms)), strict=True)), idf=idf, matrix=matrix)

@@ -1,0 +1,126 @@
+"""Library pieces behind the performance work: all-pairs candidates, index kinds, fast loading."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dedupe.detector import Detector, candidate_pairs
+from dedupe.index.store import APPROX_FROM, IndexKind, build_faiss, choose_kind, knn_all
+from dedupe.match.features import char_similarity
+from dedupe.match.lexical import LexicalModel
+from dedupe.records import Proposal
+
+
+def _unit(n: int, dim: int = 16, seed: int = 0) -> np.ndarray:
+    v = np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def _brute_pairs(v: np.ndarray, k: int) -> set[tuple[int, int]]:
+    sims = v @ v.T
+    np.fill_diagonal(sims, -np.inf)
+    out = set()
+    for i, row in enumerate(sims):
+        for j in np.argsort(-row, kind="stable")[:k]:
+            out.add((min(i, int(j)), max(i, int(j))))
+    return out
+
+
+def test_candidate_pairs_equal_brute_force_on_small_data() -> None:
+    v = _unit(300)
+    a, b, s = candidate_pairs(v, k=5)
+    assert set(zip(a.tolist(), b.tolist(), strict=True)) == _brute_pairs(v, 5)
+    assert (a < b).all()
+    assert np.allclose(s, np.einsum("ij,ij->i", v[a], v[b]), atol=1e-5)
+
+
+def test_clustered_knn_with_every_cluster_probed_is_exact() -> None:
+    v = _unit(400, seed=1)
+    sims, pos = knn_all(v, 4, exact_below=10, probe=10_000)  # clustered path, all clusters probed
+    exact_s, exact_p = knn_all(v, 4)
+    assert (pos != np.arange(400)[:, None]).all()  # never its own neighbour
+    assert np.allclose(np.sort(sims, axis=1), np.sort(exact_s, axis=1), atol=1e-5)
+
+
+def test_clustered_knn_finds_close_pairs() -> None:
+    base = _unit(200, dim=32, seed=2)
+    twins = base + 0.05 * _unit(200, dim=32, seed=3)
+    v = np.vstack([base, twins / np.linalg.norm(twins, axis=1, keepdims=True)])
+    _, pos = knn_all(v, 3, exact_below=10)
+    found = sum(int(i + 200 in pos[i]) for i in range(200))
+    assert found >= 190
+
+
+def test_index_kind_is_chosen_by_size() -> None:
+    assert choose_kind(1000) is IndexKind.FLAT
+    assert choose_kind(APPROX_FROM - 1) is IndexKind.FLAT
+    assert choose_kind(APPROX_FROM) is IndexKind.IVF_SQ8
+    assert choose_kind(10, IndexKind.HNSW) is IndexKind.HNSW
+
+
+@pytest.mark.parametrize("kind", [IndexKind.FLAT, IndexKind.SQ8, IndexKind.IVF_SQ8, IndexKind.HNSW])
+def test_every_index_kind_finds_an_exact_copy(kind: IndexKind) -> None:
+    v = _unit(2000, dim=32, seed=4)
+    index, used = build_faiss(v.astype(np.float16), kind)
+    assert used == kind.value and index.ntotal == 2000
+    _, pos = index.search(v[:20], 1)
+    assert (pos[:, 0] == np.arange(20)).all()
+
+
+def test_lexical_model_round_trip_and_old_format(tmp_path: Path) -> None:
+    model = LexicalModel.fit(["cloud learning system", "learning management", "fisheries data"])
+    model.save(tmp_path / "new.npz")
+    loaded = LexicalModel.load(tmp_path / "new.npz")
+    texts = ["cloud learning", "fisheries management data", "nothing known"]
+    assert np.allclose(loaded.transform(texts).toarray(), model.transform(texts).toarray())
+    assert np.allclose(
+        loaded.transform(texts * 100).toarray()[:3], model.transform(texts).toarray()
+    )
+    terms = sorted(model._vocab, key=model._vocab.__getitem__)
+    with open(tmp_path / "old.npz", "wb") as fh:  # the format before the UTF-8 blob
+        np.savez_compressed(fh, terms=np.array(terms, dtype=str), idf=model._idf)
+    old = LexicalModel.load(tmp_path / "old.npz")
+    assert np.allclose(old.transform(texts).toarray(), model.transform(texts).toarray())
+    assert old.idf("fisheries") == pytest.approx(model.idf("fisheries"))
+
+
+def test_char_similarity_matches_scikit_learn_char_wb() -> None:
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    a = ["Learning management system", "Système de paie", "x", "", "Online  booking"]
+    b = ["learning-management systems", "Systeme de paye", "x", "abc", "online booking"]
+    vec = CountVectorizer(analyzer="char_wb", ngram_range=(3, 5)).fit(a + b)
+    ma, mb = vec.transform(a).toarray().astype(float), vec.transform(b).toarray().astype(float)
+    norms = np.linalg.norm(ma, axis=1) * np.linalg.norm(mb, axis=1)
+    want = np.divide((ma * mb).sum(axis=1), norms, out=np.zeros(len(a)), where=norms > 0)
+    assert np.allclose(char_similarity(a, b), want)
+
+
+def test_check_reads_only_the_records_it_needs(tmp_path: Path) -> None:
+    csv = tmp_path / "p.csv"
+    csv.write_text(
+        "id,title,description,department\n"
+        + "".join(
+            f"r{i},Project {i},Work on topic {i % 7} and data {i},Dept {i % 3}\n" for i in range(60)
+        ),
+        encoding="utf-8",
+    )
+    Detector.ingest(tmp_path / "ix", [csv], encoder="fake")
+    det = Detector.open(tmp_path / "ix")
+    lazy = det.check(
+        Proposal(title="Project 5", description="Work on topic 5 and data 5"),
+        limit=5,
+        include_below=True,
+    )
+    assert det._records is None  # no full Record list was built
+    full = Detector.open(tmp_path / "ix")
+    _ = full.records
+    eager = full.check(
+        Proposal(title="Project 5", description="Work on topic 5 and data 5"),
+        limit=5,
+        include_below=True,
+    )
+    assert lazy.to_json() == eager.to_json()
