@@ -47,7 +47,7 @@ test-fast: install  ## unit tests only (fake encoder)
 
 check: install  ## lint and type-check
 	$(VENV)/bin/ruff check dedupe tests benchmarks
-	$(VENV)/bin/ruff format --check dedupe
+	$(VENV)/bin/ruff format --check dedupe tests benchmarks
 	$(VENV)/bin/mypy dedupe
 
 fix: install

@@ -4,11 +4,11 @@
 Usage: python benchmarks/build_eval_sets.py [OUT_DIR] [--shared ../shared/data] [--seed 13]
 
 Writes into OUT_DIR (default build/eval/, not committed):
-  portfolio.csv        canonical columns, built from initiatives.csv minus the held-out "new" records
+  portfolio.csv        canonical columns, from initiatives.csv minus the held-out "new" records
   queries_tune.csv     intake-like queries (query_id,title,description,department,language,
-  queries_holdout.csv    expected_ids,expected_owner_emails); lists are ';'-separated; no expected ids
+  queries_holdout.csv    expected_ids,expected_owner_emails); lists are ';'-separated; no ids
                          = genuinely new proposal
-  queries_meta.csv     per query: kind, group, split, source_id (the record the query text came from)
+  queries_meta.csv     per query: kind, group, split, source_id (record the query text came from)
   pairs_tune.csv       gov_pairs.csv split by group
   pairs_holdout.csv
 
@@ -34,10 +34,11 @@ Query kinds:
   en_to_fr          English text of a record stored in French in the portfolio; expected = it
   new               a distinctive record removed from portfolio.csv; expected = none
 
-Tune/holdout split is by group (family, else record), shared by queries and pairs, so no family is in
-both splits: the README families (shipped in data/sample and tests, hence "seen") go to tune, the other
-families are balanced by size, other groups and random negative pairs are split at random.
+Tune/holdout split is by group (family, else record), shared by queries and pairs, so no family is
+in both splits: the README families (shipped in data/sample and tests, hence "seen") go to tune, the
+other families are balanced by size, other groups and random negative pairs are split at random.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,33 +50,76 @@ import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 REPO = Path(__file__).resolve().parent.parent
-CANONICAL = ["id", "title", "description", "department", "owner_name", "owner_email", "status",
-             "start_date", "language", "url", "source"]
-QUERY_COLS = ["query_id", "title", "description", "department", "language", "expected_ids",
-              "expected_owner_emails"]
+CANONICAL = [
+    "id",
+    "title",
+    "description",
+    "department",
+    "owner_name",
+    "owner_email",
+    "status",
+    "start_date",
+    "language",
+    "url",
+    "source",
+]
+QUERY_COLS = [
+    "query_id",
+    "title",
+    "description",
+    "department",
+    "language",
+    "expected_ids",
+    "expected_owner_emails",
+]
 HOLDOUT_SHARE = 0.5
 
 # Cross-department families noted in the shared READMEs (in addition to the curators' short codes).
 EXTRA_FAMILIES: dict[str, list[str]] = {
-    "biometric-expansion": ["ca-itp-cbsa-biometric-expansion", "ca-itp-rcmp-biometric-expansion",
-                            "ca-itp-ircc-bep"],
+    "biometric-expansion": [
+        "ca-itp-cbsa-biometric-expansion",
+        "ca-itp-rcmp-biometric-expansion",
+        "ca-itp-ircc-bep",
+    ],
     "mtss": ["ca-itp-hc-mtss", "ca-itp-inac-mtss", "ca-itp-inac-fnihb-mtss"],
     "clean-growth-hub": ["ca-svc-1301-2023-2024", "ca-svc-2936-2023-2024"],
     "uk-gigabit": ["uk-gmpp-uk-gigabit-programme", "uk-gmpp-project-gigabit"],
     "uk-no2": ["uk-gmpp-no2-programme", "uk-gmpp-no2-reduction"],
-    "uk-genomes": ["uk-gmpp-100-000-genomes-project", "uk-gmpp-100000-genomes-project",
-                   "uk-gmpp-one-hundred-thousand-genomes-project"],
-    "uk-holocaust-memorial": ["uk-gmpp-uk-holocaust-memorial-and-learning-centre",
-                              "uk-gmpp-uk-holocaust-memorial-learning-centre-programme"],
-    "us-fdcci": ["us-itd-021-542850483-1256", "us-itd-422-000000032-1598", "us-itd-009-000006338-2205"],
+    "uk-genomes": [
+        "uk-gmpp-100-000-genomes-project",
+        "uk-gmpp-100000-genomes-project",
+        "uk-gmpp-one-hundred-thousand-genomes-project",
+    ],
+    "uk-holocaust-memorial": [
+        "uk-gmpp-uk-holocaust-memorial-and-learning-centre",
+        "uk-gmpp-uk-holocaust-memorial-learning-centre-programme",
+    ],
+    "us-fdcci": [
+        "us-itd-021-542850483-1256",
+        "us-itd-422-000000032-1598",
+        "us-itd-009-000006338-2205",
+    ],
     "us-ipv6": ["us-itd-021-542850483-1265", "us-itd-202-000002016-2068"],
     "us-cset": ["us-codegov-dhs-00081", "us-codegov-doe-06842"],
     "us-nessus-ansible": ["us-codegov-dhs-00256", "us-codegov-gsa-08734"],
 }
-# Families named in initiatives/README.md: they are in data/sample, the demo proposals and the tests,
+# Families named in initiatives/README.md: in data/sample, the demo proposals and the tests,
 # so they are "seen" and always go to the tune split.
-SEEN_FAMILIES = {"eti", "gcpm", "lms", "biometric-expansion", "scnl", "mtss", "clean-growth-hub",
-                 "uk-gigabit", "uk-no2", "us-fdcci", "us-ipv6", "us-cset", "us-nessus-ansible"}
+SEEN_FAMILIES = {
+    "eti",
+    "gcpm",
+    "lms",
+    "biometric-expansion",
+    "scnl",
+    "mtss",
+    "clean-growth-hub",
+    "uk-gigabit",
+    "uk-no2",
+    "us-fdcci",
+    "us-ipv6",
+    "us-cset",
+    "us-nessus-ansible",
+}
 # Same text in two departments but explainably NOT a duplicate (machinery-of-government transfer):
 # kept in the portfolio, never used as a query.
 EXCLUDED_IDS = {"ca-prog-ND-BYY01", "ca-prog-FO-BTI01"}
@@ -84,12 +128,12 @@ N_FR_BILINGUAL = 90
 N_FR_REWORDED = 30
 N_SHORT_NOTE = 100
 N_EN_TO_FR = 40
-FOOTER_QUERY_SHARE = 0.4   # queries given an intake-tool footer
+FOOTER_QUERY_SHARE = 0.4  # queries given an intake-tool footer
 FOOTER_PORTFOLIO_SHARE = 0.3  # IT-project / UK portfolio records given one
 FOOTER_SOURCES = {"ca_gc_it_projects", "uk_gmpp"}
-NEW_SHARE = 0.2          # share of all queries that are genuinely new
-TWIN_SIM = 0.5           # a record with a neighbour above this cosine is not "unique"
-NEW_MAX_SIM = 0.25       # held-out "new" records: no neighbour above this cosine
+NEW_SHARE = 0.2  # share of all queries that are genuinely new
+TWIN_SIM = 0.5  # a record with a neighbour above this cosine is not "unique"
+NEW_MAX_SIM = 0.25  # held-out "new" records: no neighbour above this cosine
 
 
 def read_csv(path: Path) -> pd.DataFrame:
@@ -123,22 +167,22 @@ def max_neighbour_similarity(texts: pd.Series) -> np.ndarray:
     mat = TfidfVectorizer(sublinear_tf=True, min_df=2, stop_words="english").fit_transform(texts)
     out = np.zeros(mat.shape[0])
     for start in range(0, mat.shape[0], 2000):
-        block = (mat[start:start + 2000] @ mat.T).toarray()
+        block = (mat[start : start + 2000] @ mat.T).toarray()
         for k in range(block.shape[0]):
             block[k, start + k] = 0.0
-        out[start:start + 2000] = block.max(axis=1)
+        out[start : start + 2000] = block.max(axis=1)
     return out
 
 
 FOOTERS_EN = [
-    "Priority: {p}. Privacy impact assessment: {pia}. Gate: {g}. Funding source: {f}. Cost range: {c}.",
+    "Priority: {p}. Privacy impact assessment: {pia}. Gate: {g}. Funding source: {f}. Cost range: {c}.",  # noqa: E501
     "Priority: {p} | Gate: {g} | Funding source: {f} | Cost range: {c} | PIA: {pia}",
     "Business priority: {p}. Estimated cost: {c}. Funding source: {f}. Risk level: {r}. Gate: {g}.",
 ]
 FOOTERS_FR = [
     "Priorité : {pfr}. Évaluation des facteurs relatifs à la vie privée : {piafr}. Porte : {g}. "
     "Source de financement : {ffr}. Fourchette de coûts : {c}.",
-    "Priorité : {pfr} | Source de financement : {ffr} | Fourchette de coûts : {c} | Niveau de risque : {rfr}",
+    "Priorité : {pfr} | Source de financement : {ffr} | Fourchette de coûts : {c} | Niveau de risque : {rfr}",  # noqa: E501
 ]
 
 
@@ -146,14 +190,16 @@ def footer(rng: np.random.Generator, language: str) -> str:
     pick = lambda xs: xs[int(rng.integers(len(xs)))]  # noqa: E731
     i = int(rng.integers(3))
     values = {
-        "p": ["High", "Medium", "Low"][i], "pfr": ["Élevée", "Moyenne", "Faible"][i],
+        "p": ["High", "Medium", "Low"][i],
+        "pfr": ["Élevée", "Moyenne", "Faible"][i],
         "pia": pick(["completed", "not started", "in progress", "not required"]),
         "piafr": pick(["terminée", "non commencée", "en cours", "non requise"]),
         "g": pick(["0", "1", "2", "3", "2 - planning", "3 - execution"]),
         "f": pick(["A-base", "Budget 2023", "cost recovery", "TB submission", "reallocation"]),
         "ffr": pick(["services votés", "Budget 2023", "recouvrement des coûts", "réaffectation"]),
         "c": pick(["$1M-$5M", "$5M-$10M", "under $1M", "$10M-$25M", "$250K-$1M"]),
-        "r": pick(["low", "medium", "high"]), "rfr": pick(["faible", "moyen", "élevé"]),
+        "r": pick(["low", "medium", "high"]),
+        "rfr": pick(["faible", "moyen", "élevé"]),
     }
     return pick(FOOTERS_FR if language == "fr" else FOOTERS_EN).format(**values)
 
@@ -179,41 +225,66 @@ def build(shared: Path, out: Path, seed: int) -> None:
 
     fam = families(ini, pairs)
     rec = ini.set_index("id", drop=False)
-    sim = pd.Series(max_neighbour_similarity(ini["title"] + " " + ini["description"]).round(4),
-                    index=ini["id"])
+    sim = pd.Series(
+        max_neighbour_similarity(ini["title"] + " " + ini["description"]).round(4), index=ini["id"]
+    )
     title_count = ini["title"].map(norm).map(ini["title"].map(norm).value_counts())
     unique_title = pd.Series(title_count.to_numpy() == 1, index=ini["id"])
 
-    # Other wordings of the same record: earliest differing year (IT projects, UK), 2018/19 (services).
+    # Other wordings of one record: earliest differing year (IT projects, UK), 2018/19 (services).
     alt: dict[str, tuple[str, str]] = {}
     for frame, key in ((itp_years, "project_id"), (uk_years, "project_id")):
         for row in frame.sort_values(["report_year", "id"]).itertuples(index=False):
             pid = getattr(row, key)
-            if pid in rec.index and pid not in alt and norm(row.description) != norm(rec.at[pid, "description"]) \
-                    and len(row.description) >= 40:
+            if (
+                pid in rec.index
+                and pid not in alt
+                and norm(row.description) != norm(rec.at[pid, "description"])
+                and len(row.description) >= 40
+            ):
                 alt[pid] = (row.title, row.description)
     svc_old = svc_old.assign(new_id="ca-svc-" + svc_old["service_id"] + "-2023-2024")
     for row in svc_old.sort_values(["report_year", "id"]).itertuples(index=False):
-        if row.new_id in rec.index and row.new_id not in alt \
-                and norm(row.description_en) != norm(rec.at[row.new_id, "description"]):
+        if (
+            row.new_id in rec.index
+            and row.new_id not in alt
+            and norm(row.description_en) != norm(rec.at[row.new_id, "description"])
+        ):
             alt[row.new_id] = (row.title_en, row.description_en)
 
     queries: list[dict[str, str]] = []
 
-    def add(kind: str, source_id: str, title: str, description: str, department: str, language: str,
-            expected: list[str]) -> None:
-        queries.append({"kind": kind, "source_id": source_id,
-                        "self_id": source_id if kind.startswith("family") else "", "title": title, "description": description,
-                        "department": department, "language": language,
-                        "expected_ids": joined(expected),
-                        "expected_owner_emails": joined(rec.loc[expected, "owner_contact"]) if expected else "",
-                        "group": fam.get(source_id, source_id)})
+    def add(
+        kind: str,
+        source_id: str,
+        title: str,
+        description: str,
+        department: str,
+        language: str,
+        expected: list[str],
+    ) -> None:
+        queries.append(
+            {
+                "kind": kind,
+                "source_id": source_id,
+                "self_id": source_id if kind.startswith("family") else "",
+                "title": title,
+                "description": description,
+                "department": department,
+                "language": language,
+                "expected_ids": joined(expected),
+                "expected_owner_emails": joined(rec.loc[expected, "owner_contact"])
+                if expected
+                else "",
+                "group": fam.get(source_id, source_id),
+            }
+        )
 
     # (a) family members, re-worded where possible; expected = other departments' members
     members: dict[str, list[str]] = {}
     for i, f in sorted(fam.items()):
         members.setdefault(f, []).append(i)
-    for f, ids in sorted(members.items()):
+    for _f, ids in sorted(members.items()):
         for i in ids:
             dept = rec.at[i, "department"]
             expected = [j for j in ids if rec.at[j, "department"] != dept]
@@ -222,11 +293,22 @@ def build(shared: Path, out: Path, seed: int) -> None:
             if i in alt:
                 add("family_reworded", i, alt[i][0], alt[i][1], dept, "en", expected)
             else:
-                add("family_same_text", i, rec.at[i, "title"], rec.at[i, "description"], dept, "en", expected)
+                add(
+                    "family_same_text",
+                    i,
+                    rec.at[i, "title"],
+                    rec.at[i, "description"],
+                    dept,
+                    "en",
+                    expected,
+                )
 
     # Records usable as single-answer queries: not in a family, no near-identical twin anywhere.
-    free = ini[~ini["id"].isin(fam.keys()) & ~ini["id"].isin(EXCLUDED_IDS)
-               & (ini["id"].map(sim) < TWIN_SIM)]
+    free = ini[
+        ~ini["id"].isin(fam.keys())
+        & ~ini["id"].isin(EXCLUDED_IDS)
+        & (ini["id"].map(sim) < TWIN_SIM)
+    ]
     used: set[str] = set()
 
     def pick(pool: pd.DataFrame, n: int) -> pd.DataFrame:
@@ -236,34 +318,68 @@ def build(shared: Path, out: Path, seed: int) -> None:
         return chosen.sort_values("id")
 
     # (b) French queries
-    fr = free[free["source"].isin(["ca_gc_programs", "ca_gc_services", "ca_ore_code"])
-              & (free["description_fr"].str.len() >= 100)]
+    fr = free[
+        free["source"].isin(["ca_gc_programs", "ca_gc_services", "ca_ore_code"])
+        & (free["description_fr"].str.len() >= 100)
+    ]
     for r in pick(fr, N_FR_BILINGUAL).itertuples(index=False):
-        add("fr_bilingual", r.id, r.title_fr, r.description_fr, r.department_fr or r.department, "fr", [r.id])
-    old_fr = svc_old[svc_old["new_id"].isin(set(free["id"]))
-                     & (svc_old["description_fr"].str.len() >= 60)].drop_duplicates("new_id")
-    old_fr = old_fr[old_fr.apply(lambda x: norm(x.description_fr) != norm(rec.at[x.new_id, "description_fr"]),
-                                 axis=1)]
+        add(
+            "fr_bilingual",
+            r.id,
+            r.title_fr,
+            r.description_fr,
+            r.department_fr or r.department,
+            "fr",
+            [r.id],
+        )
+    old_fr = svc_old[
+        svc_old["new_id"].isin(set(free["id"])) & (svc_old["description_fr"].str.len() >= 60)
+    ].drop_duplicates("new_id")
+    old_fr = old_fr[
+        old_fr.apply(
+            lambda x: norm(x.description_fr) != norm(rec.at[x.new_id, "description_fr"]), axis=1
+        )
+    ]
     chosen_fr = old_fr[~old_fr["new_id"].isin(used)]
-    chosen_fr = chosen_fr.sample(n=min(N_FR_REWORDED, len(chosen_fr)), random_state=int(rng.integers(1 << 31)))
+    chosen_fr = chosen_fr.sample(
+        n=min(N_FR_REWORDED, len(chosen_fr)), random_state=int(rng.integers(1 << 31))
+    )
     for r in chosen_fr.sort_values("new_id").itertuples(index=False):
         used.add(r.new_id)
-        add("fr_reworded", r.new_id, r.title_fr, r.description_fr,
-            rec.at[r.new_id, "department_fr"] or rec.at[r.new_id, "department"], "fr", [r.new_id])
+        add(
+            "fr_reworded",
+            r.new_id,
+            r.title_fr,
+            r.description_fr,
+            rec.at[r.new_id, "department_fr"] or rec.at[r.new_id, "department"],
+            "fr",
+            [r.new_id],
+        )
 
     # (c) short notes: a distinctive title against a long description
-    notes = free[free["id"].map(unique_title) & (free["title"].str.split().str.len() >= 3)
-                 & (free["description"].str.len() >= 300)]
+    notes = free[
+        free["id"].map(unique_title)
+        & (free["title"].str.split().str.len() >= 3)
+        & (free["description"].str.len() >= 300)
+    ]
     per_src = -(-N_SHORT_NOTE // notes["source"].nunique())
     notes = notes.groupby("source", group_keys=False).apply(
-        lambda g: g.sample(n=min(per_src, len(g)), random_state=seed))
+        lambda g: g.sample(n=min(per_src, len(g)), random_state=seed)
+    )
     for r in pick(notes, N_SHORT_NOTE).itertuples(index=False):
-        note = f"{r.title} ({r.sub_organization})" if r.sub_organization and r.sub_organization != r.title else r.title
+        note = (
+            f"{r.title} ({r.sub_organization})"
+            if r.sub_organization and r.sub_organization != r.title
+            else r.title
+        )
         add("short_note", r.id, r.title, note, r.department, "en", [r.id])
 
     # (c2) English queries against records stored in French in the portfolio
-    to_fr = free[free["source"].isin(["ca_gc_programs", "ca_gc_services"])
-                 & (free["description_fr"].str.len() >= 100) & (free["title_fr"] != "")]
+    to_fr = free[
+        free["source"].isin(["ca_gc_programs", "ca_gc_services"])
+        & (free["description_fr"].str.len() >= 100)
+        & (free["title_fr"] != "")
+    ]
     french_ids: set[str] = set()
     for r in pick(to_fr, N_EN_TO_FR).itertuples(index=False):
         french_ids.add(r.id)
@@ -271,13 +387,20 @@ def build(shared: Path, out: Path, seed: int) -> None:
 
     # (d) genuinely new: distinctive records, held out of the portfolio, spread over sources
     n_new = round(len(queries) * NEW_SHARE / (1 - NEW_SHARE))
-    new_pool = free[(free["id"].map(sim) < NEW_MAX_SIM) & (free["description"].str.len() >= 150)
-                    & (free["title"].str.split().str.len() >= 2) & (free["department"] != "Department of Energy")]
+    new_pool = free[
+        (free["id"].map(sim) < NEW_MAX_SIM)
+        & (free["description"].str.len() >= 150)
+        & (free["title"].str.split().str.len() >= 2)
+        & (free["department"] != "Department of Energy")
+    ]
     new_pool = new_pool[~new_pool["id"].isin(used)]
     per_source = -(-n_new // new_pool["source"].nunique())
     chosen_new = new_pool.groupby("source", group_keys=False).apply(
-        lambda g: g.sample(n=min(per_source, len(g)), random_state=seed))
-    chosen_new = chosen_new.sample(n=min(n_new, len(chosen_new)), random_state=seed).sort_values("id")
+        lambda g: g.sample(n=min(per_source, len(g)), random_state=seed)
+    )
+    chosen_new = chosen_new.sample(n=min(n_new, len(chosen_new)), random_state=seed).sort_values(
+        "id"
+    )
     held_out = set(chosen_new["id"])
     for r in chosen_new.itertuples(index=False):
         add("new", r.id, r.title, r.description, r.department, "en", [])
@@ -287,16 +410,28 @@ def build(shared: Path, out: Path, seed: int) -> None:
     fr_rows = port["id"].isin(french_ids)
     for col in ("title", "description", "department"):
         port.loc[fr_rows, col] = port.loc[fr_rows, f"{col}_fr"].where(
-            port.loc[fr_rows, f"{col}_fr"] != "", port.loc[fr_rows, col])
+            port.loc[fr_rows, f"{col}_fr"] != "", port.loc[fr_rows, col]
+        )
     port.loc[fr_rows, "language"] = "fr"
     footed = port["source"].isin(FOOTER_SOURCES) & (rng.random(len(port)) < FOOTER_PORTFOLIO_SHARE)
-    port.loc[footed, "description"] = [f"{d} {footer(rng, 'en')}" for d in port.loc[footed, "description"]]
-    portfolio = pd.DataFrame({
-        "id": port["id"], "title": port["title"], "description": port["description"],
-        "department": port["department"], "owner_name": port["owner_name"],
-        "owner_email": port["owner_contact"], "status": port["status"], "start_date": port["date"],
-        "language": port["language"].replace({"en+fr": "en"}), "url": port["url"], "source": port["source"],
-    })[CANONICAL]
+    port.loc[footed, "description"] = [
+        f"{d} {footer(rng, 'en')}" for d in port.loc[footed, "description"]
+    ]
+    portfolio = pd.DataFrame(
+        {
+            "id": port["id"],
+            "title": port["title"],
+            "description": port["description"],
+            "department": port["department"],
+            "owner_name": port["owner_name"],
+            "owner_email": port["owner_contact"],
+            "status": port["status"],
+            "start_date": port["date"],
+            "language": port["language"].replace({"en+fr": "en"}),
+            "url": port["url"],
+            "source": port["source"],
+        }
+    )[CANONICAL]
 
     # split by group, shared by queries and pairs
     q = pd.DataFrame(queries)
@@ -320,7 +455,8 @@ def build(shared: Path, out: Path, seed: int) -> None:
         if side == "holdout":
             holdout.add(str(name))
     others = sorted((set(q["group"]) | (set(pgroup) - {""})) - set(sizes.index))
-    holdout |= {g for g, d in zip(others, rng.random(len(others))) if d < HOLDOUT_SHARE}
+    draws = rng.random(len(others))
+    holdout |= {g for g, d in zip(others, draws, strict=True) if d < HOLDOUT_SHARE}
     q["split"] = np.where(q["group"].isin(holdout), "holdout", "tune")
 
     # Intake realism on the held-out split: short notes for half the same-text family queries
@@ -343,7 +479,9 @@ def build(shared: Path, out: Path, seed: int) -> None:
     for ids in q["expected_ids"]:
         assert all(i in in_port for i in ids.split(";") if i), ids
     assert not held_out & in_port
-    assert not set(q.loc[q["split"] == "tune", "group"]) & set(q.loc[q["split"] == "holdout", "group"])
+    assert not set(q.loc[q["split"] == "tune", "group"]) & set(
+        q.loc[q["split"] == "holdout", "group"]
+    )
 
     out.mkdir(parents=True, exist_ok=True)
     files = {
@@ -357,11 +495,17 @@ def build(shared: Path, out: Path, seed: int) -> None:
     for name, frame in files.items():
         frame.to_csv(out / name, index=False)
     kinds = ", ".join(f"{k}={v}" for k, v in q["kind"].value_counts().sort_index().items())
-    print(f"{out}: " + ", ".join(f"{n}={len(f)}" for n, f in files.items()) + f" | query kinds: {kinds}")
+    print(
+        f"{out}: "
+        + ", ".join(f"{n}={len(f)}" for n, f in files.items())
+        + f" | query kinds: {kinds}"
+    )
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("out", nargs="?", type=Path, default=REPO / "build" / "eval")
     ap.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "data")
     ap.add_argument("--seed", type=int, default=13)

@@ -1,8 +1,8 @@
 """dedupe: find initiatives that duplicate or overlap across departments, and whom to call.
 
-    from dedupe import Detector, Proposal
-    Detector.ingest("indexes/gc", ["exports/finance.csv"], mapping="mappings.toml")
-    result = Detector.open("indexes/gc").check(Proposal(title="Learning management system"))
+from dedupe import Detector, Proposal
+Detector.ingest("indexes/gc", ["exports/finance.csv"], mapping="mappings.toml")
+result = Detector.open("indexes/gc").check(Proposal(title="Learning management system"))
 """
 
 from dedupe.detector import Detector, Pair, pair_key

@@ -24,7 +24,9 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = pd.Series([neutralize_cell(v) for v in out[col].tolist()], index=out.index, dtype=object)
+            out[col] = pd.Series(
+                [neutralize_cell(v) for v in out[col].tolist()], index=out.index, dtype=object
+            )
     return out
 
 

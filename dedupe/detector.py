@@ -236,7 +236,9 @@ class Detector:
                 old_frame, old_vectors = old.frame, np.asarray(old.vectors)
             elif (path / MANIFEST).exists():
                 previous = read_manifest(path)
-            enc: Encoder = get_encoder(encoder) if isinstance(encoder, str) or encoder is None else encoder
+            enc: Encoder = (
+                get_encoder(encoder) if isinstance(encoder, str) or encoder is None else encoder
+            )
 
             new_frame = records_frame(records, origins, [""] * len(records))
 
@@ -246,8 +248,14 @@ class Detector:
             added = updated = unchanged = removed = 0
             if old_frame is not None and len(old_frame):
                 new_ids = set(new_frame["id"])
-                keep_mask = ~old_frame["id"].isin(new_ids) & ~old_frame["origin"].isin(replaced_origins)
-                removed = int((~old_frame["id"].isin(new_ids) & old_frame["origin"].isin(replaced_origins)).sum())
+                keep_mask = ~old_frame["id"].isin(new_ids) & ~old_frame["origin"].isin(
+                    replaced_origins
+                )
+                removed = int(
+                    (
+                        ~old_frame["id"].isin(new_ids) & old_frame["origin"].isin(replaced_origins)
+                    ).sum()
+                )
                 added, updated, unchanged = _count_changes(old_frame, new_frame)
                 kept_frame = old_frame[keep_mask.to_numpy()]
                 assert old_vectors is not None
@@ -350,9 +358,15 @@ class Detector:
         probs = self.params.probability(cands.features)
         order = np.argsort(-probs, kind="stable")
         shown = [int(i) for i in order if probs[i] >= self.params.overlap_at][:limit]
-        below_idx = [int(i) for i in order if probs[i] < self.params.overlap_at][:limit] if include_below else []
+        below_idx = (
+            [int(i) for i in order if probs[i] < self.params.overlap_at][:limit]
+            if include_below
+            else []
+        )
         texts = [self.record_text(positions[i]) for i in shown + below_idx]
-        reasons = explain_many(query_text, texts, self.encoder.encode, self.lexical) if texts else []
+        reasons = (
+            explain_many(query_text, texts, self.encoder.encode, self.lexical) if texts else []
+        )
         decisions = decisions or {}
 
         def make(i: int, reason_i: int) -> Match:
@@ -367,7 +381,8 @@ class Detector:
                 reason=reasons[reason_i],
                 owners=owners_of(r),
                 same_department=bool(
-                    proposal.department and proposal.department.strip().lower() == r.department.strip().lower()
+                    proposal.department
+                    and proposal.department.strip().lower() == r.department.strip().lower()
                 ),
                 similarity=sim_of[positions[i]],
                 decision=decisions.get(pair_key(proposal.id, r.id), ""),
@@ -375,7 +390,9 @@ class Detector:
 
         matches = tuple(make(i, n) for n, i in enumerate(shown))
         below = tuple(make(i, len(shown) + n) for n, i in enumerate(below_idx))
-        return CheckResult(proposal=proposal, matches=matches, owners=rank_owners(matches), below=below)
+        return CheckResult(
+            proposal=proposal, matches=matches, owners=rank_owners(matches), below=below
+        )
 
     def candidates(
         self,
@@ -440,8 +457,15 @@ class Detector:
             return np.zeros(0)
         return self.params.probability(
             self.pair_features(
-                texts_a, texts_b, titles_a, titles_b, depts_a, depts_b, dense,
-                langs_a=langs_a, langs_b=langs_b,
+                texts_a,
+                texts_b,
+                titles_a,
+                titles_b,
+                depts_a,
+                depts_b,
+                dense,
+                langs_a=langs_a,
+                langs_b=langs_b,
             )
         )
 
@@ -552,7 +576,6 @@ def candidate_pairs(vectors: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.nd
     _, first = np.unique(a * n + b, return_index=True)
     first.sort()
     return a[first], b[first], flat_s[ok][first].astype(np.float32)
-
 
 
 def _source_key(source: object, origin: object) -> str:

@@ -74,7 +74,9 @@ def _split(value: str) -> list[str]:
 def score_pair_table(detector: Detector, frame: pd.DataFrame, source: str) -> pd.DataFrame:
     """Score every pair of a pairs table (inline texts or ids in the index)."""
     missing = {"label"} - set(frame.columns)
-    if missing or not ({"text_a", "text_b"} <= set(frame.columns) or {"id_a", "id_b"} <= set(frame.columns)):
+    if missing or not (
+        {"text_a", "text_b"} <= set(frame.columns) or {"id_a", "id_b"} <= set(frame.columns)
+    ):
         raise IngestError(f"{source}: pairs need columns label and text_a/text_b or id_a/id_b")
     labels = [_label(v, f"{source} row {i + 2}") for i, v in enumerate(frame["label"])]
     inline = {"text_a", "text_b"} <= set(frame.columns)
@@ -97,7 +99,12 @@ def score_pair_table(detector: Detector, frame: pd.DataFrame, source: str) -> pd
             )
         recs = [by_id[i] for i in ids]
         texts = [detector.record_text(pos_of[i]) for i in ids]
-        return texts, [r.title for r in recs], [r.department for r in recs], [r.language for r in recs]
+        return (
+            texts,
+            [r.title for r in recs],
+            [r.department for r in recs],
+            [r.language for r in recs],
+        )
 
     ta, tia, da, la = side("a")
     tb, tib, db, lb = side("b")
@@ -133,7 +140,9 @@ def pair_figures(scored: pd.DataFrame, threshold: float) -> PairFigures:
     recall = tp / max(int((y == 1).sum()), 1)
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     ap = float(average_precision_score(y, s)) if 0 < y.sum() < len(y) else float("nan")
-    return PairFigures(len(y), round(ap, 4), round(precision, 4), round(recall, 4), round(f1, 4), threshold)
+    return PairFigures(
+        len(y), round(ap, 4), round(precision, 4), round(recall, 4), round(f1, 4), threshold
+    )
 
 
 def run_queries(
@@ -155,8 +164,15 @@ def run_queries(
         ranked = list(result.matches) + list(result.below)
         ranked = ranked[:10]
         for rank, m in enumerate(ranked, start=1):
-            rows.append({"query_id": proposal.id, "rank": rank, "id": m.id,
-                         "score": round(m.score, 4), "tier": m.tier.value})
+            rows.append(
+                {
+                    "query_id": proposal.id,
+                    "rank": rank,
+                    "id": m.id,
+                    "score": round(m.score, 4),
+                    "tier": m.tier.value,
+                }
+            )
         expected = _split(q.get("expected_ids", ""))
         if expected:
             top5 = {m.id for m in ranked[:5]}

@@ -44,12 +44,19 @@ def read_proposal(path: str | Path) -> Proposal:
         if unknown:
             raise IngestError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}")
         proposal = proposal_from_fields(
-            str(data.get("title", "")), str(data.get("description", "")),
-            str(data.get("department", "")), str(data.get("language", "")),
+            str(data.get("title", "")),
+            str(data.get("description", "")),
+            str(data.get("department", "")),
+            str(data.get("language", "")),
         )
         if data.get("id"):
-            proposal = Proposal(proposal.title, proposal.description, proposal.department,
-                                proposal.language, id=str(data["id"]))
+            proposal = Proposal(
+                proposal.title,
+                proposal.description,
+                proposal.department,
+                proposal.language,
+                id=str(data["id"]),
+            )
         return proposal
     lines = [ln for ln in raw.splitlines()]
     first = next((i for i, ln in enumerate(lines) if ln.strip()), None)

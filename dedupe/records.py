@@ -134,7 +134,7 @@ def _clip(text: str, n: int = 120) -> str:
 
 @dataclass(frozen=True)
 class Match:
-    """An existing initiative that a proposal (or another initiative) likely duplicates or overlaps."""
+    """An existing initiative that a proposal (or another initiative) likely duplicates/overlaps."""
 
     id: str
     title: str

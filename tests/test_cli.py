@@ -15,40 +15,93 @@ EMAIL = "Consolidate departmental email systems onto one shared email platform f
 
 
 def _portfolio(write_csv) -> Path:
-    return write_csv([
-        row(1, title="Email Transformation Initiative", description=EMAIL, department="SSC",
-            owner_name="Sam Lee", owner_email="sam.lee@ssc.gc.ca"),
-        row(2, title="Fishing vessel inspection", description="Inspect vessels at sea.", department="DFO"),
-        row(3, title="Payroll modernization", description="Replace payroll for staff.", department="PSPC"),
-    ])
+    return write_csv(
+        [
+            row(
+                1,
+                title="Email Transformation Initiative",
+                description=EMAIL,
+                department="SSC",
+                owner_name="Sam Lee",
+                owner_email="sam.lee@ssc.gc.ca",
+            ),
+            row(
+                2,
+                title="Fishing vessel inspection",
+                description="Inspect vessels at sea.",
+                department="DFO",
+            ),
+            row(
+                3,
+                title="Payroll modernization",
+                description="Replace payroll for staff.",
+                department="PSPC",
+            ),
+        ]
+    )
 
 
 def _ingest(tmp_path: Path, write_csv) -> Path:
     index = tmp_path / "ix"
-    res = runner.invoke(app, ["ingest", str(_portfolio(write_csv)), "--index", str(index),
-                              "--encoder", "fake", "--json"])
+    res = runner.invoke(
+        app,
+        [
+            "ingest",
+            str(_portfolio(write_csv)),
+            "--index",
+            str(index),
+            "--encoder",
+            "fake",
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     return index
 
 
 def test_ingest_json_summary(tmp_path: Path, write_csv) -> None:
     index = tmp_path / "ix"
-    res = runner.invoke(app, ["ingest", str(_portfolio(write_csv)), "--index", str(index),
-                              "--encoder", "fake", "--json"])
+    res = runner.invoke(
+        app,
+        [
+            "ingest",
+            str(_portfolio(write_csv)),
+            "--index",
+            str(index),
+            "--encoder",
+            "fake",
+            "--json",
+        ],
+    )
     data = json.loads(res.stdout)
     assert data["rows_in"] == data["indexed"] + data["quarantined"] == 3
 
 
 def test_check_exit_3_when_flagged_with_json(tmp_path: Path, write_csv) -> None:
     index = _ingest(tmp_path, write_csv)
-    res = runner.invoke(app, ["check", "--index", str(index), "--title", "Email Transformation Initiative",
-                              "--description", EMAIL, "--json"])
+    res = runner.invoke(
+        app,
+        [
+            "check",
+            "--index",
+            str(index),
+            "--title",
+            "Email Transformation Initiative",
+            "--description",
+            EMAIL,
+            "--json",
+        ],
+    )
     assert res.exit_code == 3, res.output
     data = json.loads(res.stdout)
     assert data["matches"][0]["id"] == "r1"
     assert data["matches"][0]["tier"] in {"duplicate", "overlap"}
-    assert data["owners"][0] == {"name": "Sam Lee", "email": "sam.lee@ssc.gc.ca",
-                                 "department": "SSC", "initiatives": ["r1"]}
+    assert data["owners"][0] == {
+        "name": "Sam Lee",
+        "email": "sam.lee@ssc.gc.ca",
+        "department": "SSC",
+        "initiatives": ["r1"],
+    }
 
 
 def test_check_exit_0_when_nothing_flagged(tmp_path: Path, write_csv) -> None:
@@ -61,9 +114,14 @@ def test_check_exit_0_when_nothing_flagged(tmp_path: Path, write_csv) -> None:
 def test_check_from_file_and_human_table(tmp_path: Path, write_csv) -> None:
     index = _ingest(tmp_path, write_csv)
     proposal = tmp_path / "p.json"
-    proposal.write_text(json.dumps({"title": "Email Transformation Initiative", "description": EMAIL,
-                                    "department": "SSC"}))
-    res = runner.invoke(app, ["check", "--index", str(index), "--file", str(proposal)], env={"COLUMNS": "200"})
+    proposal.write_text(
+        json.dumps(
+            {"title": "Email Transformation Initiative", "description": EMAIL, "department": "SSC"}
+        )
+    )
+    res = runner.invoke(
+        app, ["check", "--index", str(index), "--file", str(proposal)], env={"COLUMNS": "200"}
+    )
     assert res.exit_code == 3
     assert "Email Transformation Initiative" in res.stdout and "sam.lee@ssc.gc.ca" in res.stdout
     assert "same dept" in res.stdout
@@ -72,7 +130,9 @@ def test_check_from_file_and_human_table(tmp_path: Path, write_csv) -> None:
 def test_errors_exit_1_and_usage_exit_2(tmp_path: Path, write_csv) -> None:
     res = runner.invoke(app, ["check", "--index", str(tmp_path / "none"), "--title", "x"])
     assert res.exit_code == 1 and "no index here" in res.output
-    res = runner.invoke(app, ["ingest", str(tmp_path / "missing.csv"), "--index", str(tmp_path / "ix")])
+    res = runner.invoke(
+        app, ["ingest", str(tmp_path / "missing.csv"), "--index", str(tmp_path / "ix")]
+    )
     assert res.exit_code == 1 and "missing.csv" in res.output
     index = _ingest(tmp_path, write_csv)
     res = runner.invoke(app, ["check", "--index", str(index)])
@@ -86,8 +146,10 @@ def test_bad_mapping_is_exit_1_and_index_untouched(tmp_path: Path, write_csv) ->
     before = (index / "manifest.json").read_text()
     mapping = tmp_path / "m.toml"
     mapping.write_text('[columns]\ntitle = "Project Name"\n')
-    res = runner.invoke(app, ["ingest", str(_portfolio(write_csv)), "--index", str(index),
-                              "--mapping", str(mapping)])
+    res = runner.invoke(
+        app,
+        ["ingest", str(_portfolio(write_csv)), "--index", str(index), "--mapping", str(mapping)],
+    )
     assert res.exit_code == 1 and "'Project Name'" in res.output and "portfolio.csv" in res.output
     assert (index / "manifest.json").read_text() == before
 
@@ -116,6 +178,7 @@ def test_python_dash_m_runs_the_cli() -> None:
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-m", "dedupe", "--help"], capture_output=True, text=True,
-                         timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "dedupe", "--help"], capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0 and "check" in out.stdout

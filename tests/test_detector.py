@@ -11,27 +11,55 @@ from dedupe.embed.fake import FakeEncoder
 from dedupe.errors import IndexCorruptError, IndexNotFoundError, IngestError, ModelMismatchError
 from dedupe.index.store import PortfolioIndex
 
-EMAIL = "Email transformation: consolidate departmental email systems onto one shared email platform."
+EMAIL = (
+    "Email transformation: consolidate departmental email systems onto one shared email platform."
+)
 
 
 def portfolio() -> list[dict[str, str]]:
     return [
-        row(1, title="Email Transformation Initiative", description=EMAIL, department="Shared Services"),
-        row(2, title="Email Transformation Initiative", description=EMAIL + " Migrate mailboxes.",
-            department="Border Agency", owner_name="Ana Diaz", owner_email="ana.diaz@cbsa.gc.ca"),
-        row(3, title="Fishing vessel inspection app", description="Inspect fishing vessels at sea with tablets.",
-            department="Fisheries"),
-        row(4, title="Payroll modernization", description="Replace the payroll system for all staff.",
-            department="Finance", owner_name="", owner_email=""),
+        row(
+            1,
+            title="Email Transformation Initiative",
+            description=EMAIL,
+            department="Shared Services",
+        ),
+        row(
+            2,
+            title="Email Transformation Initiative",
+            description=EMAIL + " Migrate mailboxes.",
+            department="Border Agency",
+            owner_name="Ana Diaz",
+            owner_email="ana.diaz@cbsa.gc.ca",
+        ),
+        row(
+            3,
+            title="Fishing vessel inspection app",
+            description="Inspect fishing vessels at sea with tablets.",
+            department="Fisheries",
+        ),
+        row(
+            4,
+            title="Payroll modernization",
+            description="Replace the payroll system for all staff.",
+            department="Finance",
+            owner_name="",
+            owner_email="",
+        ),
     ]
 
 
-def test_ingest_then_check_finds_the_duplicate_and_owners(tmp_path: Path, write_csv, fake: FakeEncoder) -> None:
+def test_ingest_then_check_finds_the_duplicate_and_owners(
+    tmp_path: Path, write_csv, fake: FakeEncoder
+) -> None:
     summary = Detector.ingest(tmp_path / "ix", [write_csv(portfolio())], encoder=fake)
     assert (summary.rows_in, summary.indexed, summary.quarantined) == (4, 4, 0)
     det = Detector.open(tmp_path / "ix", encoder=fake)
-    result = det.check(Proposal(title="Email Transformation Initiative", description=EMAIL,
-                                department="Border Agency"))
+    result = det.check(
+        Proposal(
+            title="Email Transformation Initiative", description=EMAIL, department="Border Agency"
+        )
+    )
     assert result.matches[0].id in {"r1", "r2"}
     assert result.matches[0].tier is Tier.DUPLICATE
     assert result.exit_code == 3
@@ -43,7 +71,9 @@ def test_ingest_then_check_finds_the_duplicate_and_owners(tmp_path: Path, write_
     assert any(o.email == "ana.diaz@cbsa.gc.ca" for o in result.owners)
     payload = json.loads(json.dumps(result.to_json()))
     assert set(payload) == {"matches", "owners"}
-    assert {"id", "title", "department", "score", "tier", "reason", "owners"} <= set(payload["matches"][0])
+    assert {"id", "title", "department", "score", "tier", "reason", "owners"} <= set(
+        payload["matches"][0]
+    )
     assert {"name", "email", "department", "initiatives"} == set(payload["owners"][0])
 
 
@@ -54,25 +84,39 @@ def test_unrelated_proposal_is_not_flagged(tmp_path: Path, write_csv, fake: Fake
     assert not result.flagged and result.exit_code == 0
 
 
-def test_owner_unknown_points_to_the_department(tmp_path: Path, write_csv, fake: FakeEncoder) -> None:
+def test_owner_unknown_points_to_the_department(
+    tmp_path: Path, write_csv, fake: FakeEncoder
+) -> None:
     Detector.ingest(tmp_path / "ix", [write_csv(portfolio())], encoder=fake)
     det = Detector.open(tmp_path / "ix", encoder=fake)
-    result = det.check(Proposal(title="Payroll modernization", description="Replace the payroll system for all staff."))
+    result = det.check(
+        Proposal(
+            title="Payroll modernization", description="Replace the payroll system for all staff."
+        )
+    )
     assert result.matches[0].id == "r4"
     assert result.owners[0].name == "" and result.owners[0].department == "Finance"
 
 
-def test_reingest_adds_updates_removes_and_embeds_only_changes(tmp_path: Path, write_csv, fake: FakeEncoder) -> None:
+def test_reingest_adds_updates_removes_and_embeds_only_changes(
+    tmp_path: Path, write_csv, fake: FakeEncoder
+) -> None:
     rows = portfolio()
     path = write_csv(rows)
     Detector.ingest(tmp_path / "ix", [path], encoder=fake)
     first = fake.n_encoded
     same = Detector.ingest(tmp_path / "ix", [path], encoder=fake)
     assert same.embedded == 0 and fake.n_encoded == first and same.unchanged == 4
-    rows[2] = row(3, title="Fishing vessel inspection app v2", description="Inspect vessels with drones.",
-                  department="Fisheries")
+    rows[2] = row(
+        3,
+        title="Fishing vessel inspection app v2",
+        description="Inspect vessels with drones.",
+        department="Fisheries",
+    )
     del rows[3]
-    rows.append(row(9, title="Grants management", description="One grants system.", department="Heritage"))
+    rows.append(
+        row(9, title="Grants management", description="One grants system.", department="Heritage")
+    )
     changed = Detector.ingest(tmp_path / "ix", [write_csv(rows)], encoder=fake)
     assert (changed.added, changed.updated, changed.removed, changed.unchanged) == (1, 1, 1, 2)
     assert changed.embedded == 2
@@ -80,7 +124,9 @@ def test_reingest_adds_updates_removes_and_embeds_only_changes(tmp_path: Path, w
     assert ids == {"r1", "r2", "r3", "r9"}
 
 
-def test_other_sources_are_kept_when_one_is_reingested(tmp_path: Path, write_csv, fake: FakeEncoder) -> None:
+def test_other_sources_are_kept_when_one_is_reingested(
+    tmp_path: Path, write_csv, fake: FakeEncoder
+) -> None:
     a = write_csv(portfolio()[:2], "a.csv")
     b = write_csv(portfolio()[2:], "b.csv")
     Detector.ingest(tmp_path / "ix", [a, b], encoder=fake)
@@ -89,7 +135,9 @@ def test_other_sources_are_kept_when_one_is_reingested(tmp_path: Path, write_csv
     assert ids == {"r1", "r3", "r4"}
 
 
-def test_quarantine_file_written_and_counts_add_up(tmp_path: Path, write_csv, fake: FakeEncoder) -> None:
+def test_quarantine_file_written_and_counts_add_up(
+    tmp_path: Path, write_csv, fake: FakeEncoder
+) -> None:
     rows = portfolio() + [row(7, department=""), row(8, owner_email="bad@")]
     s = Detector.ingest(tmp_path / "ix", [write_csv(rows)], encoder=fake)
     assert s.rows_in == s.indexed + s.quarantined == 6
@@ -101,7 +149,9 @@ def test_quarantine_file_written_and_counts_add_up(tmp_path: Path, write_csv, fa
     assert set(q["id"]) == {"r7", "r8"}
 
 
-def test_failed_ingest_leaves_the_index_untouched(tmp_path: Path, write_csv, fake: FakeEncoder) -> None:
+def test_failed_ingest_leaves_the_index_untouched(
+    tmp_path: Path, write_csv, fake: FakeEncoder
+) -> None:
     Detector.ingest(tmp_path / "ix", [write_csv(portfolio())], encoder=fake)
     before = (tmp_path / "ix" / "manifest.json").read_text()
     with pytest.raises(IngestError):
@@ -110,14 +160,18 @@ def test_failed_ingest_leaves_the_index_untouched(tmp_path: Path, write_csv, fak
     assert len(Detector.open(tmp_path / "ix", encoder=fake).records) == 4
 
 
-def test_index_built_with_another_model_is_refused_by_name(tmp_path: Path, write_csv, fake: FakeEncoder) -> None:
+def test_index_built_with_another_model_is_refused_by_name(
+    tmp_path: Path, write_csv, fake: FakeEncoder
+) -> None:
     Detector.ingest(tmp_path / "ix", [write_csv(portfolio())], encoder=fake)
     other = FakeEncoder(model_id="fake-other-model")
     with pytest.raises(ModelMismatchError, match="fake-hashing-256.*fake-other-model"):
         Detector.open(tmp_path / "ix", encoder=other)
 
 
-def test_missing_and_corrupt_index_errors_name_the_file(tmp_path: Path, write_csv, fake: FakeEncoder) -> None:
+def test_missing_and_corrupt_index_errors_name_the_file(
+    tmp_path: Path, write_csv, fake: FakeEncoder
+) -> None:
     with pytest.raises(IndexNotFoundError, match="dedupe ingest"):
         Detector.open(tmp_path / "none", encoder=fake)
     Detector.ingest(tmp_path / "ix", [write_csv(portfolio())], encoder=fake)
@@ -134,11 +188,15 @@ def test_generations_replace_old_files(tmp_path: Path, write_csv, fake: FakeEnco
     path = write_csv(portfolio())
     Detector.ingest(tmp_path / "ix", [path], encoder=fake)
     Detector.ingest(tmp_path / "ix", [path], encoder=fake)
-    names = sorted(p.name for p in (tmp_path / "ix").iterdir() if p.suffix in {".faiss", ".npy", ".parquet"})
+    names = sorted(
+        p.name for p in (tmp_path / "ix").iterdir() if p.suffix in {".faiss", ".npy", ".parquet"}
+    )
     assert names == ["index-2.faiss", "records-2.parquet", "vectors-2.npy"]
 
 
-def test_all_pairs_finds_cross_department_duplicates(tmp_path: Path, write_csv, fake: FakeEncoder) -> None:
+def test_all_pairs_finds_cross_department_duplicates(
+    tmp_path: Path, write_csv, fake: FakeEncoder
+) -> None:
     Detector.ingest(tmp_path / "ix", [write_csv(portfolio())], encoder=fake)
     pairs = Detector.open(tmp_path / "ix", encoder=fake).pairs()
     assert [(p.id_a, p.id_b) for p in pairs][:1] == [("r1", "r2")]
@@ -148,8 +206,11 @@ def test_all_pairs_finds_cross_department_duplicates(tmp_path: Path, write_csv, 
 def test_a_decided_match_does_not_flag_again(tmp_path: Path, write_csv, fake: FakeEncoder) -> None:
     Detector.ingest(tmp_path / "ix", [write_csv(portfolio())], encoder=fake)
     det = Detector.open(tmp_path / "ix", encoder=fake)
-    proposal = Proposal(title="Payroll modernization", description="Replace the payroll system for all staff.",
-                        id="p-1")
+    proposal = Proposal(
+        title="Payroll modernization",
+        description="Replace the payroll system for all staff.",
+        id="p-1",
+    )
     assert det.check(proposal).exit_code == 3
     decided = det.check(proposal, decisions={("p-1", "r4"): "not related by alice"})
     assert decided.matches[0].decision == "not related by alice"

@@ -62,9 +62,18 @@ def test_french_record_finds_its_english_twin(detector: Detector) -> None:
 def test_cli_check_with_the_real_model(index: Path) -> None:
     res = CliRunner().invoke(
         app,
-        ["check", "--index", str(index), "--title", "Learning Management System replacement",
-         "--description", "Replace the departmental learning management system used for "
-         "employee training, course registration and training records.", "--json", "--all"],
+        [
+            "check",
+            "--index",
+            str(index),
+            "--title",
+            "Learning Management System replacement",
+            "--description",
+            "Replace the departmental learning management system used for "
+            "employee training, course registration and training records.",
+            "--json",
+            "--all",
+        ],
     )
     assert res.exit_code in (0, 3), res.output
     data = json.loads(res.stdout)

@@ -14,32 +14,74 @@ EMAIL = "Consolidate departmental email systems onto one shared email platform f
 
 
 def _files(tmp_path: Path, write_csv) -> tuple[Path, Path, Path]:
-    portfolio = write_csv([
-        row(1, title="Email Transformation Initiative", description=EMAIL, department="SSC",
-            owner_email="sam@ssc.gc.ca"),
-        row(2, title="Email Transformation Initiative", description=EMAIL, department="CBSA"),
-        row(3, title="Fishing vessel inspection", description="Inspect vessels at sea.", department="DFO"),
-        row(4, title="Payroll modernization", description="Replace payroll for staff.", department="PSPC"),
-    ], "portfolio.csv")
-    pairs = write_csv([
-        {"id_a": "r1", "id_b": "r2", "label": "duplicate"},
-        {"id_a": "r1", "id_b": "r3", "label": "unrelated"},
-        {"id_a": "r3", "id_b": "r4", "label": "0"},
-    ], "pairs.csv")
-    queries = write_csv([
-        {"query_id": "q1", "title": "Email Transformation Initiative", "description": EMAIL,
-         "department": "PSPC", "language": "en", "expected_ids": "r1;r2",
-         "expected_owner_emails": "sam@ssc.gc.ca"},
-        {"query_id": "q2", "title": "Lunar rover telemetry", "description": "Telemetry for a moon rover.",
-         "department": "CSA", "language": "en", "expected_ids": "", "expected_owner_emails": ""},
-    ], "queries.csv")
+    portfolio = write_csv(
+        [
+            row(
+                1,
+                title="Email Transformation Initiative",
+                description=EMAIL,
+                department="SSC",
+                owner_email="sam@ssc.gc.ca",
+            ),
+            row(2, title="Email Transformation Initiative", description=EMAIL, department="CBSA"),
+            row(
+                3,
+                title="Fishing vessel inspection",
+                description="Inspect vessels at sea.",
+                department="DFO",
+            ),
+            row(
+                4,
+                title="Payroll modernization",
+                description="Replace payroll for staff.",
+                department="PSPC",
+            ),
+        ],
+        "portfolio.csv",
+    )
+    pairs = write_csv(
+        [
+            {"id_a": "r1", "id_b": "r2", "label": "duplicate"},
+            {"id_a": "r1", "id_b": "r3", "label": "unrelated"},
+            {"id_a": "r3", "id_b": "r4", "label": "0"},
+        ],
+        "pairs.csv",
+    )
+    queries = write_csv(
+        [
+            {
+                "query_id": "q1",
+                "title": "Email Transformation Initiative",
+                "description": EMAIL,
+                "department": "PSPC",
+                "language": "en",
+                "expected_ids": "r1;r2",
+                "expected_owner_emails": "sam@ssc.gc.ca",
+            },
+            {
+                "query_id": "q2",
+                "title": "Lunar rover telemetry",
+                "description": "Telemetry for a moon rover.",
+                "department": "CSA",
+                "language": "en",
+                "expected_ids": "",
+                "expected_owner_emails": "",
+            },
+        ],
+        "queries.csv",
+    )
     return portfolio, pairs, queries
 
 
 def test_evaluate_figures_and_scores_out(tmp_path: Path, write_csv) -> None:
     portfolio, pairs, queries = _files(tmp_path, write_csv)
-    result = evaluate(portfolio=portfolio, pairs=pairs, queries=queries, encoder="fake",
-                      scores_out=tmp_path / "scores")
+    result = evaluate(
+        portfolio=portfolio,
+        pairs=pairs,
+        queries=queries,
+        encoder="fake",
+        scores_out=tmp_path / "scores",
+    )
     assert result.pairs is not None and result.queries is not None
     assert result.pairs.n == 3 and result.pairs.average_precision == 1.0
     assert result.queries.recall_at_5 == 1.0 and result.queries.owner_hit_rate == 1.0
@@ -52,22 +94,61 @@ def test_evaluate_figures_and_scores_out(tmp_path: Path, write_csv) -> None:
 
 def test_evaluate_json_shape_is_exact(tmp_path: Path, write_csv) -> None:
     portfolio, pairs, queries = _files(tmp_path, write_csv)
-    res = CliRunner().invoke(app, ["evaluate", "--portfolio", str(portfolio), "--pairs", str(pairs),
-                                   "--queries", str(queries), "--encoder", "fake", "--json"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "evaluate",
+            "--portfolio",
+            str(portfolio),
+            "--pairs",
+            str(pairs),
+            "--queries",
+            str(queries),
+            "--encoder",
+            "fake",
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert set(data) == {"pairs", "queries"}
-    assert set(data["pairs"]) == {"n", "average_precision", "precision", "recall", "f1", "threshold"}
+    assert set(data["pairs"]) == {
+        "n",
+        "average_precision",
+        "precision",
+        "recall",
+        "f1",
+        "threshold",
+    }
     assert set(data["queries"]) == {"n", "recall_at_5", "owner_hit_rate", "false_flag_rate"}
 
 
 def test_inline_text_pairs_like_gov_pairs(tmp_path: Path, write_csv) -> None:
     portfolio, _, _ = _files(tmp_path, write_csv)
-    pairs = write_csv([
-        {"pair_id": "p1", "label": "1", "title_a": "Email", "title_b": "Email", "text_a": EMAIL,
-         "text_b": EMAIL, "dept_a": "A", "dept_b": "B"},
-        {"pair_id": "p2", "label": "0", "title_a": "Fish", "title_b": "Pay", "text_a": "Inspect fish.",
-         "text_b": "Replace payroll.", "dept_a": "A", "dept_b": "B"},
-    ], "inline.csv")
+    pairs = write_csv(
+        [
+            {
+                "pair_id": "p1",
+                "label": "1",
+                "title_a": "Email",
+                "title_b": "Email",
+                "text_a": EMAIL,
+                "text_b": EMAIL,
+                "dept_a": "A",
+                "dept_b": "B",
+            },
+            {
+                "pair_id": "p2",
+                "label": "0",
+                "title_a": "Fish",
+                "title_b": "Pay",
+                "text_a": "Inspect fish.",
+                "text_b": "Replace payroll.",
+                "dept_a": "A",
+                "dept_b": "B",
+            },
+        ],
+        "inline.csv",
+    )
     result = evaluate(portfolio=portfolio, pairs=pairs, encoder="fake")
     assert result.pairs is not None and result.pairs.average_precision == 1.0

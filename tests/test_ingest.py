@@ -28,8 +28,17 @@ def test_reads_every_format(tmp_path: Path) -> None:
 
 
 def test_mapping_renames_and_joins_columns(tmp_path: Path, write_csv) -> None:
-    path = write_csv([{"Project Name": "Cloud email", "Summary": "Move mail.", "Objectives": "Save money.",
-                       "Dept": "SSC", "Contact": "a@b.ca"}])
+    path = write_csv(
+        [
+            {
+                "Project Name": "Cloud email",
+                "Summary": "Move mail.",
+                "Objectives": "Save money.",
+                "Dept": "SSC",
+                "Contact": "a@b.ca",
+            }
+        ]
+    )
     mapping = tmp_path / "m.toml"
     mapping.write_text(
         '[columns]\ntitle = "Project Name"\ndescription = ["Summary", "Objectives"]\n'
@@ -46,15 +55,21 @@ def test_mapping_renames_and_joins_columns(tmp_path: Path, write_csv) -> None:
 
 def test_mapping_defaults_fill_missing_fields(write_csv) -> None:
     path = write_csv([{"name": "Payroll", "summary": "Pay people."}])
-    m = mapping_from_dict({"columns": {"title": "name", "description": "summary"},
-                           "defaults": {"department": "Finance"}})
+    m = mapping_from_dict(
+        {
+            "columns": {"title": "name", "description": "summary"},
+            "defaults": {"department": "Finance"},
+        }
+    )
     assert load_files([path], mapping=m).records[0].department == "Finance"
 
 
 def test_mapping_naming_missing_columns_lists_them_all(tmp_path: Path, write_csv) -> None:
     path = write_csv([row(1)])
     mapping = tmp_path / "m.toml"
-    mapping.write_text('[columns]\ntitle = "Project Name"\ndescription = ["Summary", "description"]\n')
+    mapping.write_text(
+        '[columns]\ntitle = "Project Name"\ndescription = ["Summary", "description"]\n'
+    )
     with pytest.raises(MappingError, match=r"portfolio\.csv.*'Project Name'.*'Summary'"):
         load_files([path], mapping=mapping)
 
@@ -144,6 +159,14 @@ def test_duplicate_header_is_refused(tmp_path: Path) -> None:
 
 
 def test_language_is_detected_when_absent(write_csv) -> None:
-    path = write_csv([row(1, language="", title="Système de gestion des courriels",
-                          description="Remplacer le système de courriel du ministère par un service commun.")])
+    path = write_csv(
+        [
+            row(
+                1,
+                language="",
+                title="Système de gestion des courriels",
+                description="Remplacer le système de courriel du ministère par un service commun.",
+            )
+        ]
+    )
     assert load_files([path]).records[0].language == "fr"

@@ -37,12 +37,15 @@ def test_big_portfolios_keep_no_matrix(monkeypatch) -> None:
 
 
 def test_check_adds_lexical_neighbours_to_dense_ones(tmp_path: Path, write_csv) -> None:
-    rows = [{"id": f"r{i}", "title": t, "description": t, "department": f"Dept {i}"}
-            for i, t in enumerate(TEXTS)]
+    rows = [
+        {"id": f"r{i}", "title": t, "description": t, "department": f"Dept {i}"}
+        for i, t in enumerate(TEXTS)
+    ]
     Detector.ingest(tmp_path / "ix", [write_csv(rows)], encoder=FakeEncoder())
     det = Detector.open(tmp_path / "ix", encoder=FakeEncoder())
-    proposal = Proposal(title="Fishing licence renewals online for anglers",
-                        description="Also the Phoenix payroll.")
+    proposal = Proposal(
+        title="Fishing licence renewals online for anglers", description="Also the Phoenix payroll."
+    )
     dense_only = det.candidates(proposal, k=1, lexical_k=0)
     hybrid = det.candidates(proposal, k=1, lexical_k=3)
     assert dense_only.positions == [1]

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import typer
 
-from dedupe.cli.common import app
-
 # Each command module registers itself on `app` when imported.
 from dedupe.cli import calibrate as _calibrate  # noqa: E402,F401
 from dedupe.cli import check as _check  # noqa: E402,F401
@@ -17,6 +15,7 @@ from dedupe.cli import evaluate as _evaluate  # noqa: E402,F401
 from dedupe.cli import ingest as _ingest  # noqa: E402,F401
 from dedupe.cli import report as _report  # noqa: E402,F401
 from dedupe.cli import review as _review  # noqa: E402,F401
+from dedupe.cli.common import app
 
 
 def main() -> None:

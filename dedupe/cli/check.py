@@ -20,16 +20,47 @@ TIER_STYLE = {Tier.DUPLICATE: "bold red", Tier.OVERLAP: "yellow", Tier.BELOW: "d
 @app.command()
 @handle_errors
 def check(
-    index: Path = typer.Option(Path(DEFAULT_INDEX), "--index", "-i", help="Index directory built by `dedupe ingest`.", envvar="DEDUPE_INDEX"),
+    index: Path = typer.Option(
+        Path(DEFAULT_INDEX),
+        "--index",
+        "-i",
+        help="Index directory built by `dedupe ingest`.",
+        envvar="DEDUPE_INDEX",
+    ),
     title: str | None = typer.Option(None, "--title", "-t", help="Proposal title."),
-    description: str | None = typer.Option(None, "--description", "-d", help="Proposal description."),
-    department: str | None = typer.Option(None, "--department", help="Proposing department (same-department matches are marked)."),
-    language: str | None = typer.Option(None, "--language", help="en or fr (detected when absent)."),
-    file: Path | None = typer.Option(None, "--file", "-f", help="Proposal file: JSON {title, description, department} or text (first line = title)."),
-    limit: int = typer.Option(10, "--limit", "-n", min=1, max=200, help="At most this many matches."),
-    show_all: bool = typer.Option(False, "--all", help="Also list the best candidates below the bar."),
-    json_out: bool = typer.Option(False, "--json", help="Print one JSON object: {matches, owners}."),
-    db: str | None = typer.Option(None, "--db", envvar="DEDUPE_DB_URL", help="Review database whose decisions are shown next to matches (default: <index>/review.db when it exists)."),
+    description: str | None = typer.Option(
+        None, "--description", "-d", help="Proposal description."
+    ),
+    department: str | None = typer.Option(
+        None, "--department", help="Proposing department (same-department matches are marked)."
+    ),
+    language: str | None = typer.Option(
+        None, "--language", help="en or fr (detected when absent)."
+    ),
+    file: Path | None = typer.Option(
+        None,
+        "--file",
+        "-f",
+        help="Proposal file: JSON {title, description, department} or text (first line = title).",
+    ),
+    limit: int = typer.Option(
+        10, "--limit", "-n", min=1, max=200, help="At most this many matches."
+    ),
+    show_all: bool = typer.Option(
+        False, "--all", help="Also list the best candidates below the bar."
+    ),
+    json_out: bool = typer.Option(
+        False, "--json", help="Print one JSON object: {matches, owners}."
+    ),
+    db: str | None = typer.Option(
+        None,
+        "--db",
+        envvar="DEDUPE_DB_URL",
+        help=(
+            "Review database whose decisions are shown next to matches "
+            "(default: <index>/review.db when it exists)."
+        ),
+    ),
 ) -> None:
     """Check a proposal against the portfolio: likely duplicates and overlaps, and whom to call.
 
@@ -45,7 +76,11 @@ def check(
     """
     if file is not None and (title or description):
         raise UsageError("give either --file or --title/--description, not both")
-    proposal = read_proposal(file) if file is not None else proposal_from_fields(title, description, department, language)
+    proposal = (
+        read_proposal(file)
+        if file is not None
+        else proposal_from_fields(title, description, department, language)
+    )
     if file is not None and department:
         from dataclasses import replace
 
@@ -67,8 +102,10 @@ def check(
 
 def render(result: CheckResult, show_all: bool) -> None:
     p = result.proposal
-    err.print(f"[bold]Proposal:[/] {escape(p.title or p.description[:80])}"
-              + (f" [dim]({escape(p.department)})[/]" if p.department else ""))
+    err.print(
+        f"[bold]Proposal:[/] {escape(p.title or p.description[:80])}"
+        + (f" [dim]({escape(p.department)})[/]" if p.department else "")
+    )
     rows = list(result.matches) + (list(result.below) if show_all else [])
     if not rows:
         out.print("[green]No existing initiative looks like a duplicate or overlap.[/]")
@@ -85,8 +122,14 @@ def render(result: CheckResult, show_all: bool) -> None:
         why = escape(m.reason.summary())
         if m.decision:
             why += f"\n[cyan]decided: {escape(m.decision)}[/]"
-        table.add_row(str(n), f"[{TIER_STYLE[m.tier]}]{m.tier.value}[/]", f"{m.score:.2f}",
-                      f"{escape(m.title)}\n[dim]{escape(m.id)}[/]", dept, why)
+        table.add_row(
+            str(n),
+            f"[{TIER_STYLE[m.tier]}]{m.tier.value}[/]",
+            f"{m.score:.2f}",
+            f"{escape(m.title)}\n[dim]{escape(m.id)}[/]",
+            dept,
+            why,
+        )
     out.print(table)
     if result.owners:
         owners = Table(title="Whom to contact")
@@ -96,5 +139,7 @@ def render(result: CheckResult, show_all: bool) -> None:
         owners.add_column("their matching initiatives")
         for o in result.owners:
             name = escape(o.name) if o.name else "[dim]no owner on record: ask the department[/]"
-            owners.add_row(name, escape(o.email), escape(o.department), escape(", ".join(o.initiatives)))
+            owners.add_row(
+                name, escape(o.email), escape(o.department), escape(", ".join(o.initiatives))
+            )
         out.print(owners)

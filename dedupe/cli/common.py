@@ -53,10 +53,14 @@ R = TypeVar("R")
 
 @app.callback()
 def _root(
-    verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log output (-vv: debug)."),
+    verbose: int = typer.Option(
+        0, "--verbose", "-v", count=True, help="More log output (-vv: debug)."
+    ),
 ) -> None:
     level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
 
 
 def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
@@ -88,7 +92,9 @@ def print_json(data: Any) -> None:
 
 
 @contextmanager
-def progress_bar(description: str, enabled: bool = True) -> Iterator[tuple[Callable[[int], None], Callable[[int], None]]]:
+def progress_bar(
+    description: str, enabled: bool = True
+) -> Iterator[tuple[Callable[[int], None], Callable[[int], None]]]:
     """Yield (advance, set_total) callbacks driving a rich progress bar on stderr."""
     if not enabled or not err.is_terminal:
         yield (lambda n: None), (lambda n: None)

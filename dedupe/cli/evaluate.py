@@ -14,12 +14,39 @@ from dedupe.errors import UsageError
 @app.command()
 @handle_errors
 def evaluate(
-    portfolio: Path = typer.Option(..., "--portfolio", "-p", help="Portfolio file with canonical columns (id, title, description, department, ...)."),
-    pairs: Path | None = typer.Option(None, "--pairs", help="Labelled pairs: id_a, id_b, label (duplicate/overlap/unrelated or 1/0), or inline text_a/text_b."),
-    queries: Path | None = typer.Option(None, "--queries", help="Intake queries: query_id, title, description, department, language, expected_ids, expected_owner_emails."),
-    encoder: str | None = typer.Option(None, "--encoder", "-e", help="use (default), minilm, or st:<model folder>."),
-    index_dir: Path | None = typer.Option(None, "--index-dir", help="Keep the evaluation index here (re-runs embed only what changed)."),
-    scores_out: Path | None = typer.Option(None, "--scores-out", help="Also write pairs.csv and queries.csv with every score here."),
+    portfolio: Path = typer.Option(
+        ...,
+        "--portfolio",
+        "-p",
+        help="Portfolio file with canonical columns (id, title, description, department, ...).",
+    ),
+    pairs: Path | None = typer.Option(
+        None,
+        "--pairs",
+        help=(
+            "Labelled pairs: id_a, id_b, label (duplicate/overlap/unrelated or 1/0), "
+            "or inline text_a/text_b."
+        ),
+    ),
+    queries: Path | None = typer.Option(
+        None,
+        "--queries",
+        help=(
+            "Intake queries: query_id, title, description, department, language, "
+            "expected_ids, expected_owner_emails."
+        ),
+    ),
+    encoder: str | None = typer.Option(
+        None, "--encoder", "-e", help="use (default), minilm, or st:<model folder>."
+    ),
+    index_dir: Path | None = typer.Option(
+        None,
+        "--index-dir",
+        help="Keep the evaluation index here (re-runs embed only what changed).",
+    ),
+    scores_out: Path | None = typer.Option(
+        None, "--scores-out", help="Also write pairs.csv and queries.csv with every score here."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print the figures as one JSON object."),
 ) -> None:
     """Score labelled pairs and intake queries through the same path as `check`.
@@ -38,8 +65,13 @@ def evaluate(
 
     with progress_bar("evaluating", enabled=not json_out) as (advance, _total):
         result = run_evaluation(
-            portfolio=portfolio, pairs=pairs, queries=queries, encoder=encoder,
-            index_dir=index_dir, scores_out=scores_out, progress=advance,
+            portfolio=portfolio,
+            pairs=pairs,
+            queries=queries,
+            encoder=encoder,
+            index_dir=index_dir,
+            scores_out=scores_out,
+            progress=advance,
         )
     if json_out:
         print_json(result.to_json())

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import typer
 
-from dedupe.cli.common import DEFAULT_INDEX, app, err, escape, handle_errors, print_json, progress_bar
+from dedupe.cli.common import (
+    DEFAULT_INDEX,
+    app,
+    err,
+    escape,
+    handle_errors,
+    print_json,
+    progress_bar,
+)
 from dedupe.detector import Detector
 from dedupe.errors import IngestError
 
@@ -28,13 +36,42 @@ def expand(paths: list[str]) -> list[str]:
 @app.command()
 @handle_errors
 def ingest(
-    files: list[str] = typer.Argument(..., help="CSV, XLSX, Parquet, JSON or JSON Lines files (globs allowed)."),
-    index: Path = typer.Option(Path(DEFAULT_INDEX), "--index", "-i", help="Index directory to create or update.", envvar="DEDUPE_INDEX"),
-    mapping: Path | None = typer.Option(None, "--mapping", "-m", help="TOML mapping of source columns to canonical fields."),
-    format: str | None = typer.Option(None, "--format", help="Force the file format: csv, xlsx, parquet, json, jsonl."),
-    source: str | None = typer.Option(None, "--source", help="Name of this source (default: each file's name). Re-ingesting a source replaces its records."),
-    encoder: str | None = typer.Option(None, "--encoder", "-e", help="use (default), minilm, or st:<model folder>. Default for an existing index: the one that built it."),
-    rebuild: bool = typer.Option(False, "--rebuild", help="Start a fresh index (e.g. with another encoder)."),
+    files: list[str] = typer.Argument(
+        ..., help="CSV, XLSX, Parquet, JSON or JSON Lines files (globs allowed)."
+    ),
+    index: Path = typer.Option(
+        Path(DEFAULT_INDEX),
+        "--index",
+        "-i",
+        help="Index directory to create or update.",
+        envvar="DEDUPE_INDEX",
+    ),
+    mapping: Path | None = typer.Option(
+        None, "--mapping", "-m", help="TOML mapping of source columns to canonical fields."
+    ),
+    format: str | None = typer.Option(
+        None, "--format", help="Force the file format: csv, xlsx, parquet, json, jsonl."
+    ),
+    source: str | None = typer.Option(
+        None,
+        "--source",
+        help=(
+            "Name of this source (default: each file's name). "
+            "Re-ingesting a source replaces its records."
+        ),
+    ),
+    encoder: str | None = typer.Option(
+        None,
+        "--encoder",
+        "-e",
+        help=(
+            "use (default), minilm, or st:<model folder>. "
+            "Default for an existing index: the one that built it."
+        ),
+    ),
+    rebuild: bool = typer.Option(
+        False, "--rebuild", help="Start a fresh index (e.g. with another encoder)."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
@@ -70,7 +107,8 @@ def ingest(
     )
     err.print(
         f"index {escape(summary.index_path)}: {summary.added} added, {summary.updated} updated, "
-        f"{summary.removed} removed, {summary.unchanged} unchanged; {summary.embedded} texts embedded"
+        f"{summary.removed} removed, {summary.unchanged} unchanged; "
+        f"{summary.embedded} texts embedded"
     )
     if summary.quarantine_path:
         err.print(f"quarantined rows and reasons: {escape(summary.quarantine_path)}")

@@ -22,7 +22,10 @@ users_app = typer.Typer(
     no_args_is_help=True,
 )
 tokens_app = typer.Typer(
-    help="API tokens for machine clients of /api.\n\nExample: dedupe tokens add bot --index indexes/gc",
+    help=(
+        "API tokens for machine clients of /api.\n\n"
+        "Example: dedupe tokens add bot --index indexes/gc"
+    ),
     no_args_is_help=True,
 )
 decisions_app = typer.Typer(

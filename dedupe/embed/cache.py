@@ -18,7 +18,7 @@ def content_hash(text: str) -> str:
 
 
 class EmbeddingCache:
-    """A SQLite table of vectors keyed by (model_id, sha256 of the text); writes are transactions."""
+    """SQLite table of vectors keyed by (model_id, sha256 of the text); writes are transactions."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)

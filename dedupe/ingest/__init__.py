@@ -134,7 +134,9 @@ def dedupe_ids(result: LoadResult) -> LoadResult:
                     file=file,
                     row=row,
                     column="id",
-                    reason=f"duplicate id {record.id!r}: first used in {first_file} row {first_row}",
+                    reason=(
+                        f"duplicate id {record.id!r}: first used in {first_file} row {first_row}"
+                    ),
                     values=values,
                 )
             )

@@ -10,7 +10,8 @@ A mapping file is TOML:
     [defaults]                      # constants for fields the export lacks
     department = "Finance Canada"
 
-Without a mapping, common column names are recognised (`Project Name`, `Summary`, `Contact e-mail`…).
+Without a mapping, common column names are recognised (`Project Name`, `Summary`,
+`Contact e-mail`…).
 """
 
 from __future__ import annotations
@@ -27,16 +28,58 @@ from dedupe.records import ALL_FIELDS
 # Recognised source column names per canonical field, compared after `_key` folding.
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "id": ("id", "project id", "initiative id", "unique id", "uid", "identifier", "code"),
-    "title": ("title", "name", "project name", "initiative", "initiative name", "project title",
-              "program name", "service name", "project"),
-    "description": ("description", "summary", "project description", "desc", "details", "abstract",
-                    "objectives", "scope"),
-    "department": ("department", "dept", "agency", "ministry", "organization", "organisation",
-                   "owner organization", "department name", "org"),
-    "owner_name": ("owner name", "owner", "contact name", "project manager", "lead", "sro",
-                   "contact", "responsible"),
-    "owner_email": ("owner email", "email", "e-mail", "contact email", "contact e-mail",
-                    "owner contact", "owner_contact", "mail"),
+    "title": (
+        "title",
+        "name",
+        "project name",
+        "initiative",
+        "initiative name",
+        "project title",
+        "program name",
+        "service name",
+        "project",
+    ),
+    "description": (
+        "description",
+        "summary",
+        "project description",
+        "desc",
+        "details",
+        "abstract",
+        "objectives",
+        "scope",
+    ),
+    "department": (
+        "department",
+        "dept",
+        "agency",
+        "ministry",
+        "organization",
+        "organisation",
+        "owner organization",
+        "department name",
+        "org",
+    ),
+    "owner_name": (
+        "owner name",
+        "owner",
+        "contact name",
+        "project manager",
+        "lead",
+        "sro",
+        "contact",
+        "responsible",
+    ),
+    "owner_email": (
+        "owner email",
+        "email",
+        "e-mail",
+        "contact email",
+        "contact e-mail",
+        "owner contact",
+        "owner_contact",
+        "mail",
+    ),
     "status": ("status", "state", "phase", "stage"),
     "start_date": ("start date", "start", "date", "start_date", "date started", "begin date"),
     "language": ("language", "lang", "locale"),
@@ -85,8 +128,6 @@ class ColumnMapping:
         return out
 
 
-
-
 def load_mapping(path: str | Path) -> ColumnMapping:
     """Load a TOML mapping; every problem in it is reported at once."""
     path = Path(path)
@@ -112,7 +153,9 @@ def mapping_from_dict(data: Mapping[str, object], source: str = "") -> ColumnMap
     columns: dict[str, tuple[str, ...]] = {}
     for canon, value in columns_raw.items():
         if canon not in ALL_FIELDS:
-            problems.append(f"unknown field {canon!r} in [columns] (fields: {', '.join(ALL_FIELDS)})")
+            problems.append(
+                f"unknown field {canon!r} in [columns] (fields: {', '.join(ALL_FIELDS)})"
+            )
             continue
         if isinstance(value, str) and value:
             columns[canon] = (value,)

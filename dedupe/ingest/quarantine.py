@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -22,8 +22,13 @@ def quarantine_frame(problems: Sequence[RowProblem]) -> pd.DataFrame:
             if col not in value_cols:
                 value_cols.append(col)
     rows = [
-        {**{c: p.values.get(c, "") for c in value_cols}, "file": p.file, "row": p.row,
-         "column": p.column, "reason": p.reason}
+        {
+            **{c: p.values.get(c, "") for c in value_cols},
+            "file": p.file,
+            "row": p.row,
+            "column": p.column,
+            "reason": p.reason,
+        }
         for p in problems
     ]
     return pd.DataFrame(rows, columns=[*value_cols, "file", "row", "column", "reason"])
@@ -33,7 +38,7 @@ def write_quarantine(problems: Sequence[RowProblem], directory: str | Path) -> P
     """Write `quarantine-<UTC time>.csv` in `directory`; None when there is nothing to write."""
     if not problems:
         return None
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     path = Path(directory) / f"quarantine-{stamp}.csv"
     frame = quarantine_frame(problems)
     # Lone surrogates (undecodable bytes) cannot be written as UTF-8: show them as U+FFFD.

@@ -59,7 +59,9 @@ def detect_format(path: Path, override: str | FileFormat | None = None) -> FileF
             return FileFormat(str(getattr(override, "value", override)).lower())
         except ValueError:
             choices = ", ".join(f.value for f in FileFormat)
-            raise IngestError(f"{path}: unknown format {override!r} (use one of {choices})") from None
+            raise IngestError(
+                f"{path}: unknown format {override!r} (use one of {choices})"
+            ) from None
     fmt = _SUFFIXES.get(path.suffix.lower())
     if fmt is None:
         raise IngestError(
@@ -120,7 +122,10 @@ def _is_utf8(line: bytes) -> bool:
 def _strings(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     frame.columns = [str(c).strip() for c in frame.columns]
-    data = {col: pd.Series([_cell(v) for v in frame[col].tolist()], dtype=object) for col in frame.columns}
+    data = {
+        col: pd.Series([_cell(v) for v in frame[col].tolist()], dtype=object)
+        for col in frame.columns
+    }
     return pd.DataFrame(data, columns=list(frame.columns), dtype=object)
 
 
@@ -212,7 +217,9 @@ def read_table(path: str | Path, format: str | FileFormat | None = None) -> Tabl
                 else:
                     data = [data]
             if not isinstance(data, list):
-                raise IngestError(f"{path}: JSON must be a list of objects (or {{'records': [...]}})")
+                raise IngestError(
+                    f"{path}: JSON must be a list of objects (or {{'records': [...]}})"
+                )
             frame = _records_frame(data, path)
         else:  # JSONL
             text, encoding = decode_bytes(path.read_bytes())
@@ -232,7 +239,9 @@ def read_table(path: str | Path, format: str | FileFormat | None = None) -> Tabl
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise IngestError(f"{path}: cannot read as {fmt.value}: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - third-party readers raise anything (zipfile, arrow)
-        raise IngestError(f"{path}: cannot read as {fmt.value}: {type(exc).__name__}: {exc}") from None
+        raise IngestError(
+            f"{path}: cannot read as {fmt.value}: {type(exc).__name__}: {exc}"
+        ) from None
     return Table(path=path, format=fmt, frame=_strings(frame), encoding=encoding)
 
 

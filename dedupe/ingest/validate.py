@@ -14,9 +14,22 @@ from dedupe.text import detect_language, normalize_text
 
 _YEAR = re.compile(r"^(?:FY\s*)?(\d{4})(?:\s*[-/–]\s*\d{2,4})?$", re.IGNORECASE)
 _LANG = {
-    "en": "en", "eng": "en", "english": "en", "anglais": "en", "en+fr": "en", "en-ca": "en",
-    "en-us": "en", "en-gb": "en", "fr": "fr", "fra": "fr", "fre": "fr", "french": "fr",
-    "français": "fr", "francais": "fr", "fr-ca": "fr", "fr+en": "fr",
+    "en": "en",
+    "eng": "en",
+    "english": "en",
+    "anglais": "en",
+    "en+fr": "en",
+    "en-ca": "en",
+    "en-us": "en",
+    "en-gb": "en",
+    "fr": "fr",
+    "fra": "fr",
+    "fre": "fr",
+    "french": "fr",
+    "français": "fr",
+    "francais": "fr",
+    "fr-ca": "fr",
+    "fr+en": "fr",
 }
 _MONEY = re.compile(r"[\s$£€,]|CAD|USD|GBP", re.IGNORECASE)
 _MULT = {"k": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "b": 1e9, "bn": 1e9, "billion": 1e9}
@@ -91,7 +104,9 @@ def parse_language(value: str, text: str) -> str:
 
 def stable_id(source: str, title: str, description: str, department: str) -> str:
     """An id derived from source and content, the same on every run."""
-    digest = hashlib.sha256("\x1f".join((source, department, title, description)).encode()).hexdigest()
+    digest = hashlib.sha256(
+        "\x1f".join((source, department, title, description)).encode()
+    ).hexdigest()
     return f"gen-{digest[:16]}"
 
 

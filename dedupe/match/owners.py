@@ -11,7 +11,9 @@ from dedupe.records import Match, Owner, OwnerContact, Record
 def owners_of(record: Record) -> tuple[Owner, ...]:
     """The record's owner, or the department itself when no owner is known."""
     if record.owner_name or record.owner_email:
-        return (Owner(name=record.owner_name, email=record.owner_email, department=record.department),)
+        return (
+            Owner(name=record.owner_name, email=record.owner_email, department=record.department),
+        )
     return ()
 
 
@@ -44,7 +46,9 @@ def rank_owners(matches: Sequence[Match]) -> tuple[OwnerContact, ...]:
             if not item.name and o.name:
                 item.name = o.name
     ranked = sorted(
-        acc.values(), key=lambda a: (bool(a.email or a.name), a.weight, len(a.initiatives)), reverse=True
+        acc.values(),
+        key=lambda a: (bool(a.email or a.name), a.weight, len(a.initiatives)),
+        reverse=True,
     )
     return tuple(
         OwnerContact(a.name, a.email, a.department, tuple(a.initiatives), round(a.weight, 4))

@@ -17,14 +17,44 @@ from dedupe.errors import DedupeError
 from dedupe.ingest import load_files, write_quarantine
 from dedupe.records import RowProblem
 
-COLUMNS = ["id", "title", "description", "department", "owner_email", "start_date", "budget",
-           "Project Name", "Summary", "", "x"]
+COLUMNS = [
+    "id",
+    "title",
+    "description",
+    "department",
+    "owner_email",
+    "start_date",
+    "budget",
+    "Project Name",
+    "Summary",
+    "",
+    "x",
+]
 cells = st.one_of(
     st.text(max_size=40),
     st.text(alphabet=st.characters(codec="utf-8"), max_size=20),
-    st.sampled_from(["", " ", "=cmd|' /C calc'!A0", "+1", "-2", "@SUM(A1)", "a@b.ca", "not@",
-                     "2022-13-45", "July 31, 2022", "FY2023", "1e309", "NaN", "\x00\x07",
-                     "<script>alert(1)</script>", "x" * 5000, "Système", "\u202e\ufeff"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "=cmd|' /C calc'!A0",
+            "+1",
+            "-2",
+            "@SUM(A1)",
+            "a@b.ca",
+            "not@",
+            "2022-13-45",
+            "July 31, 2022",
+            "FY2023",
+            "1e309",
+            "NaN",
+            "\x00\x07",
+            "<script>alert(1)</script>",
+            "x" * 5000,
+            "Système",
+            "\u202e\ufeff",
+        ]
+    ),
     st.integers().map(str),
     st.floats(allow_nan=True).map(str),
 )
@@ -33,8 +63,9 @@ cells = st.one_of(
 @st.composite
 def tables(draw: st.DrawFn) -> tuple[list[str], list[list[str]]]:
     header = draw(st.lists(st.sampled_from(COLUMNS), min_size=1, max_size=7))
-    rows = draw(st.lists(st.lists(cells, min_size=len(header), max_size=len(header) + 2),
-                         max_size=12))
+    rows = draw(
+        st.lists(st.lists(cells, min_size=len(header), max_size=len(header) + 2), max_size=12)
+    )
     return header, rows
 
 
@@ -46,9 +77,15 @@ def _write(path: Path, header: list[str], rows: list[list[str]], kind: str) -> i
         w.writerow(header)
         w.writerows(rows)
         text = buf.getvalue()
-        encoding = {"csv-utf8": "utf-8", "csv-bom": "utf-8-sig", "csv-utf16": "utf-16",
-                    "csv-cp1252": "cp1252"}[kind]
-        path.write_bytes(text.encode(encoding, errors="replace" if encoding == "cp1252" else "surrogatepass"))
+        encoding = {
+            "csv-utf8": "utf-8",
+            "csv-bom": "utf-8-sig",
+            "csv-utf16": "utf-16",
+            "csv-cp1252": "cp1252",
+        }[kind]
+        path.write_bytes(
+            text.encode(encoding, errors="replace" if encoding == "cp1252" else "surrogatepass")
+        )
         # csv.reader sees as many records as were written (blank records included)
         return len(rows)
     records = [dict(zip(header, r, strict=False)) for r in rows]
@@ -59,8 +96,13 @@ def _write(path: Path, header: list[str], rows: list[list[str]], kind: str) -> i
     return len(records)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(table=tables(), kind=st.sampled_from(["csv-utf8", "csv-bom", "csv-utf16", "csv-cp1252", "json", "jsonl"]))
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    table=tables(),
+    kind=st.sampled_from(["csv-utf8", "csv-bom", "csv-utf16", "csv-cp1252", "json", "jsonl"]),
+)
 def test_rows_in_equals_indexed_plus_quarantined(tmp_path: Path, table, kind: str) -> None:
     header, rows = table
     suffix = ".csv" if kind.startswith("csv") else f".{kind}"
@@ -83,7 +125,9 @@ def test_rows_in_equals_indexed_plus_quarantined(tmp_path: Path, table, kind: st
             assert sum(1 for _ in csv.reader(fh)) - 1 == len(result.problems)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(table=tables())
 def test_xlsx_fuzz(tmp_path: Path, table) -> None:
     header, rows = table
@@ -114,7 +158,7 @@ def test_exported_csv_neutralises_formula_cells(tmp_path: Path, value: str) -> N
 
 
 def test_quarantine_file_neutralises_formulas(tmp_path: Path) -> None:
-    problem = RowProblem("f.csv", 2, "department", "no department", {"title": "=HYPERLINK(\"x\")"})
+    problem = RowProblem("f.csv", 2, "department", "no department", {"title": '=HYPERLINK("x")'})
     qpath = write_quarantine([problem], tmp_path)
     assert qpath is not None
     assert pd.read_csv(qpath, dtype=str)["title"][0].startswith("'=")

@@ -27,15 +27,34 @@ def _portfolio(path: Path, n: int, start: int = 0) -> Path:
         w = csv.writer(fh)
         w.writerow(["id", "title", "description", "department", "owner_email"])
         for i in range(start, start + n):
-            w.writerow([f"r{i}", f"Initiative {i} on topic {i % 97}",
-                        f"Deliver service {i % 211} with platform {i % 53} for clients {i % 31}.",
-                        f"Dept {i % 17}", f"owner{i % 500}@example.gc.ca"])
+            w.writerow(
+                [
+                    f"r{i}",
+                    f"Initiative {i} on topic {i % 97}",
+                    f"Deliver service {i % 211} with platform {i % 53} for clients {i % 31}.",
+                    f"Dept {i % 17}",
+                    f"owner{i % 500}@example.gc.ca",
+                ]
+            )
     return path
 
 
 def _ingest_cmd(csv_path: Path, index: Path) -> list[str]:
-    return [sys.executable, "-m", "dedupe", "ingest", str(csv_path), "--index", str(index),
-            "--encoder", "fake", "--source", "portfolio", "--quiet", "--json"]
+    return [
+        sys.executable,
+        "-m",
+        "dedupe",
+        "ingest",
+        str(csv_path),
+        "--index",
+        str(index),
+        "--encoder",
+        "fake",
+        "--source",
+        "portfolio",
+        "--quiet",
+        "--json",
+    ]
 
 
 @pytest.mark.slow
@@ -52,8 +71,9 @@ def test_sigkill_at_any_point_leaves_the_previous_index(tmp_path: Path) -> None:
     duration = time.monotonic() - t0
     outcomes = set()
     for fraction in (0.15, 0.35, 0.55, 0.7, 0.8, 0.9, 0.97):
-        proc = subprocess.Popen(_ingest_cmd(big, index), env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            _ingest_cmd(big, index), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         time.sleep(duration * fraction)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
@@ -61,10 +81,13 @@ def test_sigkill_at_any_point_leaves_the_previous_index(tmp_path: Path) -> None:
         assert len(opened) in (2000, 15000)
         outcomes.add(len(opened))
         if len(opened) == 15000:  # that run got through; start again from the small one
-            subprocess.run(_ingest_cmd(small, index), check=True, env=env, capture_output=True, timeout=300)
+            subprocess.run(
+                _ingest_cmd(small, index), check=True, env=env, capture_output=True, timeout=300
+            )
     # A re-run after the last kill completes with the right counts.
-    done = subprocess.run(_ingest_cmd(big, index), check=True, env=env, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        _ingest_cmd(big, index), check=True, env=env, capture_output=True, text=True, timeout=300
+    )
     assert '"indexed": 15000' in done.stdout
     assert len(PortfolioIndex.open(index, verify=True)) == 15000
     assert not list(index.glob(".*.tmp")), "temporary files were left behind"
@@ -92,8 +115,9 @@ def test_a_failing_write_is_a_clear_error_and_keeps_the_old_index(
 def tiny_disk(tmp_path: Path):
     mount = tmp_path / "tiny"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", str(mount)],
-                          capture_output=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", str(mount)], capture_output=True
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.decode().strip()}")
     yield mount
@@ -114,11 +138,16 @@ def test_a_second_writer_is_refused_with_a_clear_message(tmp_path: Path) -> None
     index = tmp_path / "ix"
     Detector.ingest(index, [_portfolio(tmp_path / "a.csv", 20)], encoder="fake")
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from filelock import FileLock; "
-         f"lock = FileLock({str(index / '.lock')!r}); lock.acquire(); print('held', flush=True); "
-         "time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from filelock import FileLock; "
+            f"lock = FileLock({str(index / '.lock')!r}); lock.acquire(); "
+            "print('held', flush=True); "
+            "time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"

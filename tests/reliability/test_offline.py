@@ -68,15 +68,37 @@ def test_the_cli_runs_with_no_network_at_all(tmp_path) -> None:
     index = tmp_path / "ix"
     steps = [
         ["ingest", str(mini), "--index", str(index), "--json"],
-        ["check", "--index", str(index), "--title", "Online fishing licence renewals",
-         "--description", "Citizens renew and pay for fishing licences online.", "--json"],
+        [
+            "check",
+            "--index",
+            str(index),
+            "--title",
+            "Online fishing licence renewals",
+            "--description",
+            "Citizens renew and pay for fishing licences online.",
+            "--json",
+        ],
     ]
     for args in steps:
-        done = subprocess.run(["unshare", "-n", sys.executable, "-m", "dedupe", *args],
-                              capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
+        done = subprocess.run(
+            ["unshare", "-n", sys.executable, "-m", "dedupe", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=600,
+        )
         assert done.returncode in (0, 3), f"{args[0]}: {done.stderr[-2000:]}"
     probe = subprocess.run(
-        ["unshare", "-n", sys.executable, "-c",
-         "import socket; s = socket.socket(); s.settimeout(2); print(s.connect_ex(('192.0.2.1', 80)))"],
-        capture_output=True, text=True)
+        [
+            "unshare",
+            "-n",
+            sys.executable,
+            "-c",
+            "import socket; s = socket.socket(); s.settimeout(2); "
+            "print(s.connect_ex(('192.0.2.1', 80)))",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert probe.stdout.strip() not in ("", "0")  # really no route out in that namespace

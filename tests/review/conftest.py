@@ -47,16 +47,33 @@ def postgres_server() -> Iterator[str]:
     os.chmod(root, 0o755)
     env = {**os.environ, "LC_ALL": "C.UTF-8"}
     subprocess.run(
-        _as_pg_user(str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-                    "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"),
-        check=True, capture_output=True, env=env, cwd=root,
+        _as_pg_user(
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        ),
+        check=True,
+        capture_output=True,
+        env=env,
+        cwd=root,
     )
     port = free_port()
     opts = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60"
     start = subprocess.run(
-        _as_pg_user(str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(logf), "-o", opts, "-w",
-                    "start"),
-        capture_output=True, env=env, cwd=root, text=True,
+        _as_pg_user(
+            str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(logf), "-o", opts, "-w", "start"
+        ),
+        capture_output=True,
+        env=env,
+        cwd=root,
+        text=True,
     )
     if start.returncode != 0:
         log = logf.read_text() if logf.exists() else ""
@@ -66,7 +83,9 @@ def postgres_server() -> Iterator[str]:
     finally:
         subprocess.run(
             _as_pg_user(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"),
-            capture_output=True, env=env, cwd=root,
+            capture_output=True,
+            env=env,
+            cwd=root,
         )
         shutil.rmtree(root, ignore_errors=True)
 
@@ -117,15 +136,41 @@ def mini_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     hostile = root / "hostile.csv"
     desc = f"Citizen portal for fishing licence renewals and payments online. {XSS} Renew."
     with open(hostile, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=["id", "title", "description", "department",
-                                           "owner_name", "owner_email", "url"])
+        w = csv.DictWriter(
+            fh,
+            fieldnames=[
+                "id",
+                "title",
+                "description",
+                "department",
+                "owner_name",
+                "owner_email",
+                "url",
+            ],
+        )
         w.writeheader()
-        w.writerow({"id": "x-1", "title": "Fishing licence portal", "description": desc,
-                    "department": XSS_DEPT, "owner_name": "Eve <i>Evil</i>",
-                    "owner_email": "eve@example.gc.ca", "url": "javascript:alert(2)"})
-        w.writerow({"id": "x-2", "title": "Fishing licence portal", "description": desc,
-                    "department": "Fisheries and Oceans Canada", "owner_name": "Fred",
-                    "owner_email": "fred@example.gc.ca", "url": "https://example.gc.ca/x2"})
+        w.writerow(
+            {
+                "id": "x-1",
+                "title": "Fishing licence portal",
+                "description": desc,
+                "department": XSS_DEPT,
+                "owner_name": "Eve <i>Evil</i>",
+                "owner_email": "eve@example.gc.ca",
+                "url": "javascript:alert(2)",
+            }
+        )
+        w.writerow(
+            {
+                "id": "x-2",
+                "title": "Fishing licence portal",
+                "description": desc,
+                "department": "Fisheries and Oceans Canada",
+                "owner_name": "Fred",
+                "owner_email": "fred@example.gc.ca",
+                "url": "https://example.gc.ca/x2",
+            }
+        )
     path = root / "ix"
     Detector.ingest(path, [MINI, hostile], encoder=FakeEncoder())
     return path
@@ -164,8 +209,9 @@ def make_app(app_index: Path, app_queue, db: str):
     from dedupe.review.settings import ReviewSettings
 
     def _make(**over: object):
-        settings = ReviewSettings(index=app_index, db_url=db, secret_key=SECRET,
-                                  encoder=FakeEncoder(), **over)  # type: ignore[arg-type]
+        settings = ReviewSettings(
+            index=app_index, db_url=db, secret_key=SECRET, encoder=FakeEncoder(), **over
+        )  # type: ignore[arg-type]
         return create_app(settings, queue=app_queue)
 
     return _make
@@ -176,8 +222,12 @@ def store(db: str):
     from dedupe.review.store import ReviewStore
 
     s = ReviewStore.open(db)
-    for name, role in (("alice", "reviewer"), ("bob", "reviewer"), ("vera", "viewer"),
-                       ("ada", "admin")):
+    for name, role in (
+        ("alice", "reviewer"),
+        ("bob", "reviewer"),
+        ("vera", "viewer"),
+        ("ada", "admin"),
+    ):
         s.add_user(name=name, role=role, password=PASSWORD)
     yield s
     s.close()
@@ -219,8 +269,10 @@ def live(mini_index: Path, mini_queue, tmp_path: Path) -> Iterator[tuple[str, ob
     store = ReviewStore.open(db)
     store.add_user(name="alice", role="reviewer", password=PASSWORD)
     store.add_user(name="vera", role="viewer", password=PASSWORD)
-    app = create_app(ReviewSettings(index=mini_index, db_url=db, secret_key="s" * 40,
-                                    encoder=FakeEncoder()), queue=mini_queue)
+    app = create_app(
+        ReviewSettings(index=mini_index, db_url=db, secret_key="s" * 40, encoder=FakeEncoder()),
+        queue=mini_queue,
+    )
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

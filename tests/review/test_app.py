@@ -18,17 +18,33 @@ from .webhelpers import csrf_of, pairs_on, sign_in
 
 XSS = "<script>alert(1)</script>"  # in the hostile rows of the `mini_index` fixture
 XSS_DEPT = "Department of <b>Markup</b>"
+
+
 def test_nothing_but_sign_in_without_a_session(client_for) -> None:
     client = client_for()
-    for path in ("/", "/departments", "/initiative/x-1", "/department/Health%20Canada",
-                 "/pairs/x-1/x-2", "/docs", "/admin/users"):
+    for path in (
+        "/",
+        "/departments",
+        "/initiative/x-1",
+        "/department/Health%20Canada",
+        "/pairs/x-1/x-2",
+        "/docs",
+        "/admin/users",
+    ):
         r = client.get(path, follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"].startswith("/login?next="), path
     assert client.get("/openapi.json").status_code == 401
     assert client.get("/login").status_code == 200
-    r = client.post("/decide", data={"id_a": "x-1", "id_b": "x-2", "verdict": "overlap",
-                                     "csrf_token": csrf_of(client.get("/login").text)},
-                    follow_redirects=False)
+    r = client.post(
+        "/decide",
+        data={
+            "id_a": "x-1",
+            "id_b": "x-2",
+            "verdict": "overlap",
+            "csrf_token": csrf_of(client.get("/login").text),
+        },
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
 
 
@@ -78,9 +94,18 @@ def test_reviewer_decides_undoes_and_decided_pairs_leave_the_queue(
     page = client.get("/").text
     first = pairs_on(page)[0]
     total = int(re.search(r"(\d+) pairs", page).group(1))  # type: ignore[union-attr]
-    r = client.post("/decide", data={"id_a": first[0], "id_b": first[1], "verdict": "overlap",
-                                     "comment": "same team", "csrf_token": csrf_of(page),
-                                     "next": "/?status=open&at=0"}, follow_redirects=False)
+    r = client.post(
+        "/decide",
+        data={
+            "id_a": first[0],
+            "id_b": first[1],
+            "verdict": "overlap",
+            "comment": "same team",
+            "csrf_token": csrf_of(page),
+            "next": "/?status=open&at=0",
+        },
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and r.headers["location"] == "/?status=open&at=0"
     page = client.get("/").text
     assert first not in pairs_on(page) and "Recorded: overlap" in page
@@ -102,8 +127,10 @@ def test_conflicting_reviewers_are_both_kept_and_shown(client_for, store: Review
     pair = pairs_on(page)[0]
     for client, verdict in ((alice, "duplicate"), (bob, "not_related")):
         token = csrf_of(client.get("/").text)
-        client.post("/decide", data={"id_a": pair[0], "id_b": pair[1], "verdict": verdict,
-                                     "csrf_token": token})
+        client.post(
+            "/decide",
+            data={"id_a": pair[0], "id_b": pair[1], "verdict": verdict, "csrf_token": token},
+        )
     page = alice.get("/?status=conflict").text
     assert pairs_on(page) == [pair]
     assert "conflict: duplicate by alice; not related by bob" in page
@@ -117,8 +144,10 @@ def test_viewer_cannot_decide(client_for, store: ReviewStore) -> None:
     page = client.get("/").text
     assert 'action="/decide"' not in page
     pair = pairs_on(page)[0]
-    r = client.post("/decide", data={"id_a": pair[0], "id_b": pair[1], "verdict": "overlap",
-                                     "csrf_token": csrf_of(page)})
+    r = client.post(
+        "/decide",
+        data={"id_a": pair[0], "id_b": pair[1], "verdict": "overlap", "csrf_token": csrf_of(page)},
+    )
     assert r.status_code == 403
     assert client.post("/undo", data={"csrf_token": csrf_of(page)}).status_code == 403
     assert client.get("/admin/users").status_code == 403
@@ -141,8 +170,12 @@ def test_forms_without_the_csrf_token_are_refused(client_for, store: ReviewStore
 
 def test_script_in_a_description_is_shown_as_text(client_for) -> None:
     client = client_for("alice")
-    for path in (f"/?department={XSS_DEPT}", "/initiative/x-1", "/pairs/x-1/x-2",
-                 "/department/Department%20of%20%3Cb%3EMarkup%3C%2Fb%3E"):
+    for path in (
+        f"/?department={XSS_DEPT}",
+        "/initiative/x-1",
+        "/pairs/x-1/x-2",
+        "/department/Department%20of%20%3Cb%3EMarkup%3C%2Fb%3E",
+    ):
         r = client.get(path)
         html = r.text
         assert r.status_code == 200, path
@@ -162,15 +195,23 @@ def test_filters_by_department_tier_and_status(client_for) -> None:
     assert 0 < len(pairs_on(only)) < len(pairs_on(everything))
     assert only.count(f">{dept}</a>") >= len(pairs_on(only))
     dup = client.get("/?tier=overlap").text
-    assert 'badge duplicate' not in dup and 'badge overlap' in dup
+    assert "badge duplicate" not in dup and "badge overlap" in dup
     assert client.get("/?status=nonsense").status_code == 400
 
 
 def test_initiative_and_department_pages(client_for, store: ReviewStore) -> None:
     client = client_for("alice")
     token = csrf_of(client.get("/").text)
-    client.post("/decide", data={"id_a": "x-1", "id_b": "x-2", "verdict": "duplicate",
-                                 "comment": "same portal", "csrf_token": token})
+    client.post(
+        "/decide",
+        data={
+            "id_a": "x-1",
+            "id_b": "x-2",
+            "verdict": "duplicate",
+            "comment": "same portal",
+            "csrf_token": token,
+        },
+    )
     page = client.get("/initiative/x-2").text
     assert "Fishing licence portal" in page and "same portal" in page
     assert "fred@example.gc.ca" in page
@@ -185,8 +226,9 @@ def test_initiative_and_department_pages(client_for, store: ReviewStore) -> None
 def test_admin_adds_users_with_a_one_time_password(client_for, store: ReviewStore) -> None:
     client = client_for("ada")
     page = client.get("/admin/users").text
-    r = client.post("/admin/users", data={"name": "zoe", "role": "viewer",
-                                          "csrf_token": csrf_of(page)})
+    r = client.post(
+        "/admin/users", data={"name": "zoe", "role": "viewer", "csrf_token": csrf_of(page)}
+    )
     password = re.search(r'<code id="new-password">([^<]+)</code>', r.text).group(1)  # type: ignore[union-attr]
     assert store.authenticate(name="zoe", password=password) is not None
     assert "new-password" not in client.get("/admin/users").text  # shown once
@@ -206,8 +248,10 @@ def test_api_needs_a_token_and_matches_the_cli_json(
 
     auth = {"Authorization": f"Bearer {store.add_token(user='alice')}"}
     viewer = {"Authorization": f"Bearer {store.add_token(user='vera')}"}
-    body = {"title": "Fishing licence portal",
-            "description": "Citizen portal for fishing licence renewals and payments online."}
+    body = {
+        "title": "Fishing licence portal",
+        "description": "Citizen portal for fishing licence renewals and payments online.",
+    }
     r = client.post("/api/check", json=body, headers=auth)
     assert r.status_code == 200
     det = Detector.open(mini_index, encoder=FakeEncoder())
@@ -240,12 +284,15 @@ def test_a_secret_key_is_required_outside_dev(
     with pytest.raises(ConfigError, match="DEDUPE_SECRET_KEY"):
         create_app(ReviewSettings(index=mini_index, db_url=db, encoder=FakeEncoder()))
     with pytest.raises(ConfigError, match="at least 32"):
-        create_app(ReviewSettings(index=mini_index, db_url=db, secret_key="short",
-                                  encoder=FakeEncoder()))
+        create_app(
+            ReviewSettings(index=mini_index, db_url=db, secret_key="short", encoder=FakeEncoder())
+        )
     from dedupe.review.settings import DEV_SECRET
 
     monkeypatch.setenv("DEDUPE_SECRET_KEY", DEV_SECRET)
     with pytest.raises(ConfigError, match="only accepted with --dev"):
         create_app(ReviewSettings(index=mini_index, db_url=db, encoder=FakeEncoder()))
-    assert create_app(ReviewSettings(index=mini_index, db_url=db, dev=True,
-                                     encoder=FakeEncoder())) is not None
+    assert (
+        create_app(ReviewSettings(index=mini_index, db_url=db, dev=True, encoder=FakeEncoder()))
+        is not None
+    )

@@ -15,8 +15,16 @@ from .webhelpers import PASSWORD
 
 pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +97,7 @@ def test_review_with_the_keyboard(live: tuple[str, ReviewStore], chromium: Any) 
     page.goto(base + "/?status=decided")
     assert set(cards(page)) == {p0, p2}
     verdicts = [(d.verdict, f"{d.id_a}|{d.id_b}") for d in store.all_decisions()]
-    assert verdicts == [("duplicate", p0), ("overlap", p2), ("not_related", p1),
-                        ("revoked", p1)]
+    assert verdicts == [("duplicate", p0), ("overlap", p2), ("not_related", p1), ("revoked", p1)]
 
     page.goto(base + "/initiative/x-1")  # a hostile description is shown as text, not run
     assert "<script>alert(1)</script>" in page.inner_text("p.desc")

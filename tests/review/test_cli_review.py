@@ -34,8 +34,17 @@ def test_users_tokens_and_export(index: Path) -> None:
     r = run("users", "add", "alice", "--role", "reviewer", "--index", str(index))
     assert r.exit_code == 0, r.output
     password = r.stdout.strip().splitlines()[-1]
-    r = run("users", "add", "bot", "--role", "reviewer", "--password-stdin", "--index",
-            str(index), input="s3cret-for-bot\n")
+    r = run(
+        "users",
+        "add",
+        "bot",
+        "--role",
+        "reviewer",
+        "--password-stdin",
+        "--index",
+        str(index),
+        input="s3cret-for-bot\n",
+    )
     assert r.exit_code == 0, r.output
     store = open_store(index=index)
     assert store.authenticate(name="alice", password=password) is not None
@@ -47,8 +56,13 @@ def test_users_tokens_and_export(index: Path) -> None:
     users = json.loads(run("users", "list", "--json", "--index", str(index)).stdout)
     assert [u["name"] for u in users] == ["alice", "bot"]
 
-    store.record_decision(id_a="x-1", id_b="x-2", verdict="duplicate", user="alice",
-                          comment='=HYPERLINK("http://evil")')
+    store.record_decision(
+        id_a="x-1",
+        id_b="x-2",
+        verdict="duplicate",
+        user="alice",
+        comment='=HYPERLINK("http://evil")',
+    )
     store.undo_last("alice")
     store.close()
     r = run("decisions", "export", "--format", "csv", "--index", str(index))
@@ -71,10 +85,15 @@ def test_commands_need_an_index_or_a_database(tmp_path: Path) -> None:
 
 def test_check_shows_decisions_from_the_review_db(index: Path, tmp_path: Path) -> None:
     proposal = tmp_path / "p.json"
-    proposal.write_text(json.dumps({
-        "title": "Fishing licence portal",
-        "description": "Citizen portal for fishing licence renewals and payments online.",
-        "id": "x-1"}))
+    proposal.write_text(
+        json.dumps(
+            {
+                "title": "Fishing licence portal",
+                "description": "Citizen portal for fishing licence renewals and payments online.",
+                "id": "x-1",
+            }
+        )
+    )
     r = run("check", "--index", str(index), "--file", str(proposal), "--json")
     assert r.exit_code == 3 and not (index / "review.db").exists()  # no db: none created
     assert all(m["decision"] == "" for m in json.loads(r.stdout)["matches"])
@@ -82,8 +101,14 @@ def test_check_shows_decisions_from_the_review_db(index: Path, tmp_path: Path) -
     det = Detector.open(index, encoder=FakeEncoder())
     hashes = current_hashes(det)
     store = open_store(index=index)
-    store.record_decision(id_a="x-1", id_b="x-2", verdict="overlap", user="alice",
-                          text_hash_a=hashes["x-1"], text_hash_b=hashes["x-2"])
+    store.record_decision(
+        id_a="x-1",
+        id_b="x-2",
+        verdict="overlap",
+        user="alice",
+        text_hash_a=hashes["x-1"],
+        text_hash_b=hashes["x-2"],
+    )
     store.close()
     r = run("check", "--index", str(index), "--file", str(proposal), "--json")
     by_id = {m["id"]: m["decision"] for m in json.loads(r.stdout)["matches"]}
@@ -108,11 +133,23 @@ def test_calibrate_from_the_review_db_uses_decisions_on_current_texts(index: Pat
     try:
         for i in range(0, 24, 2):  # 12 decisions on the texts as they are now
             verdict = "duplicate" if i % 4 == 0 else "not_related"
-            store.record_decision(id_a=ids[i], id_b=ids[i + 1], verdict=verdict, user="alice",
-                                  text_hash_a=hashes[ids[i]], text_hash_b=hashes[ids[i + 1]])
+            store.record_decision(
+                id_a=ids[i],
+                id_b=ids[i + 1],
+                verdict=verdict,
+                user="alice",
+                text_hash_a=hashes[ids[i]],
+                text_hash_b=hashes[ids[i + 1]],
+            )
         # ... and one on a text that has changed since: it must not count
-        store.record_decision(id_a=ids[30], id_b=ids[31], verdict="duplicate", user="alice",
-                              text_hash_a="0" * 64, text_hash_b=hashes[ids[31]])
+        store.record_decision(
+            id_a=ids[30],
+            id_b=ids[31],
+            verdict="duplicate",
+            user="alice",
+            text_hash_a="0" * 64,
+            text_hash_b=hashes[ids[31]],
+        )
     finally:
         store.close()
     r = run("calibrate", "--index", str(index), "--db", db, "--json")

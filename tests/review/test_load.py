@@ -30,8 +30,9 @@ def _client_loop(base: str, name: str, token: str, deadline: float, out: dict[st
     auth = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=base, timeout=30, follow_redirects=True) as http:
         login = http.get("/login")
-        r = http.post("/login", data={"name": name, "password": PASSWORD,
-                                      "csrf_token": csrf_of(login.text)})
+        r = http.post(
+            "/login", data={"name": name, "password": PASSWORD, "csrf_token": csrf_of(login.text)}
+        )
         if r.status_code != 200 or name not in r.text:
             out["errors"].append(f"{name}: sign-in {r.status_code}")
             return
@@ -40,9 +41,14 @@ def _client_loop(base: str, name: str, token: str, deadline: float, out: dict[st
             step += 1
             t0 = time.perf_counter()
             if step % 4 == 0:
-                r = http.post("/api/check", headers=auth, json={
-                    "title": "Online fishing licence renewal",
-                    "description": "Citizens renew and pay for licences online."})
+                r = http.post(
+                    "/api/check",
+                    headers=auth,
+                    json={
+                        "title": "Online fishing licence renewal",
+                        "description": "Citizens renew and pay for licences online.",
+                    },
+                )
             elif step % 4 == 1:
                 r = http.get("/?status=all")
             elif step % 4 == 2:
@@ -52,8 +58,15 @@ def _client_loop(base: str, name: str, token: str, deadline: float, out: dict[st
                 pairs = pairs_on(page.text)
                 if step % 12 == 3 and pairs:  # decide, as a reviewer would
                     a, b = pairs[hash(name) % len(pairs)]
-                    r = http.post("/decide", data={"id_a": a, "id_b": b, "verdict": "overlap",
-                                                   "csrf_token": csrf_of(page.text)})
+                    r = http.post(
+                        "/decide",
+                        data={
+                            "id_a": a,
+                            "id_b": b,
+                            "verdict": "overlap",
+                            "csrf_token": csrf_of(page.text),
+                        },
+                    )
                 elif pairs:
                     r = http.get(f"/pairs/{pairs[0][0]}/{pairs[0][1]}")
                 else:
@@ -73,20 +86,26 @@ def test_twenty_clients_for_a_minute_without_errors(live: tuple[str, object]) ->
         tokens[name] = store.add_token(user=name)  # type: ignore[attr-defined]
     out: dict[str, list] = {"latency_ms": [], "errors": []}
     deadline = time.monotonic() + SECONDS
-    threads = [threading.Thread(target=_client_loop, args=(base, n, t, deadline, out))
-               for n, t in tokens.items()]
+    threads = [
+        threading.Thread(target=_client_loop, args=(base, n, t, deadline, out))
+        for n, t in tokens.items()
+    ]
     for t in threads:
         t.start()
     for t in threads:
         t.join(SECONDS + 60)
     assert not any(t.is_alive() for t in threads), "a client did not stop"
     lat = np.asarray(out["latency_ms"])
-    report = {"clients": CLIENTS, "seconds": SECONDS, "requests": int(lat.size),
-              "errors": len(out["errors"]),
-              "requests_per_s": round(lat.size / SECONDS, 1),
-              "p50_ms": round(float(np.percentile(lat, 50)), 1) if lat.size else None,
-              "p99_ms": round(float(np.percentile(lat, 99)), 1) if lat.size else None,
-              "decisions": len(store.all_decisions())}  # type: ignore[attr-defined]
+    report = {
+        "clients": CLIENTS,
+        "seconds": SECONDS,
+        "requests": int(lat.size),
+        "errors": len(out["errors"]),
+        "requests_per_s": round(lat.size / SECONDS, 1),
+        "p50_ms": round(float(np.percentile(lat, 50)), 1) if lat.size else None,
+        "p99_ms": round(float(np.percentile(lat, 99)), 1) if lat.size else None,
+        "decisions": len(store.all_decisions()),
+    }  # type: ignore[attr-defined]
     print("load:", json.dumps(report))
     if os.environ.get("DEDUPE_LOAD_REPORT"):
         Path(os.environ["DEDUPE_LOAD_REPORT"]).write_text(json.dumps(report), encoding="utf-8")

@@ -40,18 +40,33 @@ ROUTES: list[tuple[str, str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("GET", "/initiative/{id:path}", "/initiative/x-1", None, PAGE),
     ("GET", "/department/{name:path}", "/department/Fisheries%20and%20Oceans%20Canada", None, PAGE),
     ("GET", "/docs", "/docs", None, PAGE),
-    ("GET", "/openapi.json", "/openapi.json", None,
-     {"anon": 401, "viewer": 200, "reviewer": 200, "admin": 200}),
+    (
+        "GET",
+        "/openapi.json",
+        "/openapi.json",
+        None,
+        {"anon": 401, "viewer": 200, "reviewer": 200, "admin": 200},
+    ),
     ("GET", "/login", "/login", None, {r: 200 for r in ROLES}),
-    ("POST", "/login", "/login", {"name": "nobody", "password": "wrong password"},
-     {r: 401 for r in ROLES}),
+    (
+        "POST",
+        "/login",
+        "/login",
+        {"name": "nobody", "password": "wrong password"},
+        {r: 401 for r in ROLES},
+    ),
     ("POST", "/logout", "/logout", {}, {r: 303 for r in ROLES}),
     ("POST", "/decide", "/decide", PAIR, DECIDE),
     ("POST", "/undo", "/undo", {}, DECIDE),
     ("GET", "/admin/users", "/admin/users", None, ADMIN),
     ("POST", "/admin/users", "/admin/users", {"name": "newbie", "role": "viewer"}, ADMIN),
-    ("POST", "/admin/users/{name}/active", "/admin/users/bob/active", {"active": "false"},
-     {**ADMIN, "admin": 303}),
+    (
+        "POST",
+        "/admin/users/{name}/active",
+        "/admin/users/bob/active",
+        {"active": "false"},
+        {**ADMIN, "admin": 303},
+    ),
     ("POST", "/api/check", "/api/check", {"title": "Fishing licence portal"}, API_READ),
     ("GET", "/api/pairs", "/api/pairs", None, API_READ),
     ("POST", "/api/decisions", "/api/decisions", PAIR, API_WRITE),
@@ -83,11 +98,18 @@ def test_the_table_covers_every_route(make_app) -> None:
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize(("method", "route", "path", "body", "expected"), ROUTES,
-                         ids=[f"{m} {p}" for m, p, *_ in ROUTES])
+@pytest.mark.parametrize(
+    ("method", "route", "path", "body", "expected"), ROUTES, ids=[f"{m} {p}" for m, p, *_ in ROUTES]
+)
 def test_every_route_enforces_its_role(
-    client_for: Callable[..., TestClient], store: ReviewStore, role: str,
-    method: str, route: str, path: str, body: dict[str, Any] | None, expected: dict[str, int],
+    client_for: Callable[..., TestClient],
+    store: ReviewStore,
+    role: str,
+    method: str,
+    route: str,
+    path: str,
+    body: dict[str, Any] | None,
+    expected: dict[str, int],
 ) -> None:
     if path.startswith("/api/"):
         # The JSON API takes tokens only: a signed-in browser session is not enough.
@@ -124,20 +146,36 @@ def hostile_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two near-identical initiatives whose every shown field carries markup."""
     root = tmp_path_factory.mktemp("hostile")
     src = root / "hostile.csv"
-    text = ("Online portal for renewing fishing licences, paying fees and printing permits. "
-            + PAYLOADS["description"])
+    text = (
+        "Online portal for renewing fishing licences, paying fees and printing permits. "
+        + PAYLOADS["description"]
+    )
     with open(src, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=["id", "title", "description", "department",
-                                           "owner_name", "owner_email"])
+        w = csv.DictWriter(
+            fh, fieldnames=["id", "title", "description", "department", "owner_name", "owner_email"]
+        )
         w.writeheader()
         for rid, dept in (("x-1", PAYLOADS["department"]), ("x-2", "Fisheries and Oceans Canada")):
-            w.writerow({"id": rid, "title": "Fishing licences " + PAYLOADS["title"],
-                        "description": text, "department": dept,
-                        "owner_name": PAYLOADS["owner_name"], "owner_email": "o@example.gc.ca"})
-        w.writerow({"id": "x-3", "title": "Weather radar archive", "description":
-                    "Archive of national weather radar imagery for researchers.",
-                    "department": "Environment Canada", "owner_name": "Wes",
-                    "owner_email": "w@example.gc.ca"})
+            w.writerow(
+                {
+                    "id": rid,
+                    "title": "Fishing licences " + PAYLOADS["title"],
+                    "description": text,
+                    "department": dept,
+                    "owner_name": PAYLOADS["owner_name"],
+                    "owner_email": "o@example.gc.ca",
+                }
+            )
+        w.writerow(
+            {
+                "id": "x-3",
+                "title": "Weather radar archive",
+                "description": "Archive of national weather radar imagery for researchers.",
+                "department": "Environment Canada",
+                "owner_name": "Wes",
+                "owner_email": "w@example.gc.ca",
+            }
+        )
     path = root / "ix"
     Detector.ingest(path, [src], encoder=FakeEncoder())
     return path
@@ -159,12 +197,22 @@ def test_markup_in_every_shown_field_is_escaped(
     client = client_for("alice")
     page = client.get("/?status=all").text
     assert 'data-pair="x-1|x-2"' in page, "the hostile pair must be on the queue to be tested"
-    r = client.post("/decide", data={**PAIR, "comment": PAYLOADS["comment"],
-                                     "csrf_token": csrf_of(page)}, follow_redirects=False)
+    r = client.post(
+        "/decide",
+        data={**PAIR, "comment": PAYLOADS["comment"], "csrf_token": csrf_of(page)},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
-    pages = ["/?status=all", "/?status=decided", "/pairs/x-1/x-2", "/initiative/x-1",
-             "/initiative/x-2", "/departments", "/department/" + quote(PAYLOADS["department"]),
-             "/?department=" + quote(PAYLOADS["department"])]
+    pages = [
+        "/?status=all",
+        "/?status=decided",
+        "/pairs/x-1/x-2",
+        "/initiative/x-1",
+        "/initiative/x-2",
+        "/departments",
+        "/department/" + quote(PAYLOADS["department"]),
+        "/?department=" + quote(PAYLOADS["department"]),
+    ]
     shown: set[str] = set()
     for path in pages:
         r = client.get(path)

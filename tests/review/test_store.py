@@ -24,8 +24,15 @@ HASHES = {"a": "ha", "b": "hb", "c": "hc"}
 
 def decide(store: ReviewStore, user: str, verdict: str, a: str = "a", b: str = "b", **kw: object):
     return store.record_decision(
-        id_a=a, id_b=b, verdict=verdict, user=user, comment=str(kw.get("comment", "")),
-        score=0.9, model_id="fake-hashing-256", text_hash_a=HASHES[a], text_hash_b=HASHES[b],
+        id_a=a,
+        id_b=b,
+        verdict=verdict,
+        user=user,
+        comment=str(kw.get("comment", "")),
+        score=0.9,
+        model_id="fake-hashing-256",
+        text_hash_a=HASHES[a],
+        text_hash_b=HASHES[b],
     )
 
 
@@ -75,8 +82,15 @@ def test_users_passwords_roles_and_tokens(db_url: str) -> None:
 def test_decisions_are_append_only_with_conflicts_undo_and_text_changes(db_url: str) -> None:
     store = ReviewStore.open(db_url)
     d1 = store.record_decision(
-        id_a="b", id_b="a", verdict="overlap", user="alice", comment="same vendor", score=0.8,
-        model_id="m", text_hash_a="hb", text_hash_b="ha",
+        id_a="b",
+        id_b="a",
+        verdict="overlap",
+        user="alice",
+        comment="same vendor",
+        score=0.8,
+        model_id="m",
+        text_hash_a="hb",
+        text_hash_b="ha",
     )
     assert (d1.id_a, d1.id_b, d1.text_hash_a, d1.text_hash_b) == ("a", "b", "ha", "hb")
     assert store.decided_keys(HASHES) == {("a", "b"): "overlap by alice"}
@@ -107,8 +121,9 @@ def test_decisions_are_append_only_with_conflicts_undo_and_text_changes(db_url: 
     # A text change re-opens the pair; a decision on the new text closes it again.
     changed = {**HASHES, "b": "hb2"}
     assert store.decided_keys(changed) == {}
-    store.record_decision(id_a="a", id_b="b", verdict="duplicate", user="carol",
-                          text_hash_a="ha", text_hash_b="hb2")
+    store.record_decision(
+        id_a="a", id_b="b", verdict="duplicate", user="carol", text_hash_a="ha", text_hash_b="hb2"
+    )
     assert store.decided_keys(changed) == {("a", "b"): "duplicate by carol"}
     assert store.decided_keys(HASHES) == {("a", "b"): "overlap by alice"}
     # A removed initiative: its pairs are no longer "decided" (nothing to flag either).
@@ -179,10 +194,18 @@ def test_check_shows_known_decisions(mini_index: Path, tmp_path: Path) -> None:
     rec = {r.id: r for r in det.records}[top.id_a]
     hashes = dict(zip(det.index.frame["id"], det.index.frame["text_hash"], strict=True))
     store = ReviewStore.open(f"sqlite:///{tmp_path / 'r.db'}")
-    store.record_decision(id_a=top.id_a, id_b=top.id_b, verdict="overlap", user="alice",
-                          text_hash_a=hashes[top.id_a], text_hash_b=hashes[top.id_b])
-    result = det.check(Proposal(title=rec.title, description=rec.description, id=rec.id),
-                       decisions=store.decided_keys(hashes))
+    store.record_decision(
+        id_a=top.id_a,
+        id_b=top.id_b,
+        verdict="overlap",
+        user="alice",
+        text_hash_a=hashes[top.id_a],
+        text_hash_b=hashes[top.id_b],
+    )
+    result = det.check(
+        Proposal(title=rec.title, description=rec.description, id=rec.id),
+        decisions=store.decided_keys(hashes),
+    )
     labelled = {m.id: m.decision for m in result.matches}
     assert labelled[top.id_b] == "overlap by alice"
     store.close()
