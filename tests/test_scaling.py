@@ -124,3 +124,18 @@ def test_check_reads_only_the_records_it_needs(tmp_path: Path) -> None:
         include_below=True,
     )
     assert lazy.to_json() == eager.to_json()
+
+
+def test_the_cli_starts_without_heavy_imports() -> None:
+    """`dedupe check` is run cold by intake officers: the CLI must not import what only other
+    commands need (torch, scikit-learn, SQLAlchemy/Alembic, networkx)."""
+    import subprocess
+    import sys
+
+    heavy = ("torch", "sklearn", "sqlalchemy", "alembic", "networkx", "sentence_transformers")
+    code = (
+        "import sys, dedupe.cli; "
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({heavy!r})))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout
