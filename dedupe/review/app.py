@@ -9,6 +9,7 @@ API under /api for machine clients with bearer tokens.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import HTTPException
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.middleware.sessions import SessionMiddleware
@@ -95,9 +97,19 @@ def create_app(settings: ReviewSettings, *, queue: ReviewQueue | None = None) ->
     def openapi(_user: CurrentUser) -> JSONResponse:
         return JSONResponse(app.openapi())
 
+    # Swagger UI's files come from the `swagger-ui-py` package, not a CDN: the API page works
+    # offline and the user's browser contacts nothing but this app.
+    app.mount("/docs/assets", StaticFiles(directory=_swagger_ui_dir()), name="docs-assets")
+
     @app.get("/docs", include_in_schema=False)
     def docs(_user: CurrentUser) -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="dedupe review API")
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="dedupe review API",
+            swagger_js_url="/docs/assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs/assets/swagger-ui.css",
+            swagger_favicon_url="/docs/assets/favicon-32x32.png",
+        )
 
     @app.exception_handler(NotSignedIn)
     async def _to_sign_in(request: Request, _exc: NotSignedIn) -> Response:
@@ -132,13 +144,18 @@ def create_app(settings: ReviewSettings, *, queue: ReviewQueue | None = None) ->
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.url.path != "/docs":  # Swagger UI loads its own scripts
-            response.headers.setdefault(
-                "Content-Security-Policy",
-                f"default-src 'self'; script-src 'nonce-{request.state.nonce}'; "
-                "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-            )
+        # Swagger UI's page starts itself with an inline script of FastAPI's: 'self' + inline there.
+        scripts = (
+            "'self' 'unsafe-inline'"
+            if request.url.path == "/docs"
+            else f"'nonce-{request.state.nonce}'"
+        )
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            f"default-src 'self'; script-src {scripts}; "
+            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        )
         if request.url.path.startswith(("/api/", "/login")) or "uid" in request.session:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
@@ -153,3 +170,10 @@ def create_app(settings: ReviewSettings, *, queue: ReviewQueue | None = None) ->
         https_only=settings.secure_cookies,
     )
     return app
+
+
+def _swagger_ui_dir() -> str:
+    """Swagger UI 5 (OpenAPI 3.1, as FastAPI writes it) as shipped in `swagger-ui-py`."""
+    import swagger_ui
+
+    return os.path.join(os.path.dirname(swagger_ui.__file__), "static")

@@ -296,3 +296,14 @@ def test_a_secret_key_is_required_outside_dev(
         create_app(ReviewSettings(index=mini_index, db_url=db, dev=True, encoder=FakeEncoder()))
         is not None
     )
+
+
+def test_api_docs_page_needs_nothing_from_the_internet(client_for) -> None:
+    client = client_for("alice")
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "cdn." not in page.text and "https://" not in page.text.split("</title>")[1]
+    for asset in re.findall(r'(?:src|href)="(/docs/assets/[^"]+)"', page.text):
+        assert client.get(asset).status_code == 200, asset
+    assert "/docs/assets/swagger-ui-bundle.js" in page.text
+    assert "'self'" in page.headers["content-security-policy"]

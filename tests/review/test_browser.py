@@ -97,3 +97,17 @@ def test_a_viewer_sees_no_decide_controls(live: tuple[str, ReviewStore], chromiu
     page.wait_for_timeout(200)
     assert store.all_decisions() == []
     page.close()
+
+
+def test_api_docs_render_from_local_files(live: tuple[str, ReviewStore], chromium: Any) -> None:
+    base, _store = live
+    page = chromium.new_page()
+    outside: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(base) else outside.append(r.url))
+    sign_in(page, base, "alice")
+    page.goto(base + "/docs")
+    page.wait_for_selector(".swagger-ui .info .title", timeout=20_000)
+    assert "dedupe review" in page.inner_text(".swagger-ui .info .title")
+    assert "/api/check" in page.inner_text(".swagger-ui")
+    assert outside == []
+    page.close()
