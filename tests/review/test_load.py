@@ -1,23 +1,31 @@
 """Load: 20 concurrent clients for 60 s against the review app on localhost, no errors.
 
-A bounded loop (it stops by itself at the deadline). Each client is a signed-in reviewer with
-its own session and API token, doing what reviewers and intake systems do: read the queue, open
-a pair, call the JSON API, and now and then decide. Latencies are printed (run with `-s`) and
-written to `$DEDUPE_LOAD_REPORT` when set. `DEDUPE_LOAD_SECONDS` shortens the run for debugging.
+The app runs as users run it: `dedupe serve` in its own process (so the clients' threads do not
+share its interpreter lock). A bounded loop (it stops by itself at the deadline). Each client is
+a signed-in reviewer with its own session and API token, doing what reviewers and intake systems
+do: read the queue, open a pair, call the JSON API, and now and then decide. Latencies are
+printed (run with `-s`) and written to `$DEDUPE_LOAD_REPORT` when set. `DEDUPE_LOAD_SECONDS`
+shortens the run for debugging.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
 
+from dedupe.review.store import ReviewStore
+
+from .conftest import free_port
 from .webhelpers import PASSWORD, csrf_of, pairs_on
 
 CLIENTS = 20
@@ -79,13 +87,54 @@ def _client_loop(base: str, name: str, token: str, deadline: float, out: dict[st
                 out["errors"].append(f"{name} step {step}: {r.status_code} {r.text[:120]}")
 
 
-def test_twenty_clients_for_a_minute_without_errors(live: tuple[str, object]) -> None:
-    base, store = live
+@pytest.fixture
+def served(mini_index: Path, tmp_path: Path) -> Iterator[tuple[str, ReviewStore]]:
+    """`python -m dedupe serve` on a free port, with a fresh SQLite review store."""
+    db = f"sqlite:///{tmp_path / 'review.db'}"
+    store = ReviewStore.open(db)
+    port = free_port()
+    env = {**os.environ, "DEDUPE_SECRET_KEY": "load-test-" + "s" * 40}
+    cmd = [
+        sys.executable,
+        "-m",
+        "dedupe",
+        "serve",
+        "--index",
+        str(mini_index),
+        "--db",
+        db,
+        "--port",
+        str(port),
+        "--host",
+        "127.0.0.1",
+    ]
+    server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, server.stderr.read().decode()[-2000:]  # type: ignore[union-attr]
+            try:
+                if httpx.get(base + "/login", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "dedupe serve did not start"
+            time.sleep(0.2)
+        yield base, store
+    finally:
+        server.terminate()
+        server.wait(20)
+        store.close()
+
+
+def test_twenty_clients_for_a_minute_without_errors(served: tuple[str, ReviewStore]) -> None:
+    base, store = served
     tokens = {}
     for i in range(CLIENTS):
         name = f"load{i:02d}"
-        store.add_user(name=name, role="reviewer", password=PASSWORD)  # type: ignore[attr-defined]
-        tokens[name] = store.add_token(user=name)  # type: ignore[attr-defined]
+        store.add_user(name=name, role="reviewer", password=PASSWORD)
+        tokens[name] = store.add_token(user=name)
     out: dict[str, list] = {"latency_ms": [], "errors": [], "kinds": []}
     deadline = time.monotonic() + SECONDS
     threads = [
@@ -106,7 +155,7 @@ def test_twenty_clients_for_a_minute_without_errors(live: tuple[str, object]) ->
         "requests_per_s": round(lat.size / SECONDS, 1),
         "p50_ms": round(float(np.percentile(lat, 50)), 1) if lat.size else None,
         "p99_ms": round(float(np.percentile(lat, 99)), 1) if lat.size else None,
-        "decisions": len(store.all_decisions()),  # type: ignore[attr-defined]
+        "decisions": len(store.all_decisions()),
         "p50_ms_by_kind": {
             k: round(float(np.percentile(lat[np.asarray(out["kinds"]) == k], 50)), 1)
             for k in sorted(set(out["kinds"]))
