@@ -64,6 +64,33 @@ def test_mapping_defaults_fill_missing_fields(write_csv) -> None:
     assert load_files([path], mapping=m).records[0].department == "Finance"
 
 
+def test_mapping_merges_department_aliases(tmp_path: Path, write_csv) -> None:
+    rows = [
+        {
+            "name": "Clinics",
+            "summary": "Nursing stations.",
+            "dept": "Department of  Indigenous Services",
+        },
+        {"name": "Water", "summary": "Drinking water.", "dept": "isc"},
+        {"name": "Parks", "summary": "Trails.", "dept": "Parks Canada"},
+    ]
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(
+        '[columns]\ntitle = "name"\ndescription = "summary"\ndepartment = "dept"\n'
+        '[departments]\n"Department of Indigenous Services" = "Indigenous Services Canada"\n'
+        '"ISC" = "Indigenous Services Canada"\n'
+    )
+    records = load_files([write_csv(rows)], mapping=mapping).records
+    assert [r.department for r in records] == [
+        "Indigenous Services Canada",
+        "Indigenous Services Canada",
+        "Parks Canada",
+    ]
+    mapping.write_text('[departments]\n"ISC" = 3\n')
+    with pytest.raises(ConfigError, match=r"\[departments\] 'ISC' must map"):
+        load_mapping(mapping)
+
+
 def test_mapping_naming_missing_columns_lists_them_all(tmp_path: Path, write_csv) -> None:
     path = write_csv([row(1)])
     mapping = tmp_path / "m.toml"

@@ -10,6 +10,10 @@ A mapping file is TOML:
     [defaults]                      # constants for fields the export lacks
     department = "Finance Canada"
 
+    [departments]                   # one department under several names: the name to use
+    "Department of Indigenous Services" = "Indigenous Services Canada"
+    "ISC" = "Indigenous Services Canada"
+
 Without a mapping, common column names are recognised (`Project Name`, `Summary`,
 `Contact e-mail`…).
 """
@@ -96,11 +100,13 @@ def _key(name: str) -> str:
 
 @dataclass(frozen=True)
 class ColumnMapping:
-    """Canonical field → tuple of source columns (joined with a blank line), plus constants."""
+    """Canonical field → tuple of source columns (joined with a blank line), plus constants,
+    plus department aliases (keys compared case- and whitespace-insensitively)."""
 
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     defaults: dict[str, str] = field(default_factory=dict)
     path: str = ""
+    departments: dict[str, str] = field(default_factory=dict)
 
     def required_columns(self) -> set[str]:
         return {c for cols in self.columns.values() for c in cols}
@@ -125,7 +131,15 @@ class ColumnMapping:
             joined = "\n\n".join(p for p in parts if p and p.strip())
             if joined or canon not in out:
                 out[canon] = joined
+        if self.departments and out.get("department"):
+            out["department"] = self.departments.get(
+                _alias_key(out["department"]), out["department"]
+            )
         return out
+
+
+def _alias_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
 
 
 def load_mapping(path: str | Path) -> ColumnMapping:
@@ -169,13 +183,26 @@ def mapping_from_dict(data: Mapping[str, object], source: str = "") -> ColumnMap
             problems.append(f"unknown field {canon!r} in [defaults]")
         else:
             defaults[canon] = str(value)
-    unknown = sorted(set(data) - {"columns", "defaults"})
+    departments: dict[str, str] = {}
+    departments_raw = data.get("departments", {})
+    if not isinstance(departments_raw, dict):
+        problems.append('[departments] must be a table of "name in the export" = "name to use"')
+        departments_raw = {}
+    for alias, name in departments_raw.items():
+        if not isinstance(name, str) or not name.strip():
+            problems.append(f"[departments] {alias!r} must map to a department name")
+        else:
+            departments[_alias_key(alias)] = " ".join(name.split())
+    unknown = sorted(set(data) - {"columns", "defaults", "departments"})
     if unknown:
-        problems.append(f"unknown table(s): {', '.join(unknown)} (expected [columns], [defaults])")
+        problems.append(
+            f"unknown table(s): {', '.join(unknown)} "
+            "(expected [columns], [defaults], [departments])"
+        )
     if problems:
         where = f"{source}: " if source else ""
         raise ConfigError(where + "; ".join(problems))
-    return ColumnMapping(columns=columns, defaults=defaults, path=source)
+    return ColumnMapping(columns=columns, defaults=defaults, path=source, departments=departments)
 
 
 def infer_mapping(columns: Iterable[str]) -> ColumnMapping:
