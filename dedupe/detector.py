@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from filelock import FileLock, Timeout
 
 from dedupe.csvsafe import atomic_path
@@ -24,7 +25,7 @@ from dedupe.match.boilerplate import Boilerplate
 from dedupe.match.features import pair_features
 from dedupe.match.lexical import LexicalModel
 from dedupe.match.owners import owners_of, rank_owners
-from dedupe.match.reasons import explain_many
+from dedupe.match.reasons import SentenceCache, explain_many
 from dedupe.match.scoring import ScorerParams, default_params
 from dedupe.records import CheckResult, IngestSummary, Match, Proposal, Record, Tier
 
@@ -88,6 +89,7 @@ class Detector:
         self._records: list[Record] | None = None
         self._some: dict[int, Record] = {}
         self._clean: dict[int, str] = {}
+        self.sentences = SentenceCache(encoder.encode)  # reasons' sentence vectors, LRU
 
     # ----------------------------------------------------------------------------- open / build
     @classmethod
@@ -365,7 +367,7 @@ class Detector:
         )
         texts = [self.record_text(positions[i]) for i in shown + below_idx]
         reasons = (
-            explain_many(query_text, texts, self.encoder.encode, self.lexical) if texts else []
+            explain_many(query_text, texts, self.sentences.encode, self.lexical) if texts else []
         )
         decisions = decisions or {}
 
@@ -409,13 +411,22 @@ class Detector:
         query_text = self.clean_text(proposal.title, proposal.description)
         qvec = self.encoder.encode([query_text])
         sims, pos = self.index.search(qvec, k + 1)
-        pairs = [(int(p), float(s)) for p, s in zip(pos[0], sims[0], strict=True) if p >= 0]
+        found = [int(p) for p in pos[0] if p >= 0]
+        if self.index.manifest.index_kind == IndexKind.FLAT.value:
+            exact = [float(s) for p, s in zip(pos[0], sims[0], strict=True) if p >= 0]
+        else:  # approximate / 8-bit index: the candidates' cosines from the stored vectors
+            vecs = np.asarray(self.index.vectors[found], dtype=np.float32)
+            exact = (vecs @ np.asarray(qvec[0], dtype=np.float32)).astype(float).tolist()
+            order = np.argsort(-np.asarray(exact), kind="stable")
+            found, exact = [found[i] for i in order], [exact[i] for i in order]
+        pairs = list(zip(found, exact, strict=True))
         ids = self.index.frame["id"]
         pairs = [(p, s) for p, s in pairs if ids.iat[p] != proposal.id][:k]
         # Hybrid retrieval: the lexically nearest records join the dense ones (short notes full of
         # acronyms and names are often far from their twin in embedding space, near in words).
         seen = {p for p, _ in pairs}
-        lex_pos, _ = self.lexical.search(query_text, lexical_k + 1)
+        qrow = self.lexical.transform([query_text])
+        lex_pos, _ = self.lexical.search_row(qrow, lexical_k + 1)
         extra = [int(p) for p in lex_pos if int(p) not in seen and ids.iat[int(p)] != proposal.id]
         if extra:
             vecs = np.asarray(self.index.vectors[extra], dtype=np.float32)
@@ -425,6 +436,16 @@ class Detector:
         dense = np.array([s for _, s in pairs], dtype=np.float64)
         self._fetch(positions)
         recs = [self.record(p) for p in positions]
+        # The records' side of the lexical features comes precomputed with the TF-IDF model
+        # (rows fitted on the same stripped texts): no re-transform of 50-70 candidate texts.
+        lex = self.lexical
+        own = lex.matrix is not None and lex.matrix.shape[0] == len(self.index)
+        rows_b = lex.matrix[positions] if own and lex.matrix is not None else None
+        ntok_b = (
+            lex.n_tokens[positions]
+            if own and lex.n_tokens is not None and len(lex.n_tokens) == len(self.index)
+            else None
+        )
         x = self.pair_features(
             [query_text] * len(recs),
             [self.record_text(p) for p in positions],
@@ -436,6 +457,9 @@ class Detector:
             langs_a=[proposal.language or _detect(query_text)] * len(recs),
             langs_b=[r.language for r in recs],
             features=features,
+            rows_a=qrow,
+            rows_b=rows_b,
+            ntok_b=ntok_b,
         )
         return Candidates(query_text, positions, dense, x)
 
@@ -482,8 +506,13 @@ class Detector:
         langs_a: Sequence[str] | None = None,
         langs_b: Sequence[str] | None = None,
         features: Sequence[str] | None = None,
+        rows_a: sp.csr_matrix | None = None,
+        rows_b: sp.csr_matrix | None = None,
+        ntok_a: np.ndarray | None = None,
+        ntok_b: np.ndarray | None = None,
     ) -> np.ndarray:
-        """The scorer's feature matrix for aligned pairs (see `dedupe.match.features`)."""
+        """The scorer's feature matrix for aligned pairs (see `dedupe.match.features`); the
+        optional TF-IDF rows and token counts are the texts' own, precomputed."""
         return pair_features(
             dense=dense,
             lexical=self.lexical,
@@ -496,6 +525,10 @@ class Detector:
             langs_a=langs_a,
             langs_b=langs_b,
             features=tuple(features or self.params.features),
+            rows_a=rows_a,
+            rows_b=rows_b,
+            ntok_a=ntok_a,
+            ntok_b=ntok_b,
         )
 
     # ----------------------------------------------------------------------------- all pairs

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from dedupe.detector import Detector, candidate_pairs
-from dedupe.index.store import APPROX_FROM, IndexKind, build_faiss, choose_kind, knn_all
+from dedupe.embed.fake import FakeEncoder
+from dedupe.index.store import APPROX_FROM, HNSW_FROM, IndexKind, build_faiss, choose_kind, knn_all
 from dedupe.match.features import char_similarity
 from dedupe.match.lexical import LexicalModel
+from dedupe.match.reasons import SentenceCache, explain_many
 from dedupe.records import Proposal
+from dedupe.text import tokenize
 
 
 def _unit(n: int, dim: int = 16, seed: int = 0) -> np.ndarray:
@@ -56,7 +60,9 @@ def test_clustered_knn_finds_close_pairs() -> None:
 
 def test_index_kind_is_chosen_by_size() -> None:
     assert choose_kind(1000) is IndexKind.FLAT
-    assert choose_kind(APPROX_FROM - 1) is IndexKind.FLAT
+    assert choose_kind(HNSW_FROM - 1) is IndexKind.FLAT
+    assert choose_kind(HNSW_FROM) is IndexKind.HNSW
+    assert choose_kind(APPROX_FROM - 1) is IndexKind.HNSW
     assert choose_kind(APPROX_FROM) is IndexKind.IVF_SQ8
     assert choose_kind(10, IndexKind.HNSW) is IndexKind.HNSW
 
@@ -124,3 +130,62 @@ def test_check_reads_only_the_records_it_needs(tmp_path: Path) -> None:
         include_below=True,
     )
     assert lazy.to_json() == eager.to_json()
+
+
+def _portfolio_csv(tmp_path: Path, n: int = 60) -> Path:
+    csv = tmp_path / "p.csv"
+    csv.write_text(
+        "id,title,description,department\n"
+        + "".join(
+            f"r{i},Project {i % 11} platform,Work on topic {i % 7} and data {i}. "
+            f"Second sentence about area {i % 5}.,Dept {i % 3}\n"
+            for i in range(n)
+        ),
+        encoding="utf-8",
+    )
+    return csv
+
+
+def test_candidate_features_from_stored_rows_equal_recomputed(tmp_path: Path) -> None:
+    Detector.ingest(tmp_path / "ix", [_portfolio_csv(tmp_path)], encoder="fake")
+    det = Detector.open(tmp_path / "ix")
+    assert det.lexical.matrix is not None and det.lexical.n_tokens is not None
+    prop = Proposal(title="Project 3 platform", description="Work on topic 3 and data 3.")
+    cands = det.candidates(prop, k=20)
+    pos = cands.positions
+    recs = [det.record(p) for p in pos]
+    redone = det.pair_features(  # every text transformed and tokenized again
+        [cands.query_text] * len(pos),
+        [det.record_text(p) for p in pos],
+        [prop.title] * len(pos),
+        [r.title for r in recs],
+        [prop.department] * len(pos),
+        [r.department for r in recs],
+        cands.dense,
+        langs_a=[prop.language] * len(pos),
+        langs_b=[r.language for r in recs],
+    )
+    assert np.allclose(cands.features, redone, atol=1e-6)
+    lex = det.lexical
+    texts = [det.record_text(p) for p in range(len(det.index))]
+    assert np.allclose(lex.matrix.toarray(), lex.transform(texts).toarray(), atol=1e-6)
+    assert lex.n_tokens.tolist() == [len(tokenize(t)) for t in texts]
+
+
+def test_sentence_cache_encodes_each_sentence_once() -> None:
+    calls: list[list[str]] = []
+
+    def encode(texts: Sequence[str]) -> np.ndarray:
+        calls.append(list(texts))
+        return FakeEncoder().encode(list(texts))
+
+    cache = SentenceCache(encode, maxsize=3)
+    first = cache.encode(["a b", "c d", "a b"])
+    assert calls == [["a b", "c d"]] and np.allclose(first[0], first[2])
+    again = cache.encode(["c d", "e f"])
+    assert calls[-1] == ["e f"] and np.allclose(again[0], first[1])
+    cache.encode(["g h"])  # evicts the least recently used ("a b")
+    cache.encode(["a b"])
+    assert calls[-1] == ["a b"] and len(cache) == 3
+    want = explain_many("a b. c d", ["c d. x y"], FakeEncoder().encode, None)
+    assert explain_many("a b. c d", ["c d. x y"], cache.encode, None) == want

@@ -46,6 +46,7 @@ class LexicalModel:
         idf: np.ndarray | None = None,
         sorted_terms: list[str] | None = None,
         matrix: sp.csr_matrix | None = None,
+        n_tokens: np.ndarray | None = None,
     ) -> None:
         if vectorizer is not None:
             vocab, idf = vectorizer.vocabulary_, vectorizer.idf_
@@ -60,8 +61,10 @@ class LexicalModel:
         self._terms = sorted_terms
         self._bisects = 0
         self._idf = np.asarray(idf, dtype=np.float64)
-        # The fitted texts' rows, in index order, for `search` (None for big portfolios).
+        # The fitted texts' rows, in index order, for `search` and for the record side of the
+        # pair features (None for big portfolios); `n_tokens`: their `tokenize` lengths.
         self.matrix = matrix
+        self.n_tokens = n_tokens
 
     @property
     def _vocab(self) -> dict[str, int]:
@@ -96,23 +99,40 @@ class LexicalModel:
         """Fit on the portfolio's texts; keep their rows (`matrix`) up to MATRIX_MAX_RECORDS."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        vec = TfidfVectorizer(analyzer=_analyzer, sublinear_tf=True, min_df=1, dtype=np.float32)
         texts = list(texts)
+        lengths: list[int] = []
+
+        def analyzer(text: str) -> list[str]:  # records each text's token count on the way
+            tokens = tokenize(text)
+            lengths.append(len(tokens))
+            return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+
+        vec = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, min_df=1, dtype=np.float32)
         if not texts:
             vec.fit(["empty"])
+            vec.analyzer = _analyzer
             return cls(vec)
         matrix = vec.fit_transform(texts).tocsr()
-        keep = keep_matrix and len(texts) <= MATRIX_MAX_RECORDS
-        return cls(vec, matrix=matrix if keep else None)
+        vec.analyzer = _analyzer
+        keep = keep_matrix and len(texts) <= MATRIX_MAX_RECORDS and len(lengths) == len(texts)
+        return cls(
+            vec,
+            matrix=matrix if keep else None,
+            n_tokens=np.asarray(lengths, dtype=np.int32) if keep else None,
+        )
 
     def search(self, text: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(positions, cosine) of the k fitted texts most similar to `text`, best first.
 
         Empty when the model keeps no matrix or nothing shares a term with `text`.
         """
+        return self.search_row(self.transform([text]), k)
+
+    def search_row(self, row: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """`search` for a text already transformed (one TF-IDF row)."""
         if self.matrix is None or k <= 0 or self.matrix.shape[0] == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        scores = np.asarray((self.matrix @ self.transform([text]).T).todense()).ravel()
+        scores = np.asarray((self.matrix @ row.T).todense()).ravel()
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[scores[top] > 0]
@@ -150,10 +170,36 @@ class LexicalModel:
         i = self._column(term)
         return float(self._idf[i]) if i is not None else float(self._idf.max(initial=1.0))
 
-    def pair_similarity(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
-        """Row-wise cosine of a[i] and b[i]."""
-        ma, mb = self.transform(a), self.transform(b)
-        return np.asarray(ma.multiply(mb).sum(axis=1)).ravel().astype(np.float32)
+    def pair_similarity(
+        self,
+        a: Sequence[str],
+        b: Sequence[str],
+        *,
+        rows_a: sp.csr_matrix | None = None,
+        rows_b: sp.csr_matrix | None = None,
+    ) -> np.ndarray:
+        """Row-wise cosine of a[i] and b[i].
+
+        `rows_a` / `rows_b`: the texts' TF-IDF rows when already known (the indexed records'
+        rows in `matrix`); a single row stands for every text of its side (a proposal checked
+        against its candidates). Each distinct text is transformed once."""
+        ma = rows_a if rows_a is not None else self._unique_rows(a)
+        mb = rows_b if rows_b is not None else self._unique_rows(b)
+        if ma.shape[0] == 1 and mb.shape[0] != 1:
+            ma, mb = mb, ma
+        if mb.shape[0] == 1 and ma.shape[0] != 1:
+            return np.asarray((ma @ mb.T).todense(), dtype=np.float32).ravel()
+        out = np.asarray(ma.multiply(mb).sum(axis=1)).ravel().astype(np.float32)
+        n = max(len(a), len(b))
+        return np.repeat(out, n) if len(out) == 1 and n > 1 else out
+
+    def _unique_rows(self, texts: Sequence[str]) -> sp.csr_matrix:
+        first: dict[str, int] = {}
+        which = [first.setdefault(t, len(first)) for t in texts]
+        rows = self.transform(list(first))
+        if len(first) == 1 and len(texts) > 1:
+            return rows  # one text for the whole side: broadcast in `pair_similarity`
+        return rows if len(first) == len(texts) else rows[np.asarray(which, dtype=np.int64)]
 
     def save(self, path: str | Path) -> None:
         """Terms as one UTF-8 blob (newline-separated, in column order) plus the idf vector.
@@ -179,6 +225,8 @@ class LexicalModel:
                     m_indptr=m.indptr,
                     m_shape=np.asarray(m.shape, dtype=np.int64),
                 )
+                if self.n_tokens is not None:
+                    arrays["m_ntokens"] = self.n_tokens
             np.savez(fh, **arrays)  # type: ignore[arg-type]
 
     @classmethod
@@ -192,6 +240,7 @@ class LexicalModel:
                     terms = data["terms"].tolist()
                 idf = data["idf"]
                 matrix = None
+                n_tokens = data["m_ntokens"] if "m_ntokens" in data.files else None
                 if "m_data" in data.files:
                     matrix = sp.csr_matrix(
                         (data["m_data"], data["m_indices"], data["m_indptr"]),
@@ -206,5 +255,6 @@ class LexicalModel:
                 f"{path}: {len(terms)} terms but {len(idf)} idf values; re-run ingest"
             )
         if all(a < b for a, b in zip(terms, terms[1:], strict=False)):
-            return cls(sorted_terms=terms, idf=idf, matrix=matrix)
-        return cls(vocab=dict(zip(terms, range(len(terms)), strict=True)), idf=idf, matrix=matrix)
+            return cls(sorted_terms=terms, idf=idf, matrix=matrix, n_tokens=n_tokens)
+        vocab = dict(zip(terms, range(len(terms)), strict=True))
+        return cls(vocab=vocab, idf=idf, matrix=matrix, n_tokens=n_tokens)
