@@ -89,6 +89,7 @@ class Detector:
         self._records: list[Record] | None = None
         self._some: dict[int, Record] = {}
         self._clean: dict[int, str] = {}
+        self._origins: np.ndarray | None = None
         self.sentences = SentenceCache(encoder.encode)  # reasons' sentence vectors, LRU
 
     # ----------------------------------------------------------------------------- open / build
@@ -158,8 +159,12 @@ class Detector:
         return text
 
     def _origin(self, pos: int) -> str:
-        frame = self.index.frame
-        return str(frame["origin"].iat[pos]) if "origin" in frame.columns else ""
+        if self._origins is None:
+            frame = self.index.frame
+            self._origins = frame["origin"].to_numpy() if "origin" in frame.columns else None
+            if self._origins is None:
+                return ""
+        return str(self._origins[pos])
 
     # ----------------------------------------------------------------------------- ingest
     @staticmethod
@@ -532,30 +537,59 @@ class Detector:
         )
 
     # ----------------------------------------------------------------------------- all pairs
-    def pairs(self, *, k: int = 10, min_score: float | None = None) -> list[Pair]:
+    def pairs(
+        self, *, k: int = 10, min_score: float | None = None, incremental: bool = True
+    ) -> list[Pair]:
         """Every pair of indexed initiatives at or above `min_score` (default: the overlap bar).
 
         Candidates: k nearest neighbours per record (`candidate_pairs`: exact FAISS search below
-        20k records, clustered blocked search above), then the pair scorer.
+        20k records, clustered blocked search above), then the pair scorer. `incremental`: the
+        neighbour lists of the previous run (`knn-cache.npz` in the index) are reused for the
+        records whose text did not change (`dedupe.index.knn_cache`; same result).
         """
         n = len(self.index)
         if n < 2:
             return []
         floor = self.params.overlap_at if min_score is None else min_score
-        a_arr, b_arr, sim_arr = candidate_pairs(self.index.vectors, k)
+        if incremental:
+            from dedupe.index.knn_cache import cached_knn
+
+            frame = self.index.frame
+            keys = [f"{i}\x1f{h}" for i, h in zip(frame["id"], frame["text_hash"], strict=True)]
+            sims, pos, _ = cached_knn(
+                self.path, self.index.vectors, keys, k, model_id=self.index.model_id
+            )
+            a_arr, b_arr, sim_arr = unique_pairs(sims, pos)
+        else:
+            a_arr, b_arr, sim_arr = candidate_pairs(self.index.vectors, k)
         a_idx, b_idx = a_arr.tolist(), b_arr.tolist()
         dense = sim_arr.tolist()
         recs = self.records
-        probs = self.score_pairs(
-            [self.record_text(i) for i in a_idx],
-            [self.record_text(j) for j in b_idx],
-            [recs[i].title for i in a_idx],
-            [recs[j].title for j in b_idx],
-            [recs[i].department for i in a_idx],
-            [recs[j].department for j in b_idx],
-            np.asarray(dense),
-            langs_a=[recs[i].language for i in a_idx],
-            langs_b=[recs[j].language for j in b_idx],
+        # The records' TF-IDF rows and token counts come with the lexical model (same values
+        # as transforming the texts again, which was most of this method's time).
+        lex = self.lexical
+        own = lex.matrix is not None and lex.matrix.shape[0] == n
+        have_ntok = own and lex.n_tokens is not None and len(lex.n_tokens) == n
+        probs = (
+            self.params.probability(
+                self.pair_features(
+                    [self.record_text(i) for i in a_idx],
+                    [self.record_text(j) for j in b_idx],
+                    [recs[i].title for i in a_idx],
+                    [recs[j].title for j in b_idx],
+                    [recs[i].department for i in a_idx],
+                    [recs[j].department for j in b_idx],
+                    np.asarray(dense),
+                    langs_a=[recs[i].language for i in a_idx],
+                    langs_b=[recs[j].language for j in b_idx],
+                    rows_a=lex.matrix[a_arr] if own and lex.matrix is not None else None,
+                    rows_b=lex.matrix[b_arr] if own and lex.matrix is not None else None,
+                    ntok_a=lex.n_tokens[a_arr] if have_ntok and lex.n_tokens is not None else None,
+                    ntok_b=lex.n_tokens[b_arr] if have_ntok and lex.n_tokens is not None else None,
+                )
+            )
+            if a_idx
+            else np.zeros(0)
         )
         out = []
         for i, j, s, p in zip(a_idx, b_idx, dense, probs, strict=True):
@@ -602,6 +636,12 @@ def candidate_pairs(vectors: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.nd
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=np.float32)
     sims, pos = knn_all(vectors, k)
+    return unique_pairs(sims, pos)
+
+
+def unique_pairs(sims: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """kNN lists (n, k) as unique pairs (a, b, similarity) with a < b (see `candidate_pairs`)."""
+    n = len(pos)
     rows = np.repeat(np.arange(n, dtype=np.int64), pos.shape[1])
     cols, flat_s = pos.ravel(), sims.ravel()
     ok = cols >= 0

@@ -10,6 +10,7 @@ import pytest
 
 from dedupe.detector import Detector, candidate_pairs
 from dedupe.embed.fake import FakeEncoder
+from dedupe.index.knn_cache import cached_knn
 from dedupe.index.store import APPROX_FROM, HNSW_FROM, IndexKind, build_faiss, choose_kind, knn_all
 from dedupe.match.features import char_similarity
 from dedupe.match.lexical import LexicalModel
@@ -189,3 +190,59 @@ def test_sentence_cache_encodes_each_sentence_once() -> None:
     assert calls[-1] == ["a b"] and len(cache) == 3
     want = explain_many("a b. c d", ["c d. x y"], FakeEncoder().encode, None)
     assert explain_many("a b. c d", ["c d. x y"], cache.encode, None) == want
+
+
+def _sorted_lists(sims: np.ndarray, pos: np.ndarray) -> list[set[int]]:
+    return [set(p[p >= 0].tolist()) for p in pos]
+
+
+def test_cached_knn_equals_a_full_run_after_adds_changes_and_removals(tmp_path: Path) -> None:
+    v = _unit(300, dim=16, seed=5)
+    keys = [f"r{i}:h0" for i in range(300)]
+    s0, p0, redo0 = cached_knn(tmp_path, v, keys, 5, model_id="m")
+    assert redo0 == 300 and _sorted_lists(s0, p0) == _sorted_lists(*knn_all(v, 5))
+    # remove 4 rows, change 3 (new text: new key and vector), add 5 at the end
+    keep = np.ones(300, dtype=bool)
+    keep[[3, 50, 120, 299]] = False
+    v2, keys2 = v[keep].copy(), [k for k, m in zip(keys, keep, strict=True) if m]
+    for i in (0, 10, 200):
+        v2[i] = _unit(1, dim=16, seed=100 + i)[0]
+        keys2[i] = keys2[i].replace("h0", "h1")
+    v2 = np.vstack([v2, _unit(5, dim=16, seed=7)])
+    keys2 += [f"new{i}:h0" for i in range(5)]
+    s2, p2, redo2 = cached_knn(tmp_path, v2, keys2, 5, model_id="m")
+    full_s, full_p = knn_all(v2, 5)
+    assert redo2 < len(v2) // 4  # most lists were merged, not searched again
+    assert _sorted_lists(s2, p2) == _sorted_lists(full_s, full_p)
+    assert np.allclose(np.sort(s2, axis=1), np.sort(full_s, axis=1), atol=1e-5)
+    # same keys but other vectors (an index rebuilt under the same texts): nothing reused
+    _, _, redo3 = cached_knn(tmp_path, _unit(len(v2), dim=16, seed=9), keys2, 5, model_id="m")
+    assert redo3 == len(v2)
+
+
+def test_incremental_pairs_equal_full_pairs(tmp_path: Path) -> None:
+    rows = [
+        f"r{i},Project {i % 13} platform,Work on topic {i % 7} and data {i % 17}. "
+        f"About area {i % 5}.,Dept {i % 3}\n"
+        for i in range(80)
+    ]
+    head = "id,title,description,department\n"
+    csv = tmp_path / "p.csv"
+    csv.write_text(head + "".join(rows), encoding="utf-8")
+    Detector.ingest(tmp_path / "ix", [csv], encoder="fake")
+    Detector.open(tmp_path / "ix").pairs(k=5, min_score=0.0)  # writes the kNN cache
+    rows = rows[:70]  # 10 removed
+    rows[5] = "r5,Project 5 platform,Entirely new scope for payroll and pensions.,Dept 1\n"
+    rows[40] = "r40,Fishing licences,Online renewals for anglers and guides.,Dept 2\n"
+    rows += [f"n{i},New project {i},Work on topic {i} and data {i}.,Dept 0\n" for i in range(6)]
+    csv.write_text(head + "".join(rows), encoding="utf-8")
+    Detector.ingest(tmp_path / "ix", [csv], encoder="fake")
+    det = Detector.open(tmp_path / "ix")
+    inc = det.pairs(k=5, min_score=0.0)
+    full = Detector.open(tmp_path / "ix").pairs(k=5, min_score=0.0, incremental=False)
+    key = {(p.id_a, p.id_b): p for p in full}
+    assert {(p.id_a, p.id_b) for p in inc} == set(key)
+    for p in inc:
+        q = key[(p.id_a, p.id_b)]
+        assert p.score == pytest.approx(q.score, abs=1e-6) and p.tier == q.tier
+        assert p.similarity == pytest.approx(q.similarity, abs=1e-5)

@@ -208,11 +208,10 @@ def _sha256(path: Path) -> str:
 
 
 def records_frame(records: list[Record], origins: list[str], hashes: list[str]) -> pd.DataFrame:
-    rows = [
-        {**r.to_dict(), "origin": o, "text_hash": h}
-        for r, o, h in zip(records, origins, hashes, strict=True)
-    ]
-    frame = pd.DataFrame(rows, columns=list(RECORD_COLUMNS))
+    # Column by column (`Record.to_dict` is `dataclasses.asdict`: ~0.3 ms a record).
+    columns: dict[str, list[Any]] = {f: [getattr(r, f) for r in records] for f in ALL_FIELDS}
+    columns["origin"], columns["text_hash"] = list(origins), list(hashes)
+    frame = pd.DataFrame(columns, columns=list(RECORD_COLUMNS))
     for col in RECORD_COLUMNS:
         if col != "budget":
             frame[col] = frame[col].fillna("").astype(str)

@@ -110,8 +110,11 @@ def stable_id(source: str, title: str, description: str, department: str) -> str
     return f"gen-{digest[:16]}"
 
 
+_SURROGATE_ESCAPES = re.compile("[\udc80-\udcff]")  # bytes decoded with surrogateescape
+
+
 def has_bad_bytes(text: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in text)
+    return _SURROGATE_ESCAPES.search(text) is not None
 
 
 def build_record(values: dict[str, str], source: str) -> Record:

@@ -74,18 +74,33 @@ def _grams_and_norm(text: str) -> tuple[Counter[str], float]:
 
 
 def char_similarity(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
-    """Row-wise cosine of character 3–5-gram count vectors (nothing to fit or save)."""
-    out = np.zeros(len(a), dtype=np.float64)
-    for i, (x, y) in enumerate(zip(a, b, strict=True)):
-        ga, na = _grams_and_norm(x)
-        gb, nb = _grams_and_norm(y)
-        if not ga or not gb:
-            continue
-        small, large = (ga, gb) if len(ga) <= len(gb) else (gb, ga)
-        dot = sum(c * large[g] for g, c in small.items() if g in large)
-        norm = na * nb
-        out[i] = dot / norm if norm > 0 else 0.0
-    return out
+    """Row-wise cosine of character 3–5-gram count vectors (nothing to fit or save).
+
+    Each distinct title becomes one L2-normalised sparse row (n-grams numbered per call); the
+    pairs are then one row-wise sparse product (`pairs()` scores ~k pairs per record)."""
+    if len(a) != len(b):
+        raise ValueError(f"char_similarity: {len(a)} texts against {len(b)}")
+    if not len(a):
+        return np.zeros(0, dtype=np.float64)
+    uniq: dict[str, int] = {}
+    ia = np.asarray([uniq.setdefault(t, len(uniq)) for t in a], dtype=np.int64)
+    ib = np.asarray([uniq.setdefault(t, len(uniq)) for t in b], dtype=np.int64)
+    vocab: dict[str, int] = {}
+    indptr: list[int] = [0]
+    indices: list[int] = []
+    data: list[float] = []
+    for text in uniq:
+        grams, norm = _grams_and_norm(text)
+        if norm > 0:
+            indices.extend(vocab.setdefault(g, len(vocab)) for g in grams)
+            data.extend(c / norm for c in grams.values())
+        indptr.append(len(indices))
+    m = sp.csr_matrix(
+        (np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int64), indptr),
+        shape=(len(uniq), max(1, len(vocab))),
+    )
+    m.sum_duplicates()
+    return np.asarray(m[ia].multiply(m[ib]).sum(axis=1), dtype=np.float64).ravel()
 
 
 def token_counts(texts: Sequence[str]) -> np.ndarray:
