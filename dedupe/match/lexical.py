@@ -65,6 +65,8 @@ class LexicalModel:
         # pair features (None for big portfolios); `n_tokens`: their `tokenize` lengths.
         self.matrix = matrix
         self.n_tokens = n_tokens
+        self._by_term: sp.csr_matrix | None = None
+        self._searches = 0
 
     @property
     def _vocab(self) -> dict[str, int]:
@@ -132,7 +134,16 @@ class LexicalModel:
         """`search` for a text already transformed (one TF-IDF row)."""
         if self.matrix is None or k <= 0 or self.matrix.shape[0] == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        scores = np.asarray((self.matrix @ row.T).todense()).ravel()
+        self._searches += 1
+        if self._by_term is None and self._searches > 1:  # a long-lived process: index terms
+            self._by_term = self.matrix.T.tocsr()  # (terms x records): one row per term
+        if self._by_term is not None:  # only the query's terms' postings are read
+            q = row.tocsr()
+            scores = np.asarray(q.data @ self._by_term[q.indices], dtype=np.float64).ravel()
+            if scores.size != self.matrix.shape[0]:  # no shared term at all
+                scores = np.zeros(self.matrix.shape[0])
+        else:
+            scores = np.asarray((self.matrix @ row.T).todense()).ravel()
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[scores[top] > 0]
