@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import html
-import os
 import re
 import unicodedata
 from functools import lru_cache
-from pathlib import Path
-from typing import Any
 
 _WS = re.compile(r"\s+")
 _CONTROL = dict.fromkeys(
@@ -73,82 +70,13 @@ def split_sentences(text: str, min_chars: int = 12) -> list[str]:
     return out or ([text.strip()] if text.strip() else [])
 
 
-LANGUAGES = ("en", "fr")
-
-
 @lru_cache(maxsize=1)
 def _langid_model() -> object:
-    """py3langid restricted to `LANGUAGES`. Its model ships LZMA-compressed (unpacking it is
-    ~0.7 s, a quarter of a cold `check`): the first load writes the en/fr part uncompressed to
-    the dedupe cache folder (`$DEDUPE_CACHE_DIR`, else ~/.cache/dedupe), later ones read that."""
-    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    source = MODEL_DIR / MODEL_FILE
-    prepared = _langid_cache_path(source)
-    if prepared is not None and prepared.is_file():
-        try:
-            return _read_langid(prepared, LanguageIdentifier)
-        except (OSError, ValueError, KeyError):
-            pass
     ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    ident.set_languages(list(LANGUAGES))
-    if prepared is not None:
-        _write_langid(prepared, ident)
+    ident.set_languages(["en", "fr"])
     return ident
-
-
-def _langid_cache_path(source: object) -> Path | None:
-    try:
-        st = os.stat(str(source))
-    except OSError:
-        return None
-    root = os.environ.get("DEDUPE_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "dedupe"
-    )
-    return Path(root) / f"langid-{'-'.join(LANGUAGES)}-{st.st_size}-{int(st.st_mtime)}.npz"
-
-
-def _write_langid(path: Path, ident: Any) -> None:
-    import numpy as np
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            np.savez(
-                fh,
-                ptc=np.asarray(ident.nb_ptc),
-                pc=np.asarray(ident.nb_pc),
-                classes=np.asarray(ident.nb_classes, dtype=str),
-                nextmove=np.frombuffer(ident.tk_nextmove.tobytes(), dtype=np.uint8),
-                row=np.frombuffer(ident.tk_row.tobytes(), dtype=np.uint8),
-                output=np.asarray(ident.tk_output, dtype=np.int64),
-                codes=np.asarray([ident.tk_nextmove.typecode, ident.tk_row.typecode]),
-            )
-        os.replace(tmp, path)
-    except (OSError, TypeError, ValueError, AttributeError):  # no cache: next start unpacks again
-        return
-
-
-def _read_langid(path: Path, cls: Any) -> object:
-    from array import array
-
-    import numpy as np
-
-    with np.load(path, allow_pickle=False) as data:
-        codes = data["codes"].tolist()
-        nextmove, row = array(codes[0]), array(codes[1])
-        nextmove.frombytes(data["nextmove"].tobytes())
-        row.frombytes(data["row"].tobytes())
-        return cls(
-            data["ptc"],
-            data["pc"],
-            data["classes"].tolist(),
-            nextmove,
-            data["output"].tolist(),
-            norm_probs=True,
-            tk_row=row,
-        )
 
 
 def detect_language(text: str) -> str:

@@ -247,24 +247,3 @@ def test_incremental_pairs_equal_full_pairs(tmp_path: Path) -> None:
         assert p.score == pytest.approx(q.score, abs=1e-6) and p.tier == q.tier
         assert p.similarity == pytest.approx(q.similarity, abs=1e-5)
 
-
-def test_language_model_is_read_from_its_prepared_copy(tmp_path: Path, monkeypatch) -> None:
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-    from dedupe import text as textmod
-
-    monkeypatch.setenv("DEDUPE_CACHE_DIR", str(tmp_path))
-    samples = ["Replace our learning management system", "Système de paie des employés", "x"]
-    packed = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    packed.set_languages(["en", "fr"])
-    textmod._langid_model.cache_clear()
-    try:
-        textmod._langid_model()
-        assert list(tmp_path.glob("langid-en-fr-*.npz"))  # written on the first load
-        textmod._langid_model.cache_clear()
-        prepared = textmod._langid_model()  # read from the prepared copy
-        assert not isinstance(prepared, type(None))
-        assert [prepared.classify(t) for t in samples] == [packed.classify(t) for t in samples]  # type: ignore[attr-defined]
-        assert [textmod.detect_language(t) for t in samples[:2]] == ["en", "fr"]
-    finally:
-        textmod._langid_model.cache_clear()
