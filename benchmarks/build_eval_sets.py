@@ -49,20 +49,10 @@ import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from dedupe.records import CANONICAL_FIELDS
+
 REPO = Path(__file__).resolve().parent.parent
-CANONICAL = [
-    "id",
-    "title",
-    "description",
-    "department",
-    "owner_name",
-    "owner_email",
-    "status",
-    "start_date",
-    "language",
-    "url",
-    "source",
-]
+CANONICAL = [*CANONICAL_FIELDS, "url", "source"]
 QUERY_COLS = [
     "query_id",
     "title",

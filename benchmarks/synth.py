@@ -27,23 +27,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dedupe.records import CANONICAL_FIELDS
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "data"
 INITIATIVES = SHARED / "initiatives" / "initiatives.csv"
 
-COLUMNS = [
-    "id",
-    "title",
-    "description",
-    "department",
-    "owner_name",
-    "owner_email",
-    "status",
-    "start_date",
-    "language",
-    "url",
-    "source",
-]
+COLUMNS = [*CANONICAL_FIELDS, "url", "source"]
 _FROM_SHARED = {"owner_email": "owner_contact", "start_date": "date"}
 
 SYNONYMS = {

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import html
+import logging
+import os
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
 
 _WS = re.compile(r"\s+")
 _CONTROL = dict.fromkeys(
@@ -70,13 +78,73 @@ def split_sentences(text: str, min_chars: int = 12) -> list[str]:
     return out or ([text.strip()] if text.strip() else [])
 
 
+def user_cache_dir() -> Path:
+    """Where derived copies of installed models live: $DEDUPE_CACHE_DIR, else ~/.cache/dedupe."""
+    root = os.environ.get("DEDUPE_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "dedupe"
+    )
+    return Path(root)
+
+
 @lru_cache(maxsize=1)
 def _langid_model() -> object:
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    """py3langid restricted to en/fr.
 
-    ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    The package ships its model LZMA-compressed and unpacks it on every start (~0.7-1.3 s of a
+    cold `dedupe check`); the first start keeps an uncompressed copy in `user_cache_dir()`, read
+    in a fraction of that. Any problem with the copy falls back to the package's own loader.
+    """
+    from importlib import metadata
+
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+    ident: Any = None
+    copy = user_cache_dir() / f"py3langid-{metadata.version('py3langid')}-model.npz"
+    try:
+        ident = _langid_from_copy(copy, LanguageIdentifier)
+    except Exception as exc:  # noqa: BLE001 - a bad copy is rewritten below
+        log.info("language model copy %s unusable (%s); unpacking the package's", copy, exc)
+    if ident is None:
+        ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        _write_langid_copy(Path(MODEL_DIR) / MODEL_FILE, copy)
     ident.set_languages(["en", "fr"])
     return ident
+
+
+def _langid_from_copy(copy: Path, cls: Any) -> Any:
+    if not copy.is_file():
+        return None
+    from py3langid.modelio import _to_array
+
+    with np.load(copy, allow_pickle=False) as data:
+        return cls(
+            np.asarray(data["ptc"]),
+            np.asarray(data["pc"]),
+            data["classes"].tolist(),
+            _to_array(data["nextmove"]),
+            data["out_feat"].tolist(),
+            norm_probs=True,
+            tk_row=_to_array(data["nextmove_row"]),
+        )
+
+
+def _write_langid_copy(model_file: str | Path, copy: Path) -> None:
+    import lzma
+    import shutil
+    import tempfile
+
+    try:
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=copy.parent)
+        try:
+            with os.fdopen(fd, "wb") as out, lzma.open(model_file) as src:
+                shutil.copyfileobj(src, out, length=1 << 20)
+            os.replace(tmp, copy)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    except OSError as exc:
+        log.info("could not keep an uncompressed language model in %s: %s", copy.parent, exc)
 
 
 def detect_language(text: str) -> str:

@@ -89,3 +89,30 @@ def use_encoder():
     from dedupe.embed.encoder import get_encoder
 
     return get_encoder("use")
+
+
+# --------------------------------------------------------------------------- a real browser
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; `playwright install` would download one
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's chromium driven by Playwright (one browser per test module)."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium missing: run `make sysdeps`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

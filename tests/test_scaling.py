@@ -247,3 +247,17 @@ def test_incremental_pairs_equal_full_pairs(tmp_path: Path) -> None:
         assert p.score == pytest.approx(q.score, abs=1e-6) and p.tier == q.tier
         assert p.similarity == pytest.approx(q.similarity, abs=1e-5)
 
+
+def test_the_cli_starts_without_heavy_imports() -> None:
+    """`dedupe check` is run cold by intake officers: the CLI must not import what only other
+    commands need (torch, scikit-learn, SQLAlchemy/Alembic, networkx)."""
+    import subprocess
+    import sys
+
+    heavy = ("torch", "sklearn", "sqlalchemy", "alembic", "networkx", "sentence_transformers")
+    code = (
+        "import sys, dedupe.cli; "
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({heavy!r})))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout

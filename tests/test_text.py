@@ -26,3 +26,29 @@ def test_detect_language_en_fr() -> None:
     assert detect_language("Remplacer le système de courriel du ministère") == "fr"
     assert detect_language("Replace the department's email system") == "en"
     assert detect_language("   ") == ""
+
+
+def test_language_model_copy_is_written_once_and_read_back(tmp_path, monkeypatch) -> None:
+    """The uncompressed copy of py3langid's model gives the same answers; a broken copy is
+    replaced, never trusted."""
+    import subprocess
+    import sys
+
+    code = (
+        "from dedupe.text import detect_language as d; "
+        "print(d('Le ministère migrera les boîtes aux lettres'), d('Mailbox migration project'))"
+    )
+    env = {**__import__("os").environ, "DEDUPE_CACHE_DIR": str(tmp_path)}
+
+    def run() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        return done.stdout.strip()
+
+    assert run() == "fr en"  # unpacks the package's model and keeps a copy
+    (copy,) = tmp_path.glob("py3langid-*-model.npz")
+    assert run() == "fr en"  # from the copy
+    copy.write_bytes(b"not an npz")
+    assert run() == "fr en"  # falls back, and rewrites the copy
+    assert copy.stat().st_size > 1_000_000

@@ -16,8 +16,6 @@ from dedupe.cli.common import (
     print_json,
     progress_bar,
 )
-from dedupe.report import load_sources, run_report
-from dedupe.review.known import known_decisions
 
 IndexOpt = Annotated[
     Path,
@@ -96,6 +94,10 @@ def report(
 
         dedupe report --index indexes/gc --sources sources.toml --out reports/
     """
+    # Imported here, not at the top: `dedupe check` must not pay for networkx and SQLAlchemy.
+    from dedupe.report import load_sources, run_report
+    from dedupe.review.known import known_decisions
+
     specs = load_sources(sources)
     show = not quiet and not json_out
 

