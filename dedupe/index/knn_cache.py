@@ -2,7 +2,8 @@
 
 `Detector.pairs()` needs every record's k nearest others. A nightly re-ingest changes ~1% of the
 records, so most lists are still right: `cached_knn` reads the previous lists (`knn-cache.npz`,
-keyed by record id + text hash + a fingerprint of the vector, not by generation) and
+keyed by a 64-bit hash of record id + text hash and a fingerprint of the vector, not by
+generation) and
 
 - searches afresh for the added / changed records, and for every kept record one of whose
   neighbours was removed or changed (its list lost a member);
@@ -17,6 +18,7 @@ incremental one is exact for every row it touches (so at least as good).
 from __future__ import annotations
 
 import logging
+from hashlib import blake2b
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,15 @@ def fingerprint(vectors: np.ndarray) -> np.ndarray:
     for s in range(0, len(vectors), 65_536):
         out[s : s + 65_536] = np.asarray(vectors[s : s + 65_536], dtype=np.float32) @ w
     return out
+
+
+def key_hashes(keys: list[str]) -> np.ndarray:
+    """64-bit hashes of the row keys (what the cache stores: 8 bytes a record, not the keys)."""
+    return np.fromiter(
+        (int.from_bytes(blake2b(k.encode(), digest_size=8).digest(), "little") for k in keys),
+        dtype=np.uint64,
+        count=len(keys),
+    )
 
 
 def _read(path: Path) -> dict[str, Any] | None:
@@ -78,18 +89,19 @@ def cached_knn(
     n = len(vectors)
     k_eff = max(1, min(k, n - 1)) if n > 1 else 1
     fp = fingerprint(vectors)
+    hashed = key_hashes(keys)
     old = _read(path)
     result: tuple[np.ndarray, np.ndarray] | None = None
     redo = n
     if old is not None and _compatible(old, model_id, k_eff, vectors.shape[1]) and n > 1:
-        result, redo = _update(old, vectors, keys, fp, k_eff)
+        result, redo = _update(old, vectors, hashed, fp, k_eff)
     if result is None:
         result = knn_all(vectors, k_eff, exact_below=exact_below)
         redo = n
     sims, pos = result
     _write(
         path,
-        keys=np.asarray(keys, dtype=str),
+        keys=hashed,
         fp=fp,
         sims=sims.astype(np.float32),
         pos=pos.astype(np.int64),
@@ -110,10 +122,12 @@ def _compatible(old: dict[str, Any], model_id: str, k: int, dim: int) -> bool:
 
 
 def _update(
-    old: dict[str, Any], vectors: np.ndarray, keys: list[str], fp: np.ndarray, k: int
+    old: dict[str, Any], vectors: np.ndarray, keys: np.ndarray, fp: np.ndarray, k: int
 ) -> tuple[tuple[np.ndarray, np.ndarray] | None, int]:
     n = len(vectors)
-    new_pos = {key: i for i, key in enumerate(keys)}
+    if old["keys"].dtype != np.uint64:
+        return None, n
+    new_pos = {key: i for i, key in enumerate(keys.tolist())}
     old_keys = old["keys"].tolist()
     old_fp, old_s, old_p = old["fp"], old["sims"], old["pos"]
     # old row -> new row (-1: removed, or changed text / vector)
