@@ -16,7 +16,12 @@ from filelock import FileLock, Timeout
 from dedupe.csvsafe import atomic_path
 from dedupe.embed.cache import EmbeddingCache, content_hash, embed_with_cache
 from dedupe.embed.encoder import Encoder, encoder_for_model_id, get_encoder
-from dedupe.errors import IndexLockedError, IndexNotFoundError, IndexWriteError
+from dedupe.errors import (
+    IndexCorruptError,
+    IndexLockedError,
+    IndexNotFoundError,
+    IndexWriteError,
+)
 from dedupe.index.manifest import MANIFEST, Manifest, read_manifest
 from dedupe.index.store import IndexKind, PortfolioIndex, knn_all, records_frame, write_generation
 from dedupe.ingest import LoadResult, dedupe_ids, load_files, write_quarantine
@@ -304,7 +309,8 @@ class Detector:
             if len(todo):
                 vectors[todo] = fresh
             frame["text_hash"] = hashes
-            lexical = LexicalModel.fit(clean)
+            prev_lex, reuse_rows = _previous_lexical(path, previous, old_frame, hashes)
+            lexical = LexicalModel.fit(clean, previous=prev_lex, reuse=reuse_rows)
             gen = (previous.generation + 1) if previous else 1
             lex_path = path / f"lexical-{gen}.npz"
             with atomic_path(lex_path) as tmp:
@@ -609,6 +615,25 @@ class Detector:
             )
         out.sort(key=lambda p: -p.score)
         return out
+
+
+def _previous_lexical(
+    path: Path, previous: Manifest | None, old_frame: pd.DataFrame | None, hashes: list[str]
+) -> tuple[LexicalModel | None, np.ndarray | None]:
+    """What lets `LexicalModel.fit` reuse the previous generation's term counts of every text it
+    has already analysed (matched by text hash; the same model as a fit from scratch): the old
+    model and, per new row, its old row (-1: a new text). (None, None) when nothing is usable."""
+    entry = previous.files.get("lexical") if previous is not None else None
+    if entry is None or old_frame is None or not len(old_frame):
+        return None, None
+    try:
+        old = LexicalModel.load(path / entry.name)
+    except (IndexCorruptError, OSError):
+        return None, None
+    if not old.can_reuse or old.matrix is None or old.matrix.shape[0] != len(old_frame):
+        return None, None
+    row_of = {h: i for i, h in enumerate(old_frame["text_hash"].tolist())}
+    return old, np.asarray([row_of.get(h, -1) for h in hashes], dtype=np.int64)
 
 
 def _count_changes(old: pd.DataFrame, new: pd.DataFrame) -> tuple[int, int, int]:

@@ -261,3 +261,69 @@ def test_the_cli_starts_without_heavy_imports() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]", done.stdout
+
+
+FIT_TEXTS = [
+    "Cloud learning management system for employee training",
+    "Payroll system replacement; payroll payroll integration with Phoenix",
+    "Système de paie et intégration des données",
+    "",
+    "Fishing licences online, renewals and licences for anglers",
+    "Cloud learning management system for employee training",  # a duplicate text
+]
+
+
+def test_lexical_fit_equals_scikit_learn() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from dedupe.match.lexical import _analyzer
+
+    vec = TfidfVectorizer(analyzer=_analyzer, sublinear_tf=True, dtype=np.float32)
+    want = vec.fit_transform(FIT_TEXTS).toarray()
+    model = LexicalModel.fit(FIT_TEXTS)
+    assert model._vocab == vec.vocabulary_
+    assert np.allclose(model._idf, vec.idf_, rtol=1e-6)
+    assert model.matrix is not None and np.allclose(model.matrix.toarray(), want, atol=1e-6)
+    assert np.allclose(model.transform(FIT_TEXTS).toarray(), want, atol=1e-6)
+
+
+def test_lexical_refit_reusing_unchanged_rows_equals_a_fresh_fit(tmp_path: Path) -> None:
+    first = LexicalModel.fit(FIT_TEXTS)
+    first.save(tmp_path / "lex.npz")
+    old = LexicalModel.load(tmp_path / "lex.npz")
+    assert old.can_reuse
+    texts = [FIT_TEXTS[4], "A new text about payroll and cloud", FIT_TEXTS[1], FIT_TEXTS[2]]
+    again = LexicalModel.fit(texts, previous=old, reuse=[4, -1, 1, 2])
+    fresh = LexicalModel.fit(texts)
+    assert again.terms == fresh.terms and np.allclose(again._idf, fresh._idf)
+    assert again.matrix is not None and fresh.matrix is not None
+    assert np.allclose(again.matrix.toarray(), fresh.matrix.toarray())
+    assert again.n_tokens is not None and fresh.n_tokens is not None
+    assert again.n_tokens.tolist() == fresh.n_tokens.tolist()
+    assert again.counts is not None and fresh.counts is not None
+    assert again.counts.tolist() == fresh.counts.tolist()
+
+
+def test_reingest_refits_tfidf_from_stored_counts_as_a_fresh_fit(tmp_path: Path) -> None:
+    from dedupe.detector import _previous_lexical
+    from dedupe.index.manifest import read_manifest
+
+    csv = _portfolio_csv(tmp_path, 40)
+    Detector.ingest(tmp_path / "ix", [csv], encoder="fake")
+    lines = csv.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[3] = "r2,Payroll,Entirely new payroll scope.,Dept 1\n"
+    csv.write_text("".join(lines[:-2]), encoding="utf-8")  # one changed, two removed
+    before = Detector.open(tmp_path / "ix")
+    det_hashes = before.index.frame["text_hash"].tolist()
+    old, reuse = _previous_lexical(
+        tmp_path / "ix", read_manifest(tmp_path / "ix"), before.index.frame, det_hashes
+    )
+    assert old is not None and reuse is not None and (reuse >= 0).all()
+    Detector.ingest(tmp_path / "ix", [csv], encoder="fake")
+    det = Detector.open(tmp_path / "ix")
+    texts = [det.record_text(i) for i in range(len(det.index))]
+    fresh = LexicalModel.fit(texts)
+    assert det.lexical.terms == fresh.terms
+    assert det.lexical.matrix is not None and fresh.matrix is not None
+    assert np.allclose(det.lexical.matrix.toarray(), fresh.matrix.toarray())
+    assert np.allclose(det.lexical._idf, fresh._idf)
