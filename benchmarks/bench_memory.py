@@ -30,7 +30,7 @@ def child(csv: str, index: str, mode: str) -> None:
 
     model_id = use_model_id()
     if mode == "baseline":
-        store.APPROX_FROM = store.FLOAT16_FROM = 10**12
+        store.APPROX_FROM = store.HNSW_FROM = store.FLOAT16_FROM = 10**12
     before = peak_rss_mb()
     with timed() as t:
         s = Detector.ingest(index, [csv], encoder=PlaceholderEncoder(model_id))

@@ -10,12 +10,18 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from filelock import FileLock, Timeout
 
 from dedupe.csvsafe import atomic_path
 from dedupe.embed.cache import EmbeddingCache, content_hash, embed_with_cache
 from dedupe.embed.encoder import Encoder, encoder_for_model_id, get_encoder
-from dedupe.errors import IndexLockedError, IndexNotFoundError, IndexWriteError
+from dedupe.errors import (
+    IndexCorruptError,
+    IndexLockedError,
+    IndexNotFoundError,
+    IndexWriteError,
+)
 from dedupe.index.manifest import MANIFEST, Manifest, read_manifest
 from dedupe.index.store import IndexKind, PortfolioIndex, knn_all, records_frame, write_generation
 from dedupe.ingest import LoadResult, dedupe_ids, load_files, write_quarantine
@@ -24,7 +30,7 @@ from dedupe.match.boilerplate import Boilerplate
 from dedupe.match.features import pair_features
 from dedupe.match.lexical import LexicalModel
 from dedupe.match.owners import owners_of, rank_owners
-from dedupe.match.reasons import explain_many
+from dedupe.match.reasons import SentenceCache, explain_many
 from dedupe.match.scoring import ScorerParams, default_params
 from dedupe.records import CheckResult, IngestSummary, Match, Proposal, Record, Tier
 
@@ -88,6 +94,8 @@ class Detector:
         self._records: list[Record] | None = None
         self._some: dict[int, Record] = {}
         self._clean: dict[int, str] = {}
+        self._origins: np.ndarray | None = None
+        self.sentences = SentenceCache(encoder.encode)  # reasons' sentence vectors, LRU
 
     # ----------------------------------------------------------------------------- open / build
     @classmethod
@@ -156,8 +164,12 @@ class Detector:
         return text
 
     def _origin(self, pos: int) -> str:
-        frame = self.index.frame
-        return str(frame["origin"].iat[pos]) if "origin" in frame.columns else ""
+        if self._origins is None:
+            frame = self.index.frame
+            self._origins = frame["origin"].to_numpy() if "origin" in frame.columns else None
+            if self._origins is None:
+                return ""
+        return str(self._origins[pos])
 
     # ----------------------------------------------------------------------------- ingest
     @staticmethod
@@ -297,7 +309,8 @@ class Detector:
             if len(todo):
                 vectors[todo] = fresh
             frame["text_hash"] = hashes
-            lexical = LexicalModel.fit(clean)
+            prev_lex, reuse_rows = _previous_lexical(path, previous, old_frame, hashes)
+            lexical = LexicalModel.fit(clean, previous=prev_lex, reuse=reuse_rows)
             gen = (previous.generation + 1) if previous else 1
             lex_path = path / f"lexical-{gen}.npz"
             with atomic_path(lex_path) as tmp:
@@ -365,7 +378,7 @@ class Detector:
         )
         texts = [self.record_text(positions[i]) for i in shown + below_idx]
         reasons = (
-            explain_many(query_text, texts, self.encoder.encode, self.lexical) if texts else []
+            explain_many(query_text, texts, self.sentences.encode, self.lexical) if texts else []
         )
         decisions = decisions or {}
 
@@ -409,13 +422,22 @@ class Detector:
         query_text = self.clean_text(proposal.title, proposal.description)
         qvec = self.encoder.encode([query_text])
         sims, pos = self.index.search(qvec, k + 1)
-        pairs = [(int(p), float(s)) for p, s in zip(pos[0], sims[0], strict=True) if p >= 0]
+        found = [int(p) for p in pos[0] if p >= 0]
+        if self.index.manifest.index_kind == IndexKind.FLAT.value:
+            exact = [float(s) for p, s in zip(pos[0], sims[0], strict=True) if p >= 0]
+        else:  # approximate / 8-bit index: the candidates' cosines from the stored vectors
+            vecs = np.asarray(self.index.vectors[found], dtype=np.float32)
+            exact = (vecs @ np.asarray(qvec[0], dtype=np.float32)).astype(float).tolist()
+            order = np.argsort(-np.asarray(exact), kind="stable")
+            found, exact = [found[i] for i in order], [exact[i] for i in order]
+        pairs = list(zip(found, exact, strict=True))
         ids = self.index.frame["id"]
         pairs = [(p, s) for p, s in pairs if ids.iat[p] != proposal.id][:k]
         # Hybrid retrieval: the lexically nearest records join the dense ones (short notes full of
         # acronyms and names are often far from their twin in embedding space, near in words).
         seen = {p for p, _ in pairs}
-        lex_pos, _ = self.lexical.search(query_text, lexical_k + 1)
+        qrow = self.lexical.transform([query_text])
+        lex_pos, _ = self.lexical.search_row(qrow, lexical_k + 1)
         extra = [int(p) for p in lex_pos if int(p) not in seen and ids.iat[int(p)] != proposal.id]
         if extra:
             vecs = np.asarray(self.index.vectors[extra], dtype=np.float32)
@@ -425,6 +447,16 @@ class Detector:
         dense = np.array([s for _, s in pairs], dtype=np.float64)
         self._fetch(positions)
         recs = [self.record(p) for p in positions]
+        # The records' side of the lexical features comes precomputed with the TF-IDF model
+        # (rows fitted on the same stripped texts): no re-transform of 50-70 candidate texts.
+        lex = self.lexical
+        own = lex.matrix is not None and lex.matrix.shape[0] == len(self.index)
+        rows_b = lex.matrix[positions] if own and lex.matrix is not None else None
+        ntok_b = (
+            lex.n_tokens[positions]
+            if own and lex.n_tokens is not None and len(lex.n_tokens) == len(self.index)
+            else None
+        )
         x = self.pair_features(
             [query_text] * len(recs),
             [self.record_text(p) for p in positions],
@@ -436,6 +468,9 @@ class Detector:
             langs_a=[proposal.language or _detect(query_text)] * len(recs),
             langs_b=[r.language for r in recs],
             features=features,
+            rows_a=qrow,
+            rows_b=rows_b,
+            ntok_b=ntok_b,
         )
         return Candidates(query_text, positions, dense, x)
 
@@ -482,8 +517,13 @@ class Detector:
         langs_a: Sequence[str] | None = None,
         langs_b: Sequence[str] | None = None,
         features: Sequence[str] | None = None,
+        rows_a: sp.csr_matrix | None = None,
+        rows_b: sp.csr_matrix | None = None,
+        ntok_a: np.ndarray | None = None,
+        ntok_b: np.ndarray | None = None,
     ) -> np.ndarray:
-        """The scorer's feature matrix for aligned pairs (see `dedupe.match.features`)."""
+        """The scorer's feature matrix for aligned pairs (see `dedupe.match.features`); the
+        optional TF-IDF rows and token counts are the texts' own, precomputed."""
         return pair_features(
             dense=dense,
             lexical=self.lexical,
@@ -496,33 +536,66 @@ class Detector:
             langs_a=langs_a,
             langs_b=langs_b,
             features=tuple(features or self.params.features),
+            rows_a=rows_a,
+            rows_b=rows_b,
+            ntok_a=ntok_a,
+            ntok_b=ntok_b,
         )
 
     # ----------------------------------------------------------------------------- all pairs
-    def pairs(self, *, k: int = 10, min_score: float | None = None) -> list[Pair]:
+    def pairs(
+        self, *, k: int = 10, min_score: float | None = None, incremental: bool = True
+    ) -> list[Pair]:
         """Every pair of indexed initiatives at or above `min_score` (default: the overlap bar).
 
         Candidates: k nearest neighbours per record (`candidate_pairs`: exact FAISS search below
-        20k records, clustered blocked search above), then the pair scorer.
+        20k records, clustered blocked search above), then the pair scorer. `incremental`: the
+        neighbour lists of the previous run (`knn-cache.npz` in the index) are reused for the
+        records whose text did not change (`dedupe.index.knn_cache`; same result).
         """
         n = len(self.index)
         if n < 2:
             return []
         floor = self.params.overlap_at if min_score is None else min_score
-        a_arr, b_arr, sim_arr = candidate_pairs(self.index.vectors, k)
+        if incremental:
+            from dedupe.index.knn_cache import cached_knn
+
+            frame = self.index.frame
+            keys = [f"{i}\x1f{h}" for i, h in zip(frame["id"], frame["text_hash"], strict=True)]
+            sims, pos, _ = cached_knn(
+                self.path, self.index.vectors, keys, k, model_id=self.index.model_id
+            )
+            a_arr, b_arr, sim_arr = unique_pairs(sims, pos)
+        else:
+            a_arr, b_arr, sim_arr = candidate_pairs(self.index.vectors, k)
         a_idx, b_idx = a_arr.tolist(), b_arr.tolist()
         dense = sim_arr.tolist()
         recs = self.records
-        probs = self.score_pairs(
-            [self.record_text(i) for i in a_idx],
-            [self.record_text(j) for j in b_idx],
-            [recs[i].title for i in a_idx],
-            [recs[j].title for j in b_idx],
-            [recs[i].department for i in a_idx],
-            [recs[j].department for j in b_idx],
-            np.asarray(dense),
-            langs_a=[recs[i].language for i in a_idx],
-            langs_b=[recs[j].language for j in b_idx],
+        # The records' TF-IDF rows and token counts come with the lexical model (same values
+        # as transforming the texts again, which was most of this method's time).
+        lex = self.lexical
+        own = lex.matrix is not None and lex.matrix.shape[0] == n
+        have_ntok = own and lex.n_tokens is not None and len(lex.n_tokens) == n
+        probs = (
+            self.params.probability(
+                self.pair_features(
+                    [self.record_text(i) for i in a_idx],
+                    [self.record_text(j) for j in b_idx],
+                    [recs[i].title for i in a_idx],
+                    [recs[j].title for j in b_idx],
+                    [recs[i].department for i in a_idx],
+                    [recs[j].department for j in b_idx],
+                    np.asarray(dense),
+                    langs_a=[recs[i].language for i in a_idx],
+                    langs_b=[recs[j].language for j in b_idx],
+                    rows_a=lex.matrix[a_arr] if own and lex.matrix is not None else None,
+                    rows_b=lex.matrix[b_arr] if own and lex.matrix is not None else None,
+                    ntok_a=lex.n_tokens[a_arr] if have_ntok and lex.n_tokens is not None else None,
+                    ntok_b=lex.n_tokens[b_arr] if have_ntok and lex.n_tokens is not None else None,
+                )
+            )
+            if a_idx
+            else np.zeros(0)
         )
         out = []
         for i, j, s, p in zip(a_idx, b_idx, dense, probs, strict=True):
@@ -542,6 +615,25 @@ class Detector:
             )
         out.sort(key=lambda p: -p.score)
         return out
+
+
+def _previous_lexical(
+    path: Path, previous: Manifest | None, old_frame: pd.DataFrame | None, hashes: list[str]
+) -> tuple[LexicalModel | None, np.ndarray | None]:
+    """What lets `LexicalModel.fit` reuse the previous generation's term counts of every text it
+    has already analysed (matched by text hash; the same model as a fit from scratch): the old
+    model and, per new row, its old row (-1: a new text). (None, None) when nothing is usable."""
+    entry = previous.files.get("lexical") if previous is not None else None
+    if entry is None or old_frame is None or not len(old_frame):
+        return None, None
+    try:
+        old = LexicalModel.load(path / entry.name)
+    except (IndexCorruptError, OSError):
+        return None, None
+    if not old.can_reuse or old.matrix is None or old.matrix.shape[0] != len(old_frame):
+        return None, None
+    row_of = {h: i for i, h in enumerate(old_frame["text_hash"].tolist())}
+    return old, np.asarray([row_of.get(h, -1) for h in hashes], dtype=np.int64)
 
 
 def _count_changes(old: pd.DataFrame, new: pd.DataFrame) -> tuple[int, int, int]:
@@ -569,6 +661,12 @@ def candidate_pairs(vectors: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.nd
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=np.float32)
     sims, pos = knn_all(vectors, k)
+    return unique_pairs(sims, pos)
+
+
+def unique_pairs(sims: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """kNN lists (n, k) as unique pairs (a, b, similarity) with a < b (see `candidate_pairs`)."""
+    n = len(pos)
     rows = np.repeat(np.arange(n, dtype=np.int64), pos.shape[1])
     cols, flat_s = pos.ravel(), sims.ravel()
     ok = cols >= 0

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from dedupe.detector import Detector, candidate_pairs
-from dedupe.index.store import APPROX_FROM, IndexKind, build_faiss, choose_kind, knn_all
+from dedupe.embed.fake import FakeEncoder
+from dedupe.index.knn_cache import cached_knn
+from dedupe.index.store import APPROX_FROM, HNSW_FROM, IndexKind, build_faiss, choose_kind, knn_all
 from dedupe.match.features import char_similarity
 from dedupe.match.lexical import LexicalModel
+from dedupe.match.reasons import SentenceCache, explain_many
 from dedupe.records import Proposal
+from dedupe.text import tokenize
 
 
 def _unit(n: int, dim: int = 16, seed: int = 0) -> np.ndarray:
@@ -56,7 +61,9 @@ def test_clustered_knn_finds_close_pairs() -> None:
 
 def test_index_kind_is_chosen_by_size() -> None:
     assert choose_kind(1000) is IndexKind.FLAT
-    assert choose_kind(APPROX_FROM - 1) is IndexKind.FLAT
+    assert choose_kind(HNSW_FROM - 1) is IndexKind.FLAT
+    assert choose_kind(HNSW_FROM) is IndexKind.HNSW
+    assert choose_kind(APPROX_FROM - 1) is IndexKind.HNSW
     assert choose_kind(APPROX_FROM) is IndexKind.IVF_SQ8
     assert choose_kind(10, IndexKind.HNSW) is IndexKind.HNSW
 
@@ -126,6 +133,121 @@ def test_check_reads_only_the_records_it_needs(tmp_path: Path) -> None:
     assert lazy.to_json() == eager.to_json()
 
 
+def _portfolio_csv(tmp_path: Path, n: int = 60) -> Path:
+    csv = tmp_path / "p.csv"
+    csv.write_text(
+        "id,title,description,department\n"
+        + "".join(
+            f"r{i},Project {i % 11} platform,Work on topic {i % 7} and data {i}. "
+            f"Second sentence about area {i % 5}.,Dept {i % 3}\n"
+            for i in range(n)
+        ),
+        encoding="utf-8",
+    )
+    return csv
+
+
+def test_candidate_features_from_stored_rows_equal_recomputed(tmp_path: Path) -> None:
+    Detector.ingest(tmp_path / "ix", [_portfolio_csv(tmp_path)], encoder="fake")
+    det = Detector.open(tmp_path / "ix")
+    assert det.lexical.matrix is not None and det.lexical.n_tokens is not None
+    prop = Proposal(title="Project 3 platform", description="Work on topic 3 and data 3.")
+    cands = det.candidates(prop, k=20)
+    pos = cands.positions
+    recs = [det.record(p) for p in pos]
+    redone = det.pair_features(  # every text transformed and tokenized again
+        [cands.query_text] * len(pos),
+        [det.record_text(p) for p in pos],
+        [prop.title] * len(pos),
+        [r.title for r in recs],
+        [prop.department] * len(pos),
+        [r.department for r in recs],
+        cands.dense,
+        langs_a=[prop.language] * len(pos),
+        langs_b=[r.language for r in recs],
+    )
+    assert np.allclose(cands.features, redone, atol=1e-6)
+    lex = det.lexical
+    texts = [det.record_text(p) for p in range(len(det.index))]
+    assert np.allclose(lex.matrix.toarray(), lex.transform(texts).toarray(), atol=1e-6)
+    assert lex.n_tokens.tolist() == [len(tokenize(t)) for t in texts]
+
+
+def test_sentence_cache_encodes_each_sentence_once() -> None:
+    calls: list[list[str]] = []
+
+    def encode(texts: Sequence[str]) -> np.ndarray:
+        calls.append(list(texts))
+        return FakeEncoder().encode(list(texts))
+
+    cache = SentenceCache(encode, maxsize=3)
+    first = cache.encode(["a b", "c d", "a b"])
+    assert calls == [["a b", "c d"]] and np.allclose(first[0], first[2])
+    again = cache.encode(["c d", "e f"])
+    assert calls[-1] == ["e f"] and np.allclose(again[0], first[1])
+    cache.encode(["g h"])  # evicts the least recently used ("a b")
+    cache.encode(["a b"])
+    assert calls[-1] == ["a b"] and len(cache) == 3
+    want = explain_many("a b. c d", ["c d. x y"], FakeEncoder().encode, None)
+    assert explain_many("a b. c d", ["c d. x y"], cache.encode, None) == want
+
+
+def _sorted_lists(sims: np.ndarray, pos: np.ndarray) -> list[set[int]]:
+    return [set(p[p >= 0].tolist()) for p in pos]
+
+
+def test_cached_knn_equals_a_full_run_after_adds_changes_and_removals(tmp_path: Path) -> None:
+    v = _unit(300, dim=16, seed=5)
+    keys = [f"r{i}:h0" for i in range(300)]
+    s0, p0, redo0 = cached_knn(tmp_path, v, keys, 5, model_id="m")
+    assert redo0 == 300 and _sorted_lists(s0, p0) == _sorted_lists(*knn_all(v, 5))
+    # remove 4 rows, change 3 (new text: new key and vector), add 5 at the end
+    keep = np.ones(300, dtype=bool)
+    keep[[3, 50, 120, 299]] = False
+    v2, keys2 = v[keep].copy(), [k for k, m in zip(keys, keep, strict=True) if m]
+    for i in (0, 10, 200):
+        v2[i] = _unit(1, dim=16, seed=100 + i)[0]
+        keys2[i] = keys2[i].replace("h0", "h1")
+    v2 = np.vstack([v2, _unit(5, dim=16, seed=7)])
+    keys2 += [f"new{i}:h0" for i in range(5)]
+    s2, p2, redo2 = cached_knn(tmp_path, v2, keys2, 5, model_id="m")
+    full_s, full_p = knn_all(v2, 5)
+    assert redo2 < len(v2) // 4  # most lists were merged, not searched again
+    assert _sorted_lists(s2, p2) == _sorted_lists(full_s, full_p)
+    assert np.allclose(np.sort(s2, axis=1), np.sort(full_s, axis=1), atol=1e-5)
+    # same keys but other vectors (an index rebuilt under the same texts): nothing reused
+    _, _, redo3 = cached_knn(tmp_path, _unit(len(v2), dim=16, seed=9), keys2, 5, model_id="m")
+    assert redo3 == len(v2)
+
+
+def test_incremental_pairs_equal_full_pairs(tmp_path: Path) -> None:
+    rows = [
+        f"r{i},Project {i % 13} platform,Work on topic {i % 7} and data {i % 17}. "
+        f"About area {i % 5}.,Dept {i % 3}\n"
+        for i in range(80)
+    ]
+    head = "id,title,description,department\n"
+    csv = tmp_path / "p.csv"
+    csv.write_text(head + "".join(rows), encoding="utf-8")
+    Detector.ingest(tmp_path / "ix", [csv], encoder="fake")
+    Detector.open(tmp_path / "ix").pairs(k=5, min_score=0.0)  # writes the kNN cache
+    rows = rows[:70]  # 10 removed
+    rows[5] = "r5,Project 5 platform,Entirely new scope for payroll and pensions.,Dept 1\n"
+    rows[40] = "r40,Fishing licences,Online renewals for anglers and guides.,Dept 2\n"
+    rows += [f"n{i},New project {i},Work on topic {i} and data {i}.,Dept 0\n" for i in range(6)]
+    csv.write_text(head + "".join(rows), encoding="utf-8")
+    Detector.ingest(tmp_path / "ix", [csv], encoder="fake")
+    det = Detector.open(tmp_path / "ix")
+    inc = det.pairs(k=5, min_score=0.0)
+    full = Detector.open(tmp_path / "ix").pairs(k=5, min_score=0.0, incremental=False)
+    key = {(p.id_a, p.id_b): p for p in full}
+    assert {(p.id_a, p.id_b) for p in inc} == set(key)
+    for p in inc:
+        q = key[(p.id_a, p.id_b)]
+        assert p.score == pytest.approx(q.score, abs=1e-6) and p.tier == q.tier
+        assert p.similarity == pytest.approx(q.similarity, abs=1e-5)
+
+
 def test_the_cli_starts_without_heavy_imports() -> None:
     """`dedupe check` is run cold by intake officers: the CLI must not import what only other
     commands need (torch, scikit-learn, SQLAlchemy/Alembic, networkx)."""
@@ -139,3 +261,69 @@ def test_the_cli_starts_without_heavy_imports() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]", done.stdout
+
+
+FIT_TEXTS = [
+    "Cloud learning management system for employee training",
+    "Payroll system replacement; payroll payroll integration with Phoenix",
+    "Système de paie et intégration des données",
+    "",
+    "Fishing licences online, renewals and licences for anglers",
+    "Cloud learning management system for employee training",  # a duplicate text
+]
+
+
+def test_lexical_fit_equals_scikit_learn() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from dedupe.match.lexical import _analyzer
+
+    vec = TfidfVectorizer(analyzer=_analyzer, sublinear_tf=True, dtype=np.float32)
+    want = vec.fit_transform(FIT_TEXTS).toarray()
+    model = LexicalModel.fit(FIT_TEXTS)
+    assert model._vocab == vec.vocabulary_
+    assert np.allclose(model._idf, vec.idf_, rtol=1e-6)
+    assert model.matrix is not None and np.allclose(model.matrix.toarray(), want, atol=1e-6)
+    assert np.allclose(model.transform(FIT_TEXTS).toarray(), want, atol=1e-6)
+
+
+def test_lexical_refit_reusing_unchanged_rows_equals_a_fresh_fit(tmp_path: Path) -> None:
+    first = LexicalModel.fit(FIT_TEXTS)
+    first.save(tmp_path / "lex.npz")
+    old = LexicalModel.load(tmp_path / "lex.npz")
+    assert old.can_reuse
+    texts = [FIT_TEXTS[4], "A new text about payroll and cloud", FIT_TEXTS[1], FIT_TEXTS[2]]
+    again = LexicalModel.fit(texts, previous=old, reuse=[4, -1, 1, 2])
+    fresh = LexicalModel.fit(texts)
+    assert again.terms == fresh.terms and np.allclose(again._idf, fresh._idf)
+    assert again.matrix is not None and fresh.matrix is not None
+    assert np.allclose(again.matrix.toarray(), fresh.matrix.toarray())
+    assert again.n_tokens is not None and fresh.n_tokens is not None
+    assert again.n_tokens.tolist() == fresh.n_tokens.tolist()
+    assert again.counts is not None and fresh.counts is not None
+    assert again.counts.tolist() == fresh.counts.tolist()
+
+
+def test_reingest_refits_tfidf_from_stored_counts_as_a_fresh_fit(tmp_path: Path) -> None:
+    from dedupe.detector import _previous_lexical
+    from dedupe.index.manifest import read_manifest
+
+    csv = _portfolio_csv(tmp_path, 40)
+    Detector.ingest(tmp_path / "ix", [csv], encoder="fake")
+    lines = csv.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[3] = "r2,Payroll,Entirely new payroll scope.,Dept 1\n"
+    csv.write_text("".join(lines[:-2]), encoding="utf-8")  # one changed, two removed
+    before = Detector.open(tmp_path / "ix")
+    det_hashes = before.index.frame["text_hash"].tolist()
+    old, reuse = _previous_lexical(
+        tmp_path / "ix", read_manifest(tmp_path / "ix"), before.index.frame, det_hashes
+    )
+    assert old is not None and reuse is not None and (reuse >= 0).all()
+    Detector.ingest(tmp_path / "ix", [csv], encoder="fake")
+    det = Detector.open(tmp_path / "ix")
+    texts = [det.record_text(i) for i in range(len(det.index))]
+    fresh = LexicalModel.fit(texts)
+    assert det.lexical.terms == fresh.terms
+    assert det.lexical.matrix is not None and fresh.matrix is not None
+    assert np.allclose(det.lexical.matrix.toarray(), fresh.matrix.toarray())
+    assert np.allclose(det.lexical._idf, fresh._idf)

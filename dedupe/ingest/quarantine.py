@@ -23,11 +23,11 @@ def quarantine_frame(problems: Sequence[RowProblem]) -> pd.DataFrame:
                 value_cols.append(col)
     rows = [
         {
-            **{c: p.values.get(c, "") for c in value_cols},
-            "file": p.file,
+            **{c: _printable(p.values.get(c, "")) for c in value_cols},
+            "file": _printable(p.file),
             "row": p.row,
             "column": p.column,
-            "reason": p.reason,
+            "reason": _printable(p.reason),
         }
         for p in problems
     ]
@@ -40,11 +40,10 @@ def write_quarantine(problems: Sequence[RowProblem], directory: str | Path) -> P
         return None
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     path = Path(directory) / f"quarantine-{stamp}.csv"
-    frame = quarantine_frame(problems)
-    # Lone surrogates (undecodable bytes) cannot be written as UTF-8: show them as U+FFFD.
-    for col in frame.columns:
-        frame[col] = [
-            v.encode("utf-8", "replace").decode("utf-8") if isinstance(v, str) else v
-            for v in frame[col].tolist()
-        ]
-    return write_csv(frame, path)
+    return write_csv(quarantine_frame(problems), path)
+
+
+def _printable(value: object) -> object:
+    """Lone surrogates (undecodable bytes) cannot be stored in a (pyarrow) string column nor
+    written as UTF-8: show them as U+FFFD, before the frame is built."""
+    return value.encode("utf-8", "replace").decode("utf-8") if isinstance(value, str) else value

@@ -13,6 +13,7 @@ from dedupe.records import Record
 from dedupe.text import detect_language, normalize_text
 
 _YEAR = re.compile(r"^(?:FY\s*)?(\d{4})(?:\s*[-/–]\s*\d{2,4})?$", re.IGNORECASE)
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})$")
 _LANG = {
     "en": "en",
     "eng": "en",
@@ -52,6 +53,14 @@ def parse_date(value: str) -> str:
     m = _YEAR.match(value)
     if m:
         return f"{m.group(1)}-01-01"
+    iso = _ISO_DATE.match(value)
+    if iso:  # the common case, without dateutil's general parser (~0.15 ms a row)
+        try:
+            day = datetime(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
+        except ValueError:
+            day = None  # e.g. 2021-02-30: let dateutil decide, as before
+        if day is not None and 1900 <= day.year <= 2200:
+            return day.date().isoformat()
     try:
         parsed = date_parser.parse(value, default=datetime(2000, 1, 1), dayfirst=False)
     except (ValueError, OverflowError, TypeError):
@@ -110,8 +119,11 @@ def stable_id(source: str, title: str, description: str, department: str) -> str
     return f"gen-{digest[:16]}"
 
 
+_SURROGATE_ESCAPES = re.compile("[\udc80-\udcff]")  # bytes decoded with surrogateescape
+
+
 def has_bad_bytes(text: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in text)
+    return _SURROGATE_ESCAPES.search(text) is not None
 
 
 def build_record(values: dict[str, str], source: str) -> Record:

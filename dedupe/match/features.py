@@ -23,8 +23,10 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
+import scipy.sparse as sp
 
 from dedupe.match.lexical import LexicalModel
 from dedupe.text import tokenize
@@ -63,17 +65,53 @@ def _lang(value: str) -> str:
     return v[:2] if v[:2] in ("en", "fr") else ""
 
 
+@lru_cache(maxsize=50_000)
+def _grams_and_norm(text: str) -> tuple[Counter[str], float]:
+    """A title's n-gram counts and their L2 norm, memoised (`pairs()` sees each title ~k times,
+    a long-lived `check` process sees the same candidates again)."""
+    grams = char_ngrams(text)
+    return grams, math.sqrt(sum(c * c for c in grams.values()))
+
+
 def char_similarity(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
-    """Row-wise cosine of character 3–5-gram count vectors (nothing to fit or save)."""
-    out = np.zeros(len(a), dtype=np.float64)
-    for i, (x, y) in enumerate(zip(a, b, strict=True)):
-        ga, gb = char_ngrams(x), char_ngrams(y)
-        if not ga or not gb:
-            continue
-        small, large = (ga, gb) if len(ga) <= len(gb) else (gb, ga)
-        dot = sum(c * large[g] for g, c in small.items() if g in large)
-        norm = math.sqrt(sum(c * c for c in ga.values()) * sum(c * c for c in gb.values()))
-        out[i] = dot / norm if norm > 0 else 0.0
+    """Row-wise cosine of character 3–5-gram count vectors (nothing to fit or save).
+
+    Each distinct title becomes one L2-normalised sparse row (n-grams numbered per call); the
+    pairs are then one row-wise sparse product (`pairs()` scores ~k pairs per record)."""
+    if len(a) != len(b):
+        raise ValueError(f"char_similarity: {len(a)} texts against {len(b)}")
+    if not len(a):
+        return np.zeros(0, dtype=np.float64)
+    uniq: dict[str, int] = {}
+    ia = np.asarray([uniq.setdefault(t, len(uniq)) for t in a], dtype=np.int64)
+    ib = np.asarray([uniq.setdefault(t, len(uniq)) for t in b], dtype=np.int64)
+    vocab: dict[str, int] = {}
+    indptr: list[int] = [0]
+    indices: list[int] = []
+    data: list[float] = []
+    for text in uniq:
+        grams, norm = _grams_and_norm(text)
+        if norm > 0:
+            indices.extend(vocab.setdefault(g, len(vocab)) for g in grams)
+            data.extend(c / norm for c in grams.values())
+        indptr.append(len(indices))
+    m = sp.csr_matrix(
+        (np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int64), indptr),
+        shape=(len(uniq), max(1, len(vocab))),
+    )
+    m.sum_duplicates()
+    return np.asarray(m[ia].multiply(m[ib]).sum(axis=1), dtype=np.float64).ravel()
+
+
+def token_counts(texts: Sequence[str]) -> np.ndarray:
+    """`len(tokenize(t))` per text, each distinct text tokenized once."""
+    seen: dict[str, int] = {}
+    out = np.empty(len(texts), dtype=np.float64)
+    for i, t in enumerate(texts):
+        n = seen.get(t)
+        if n is None:
+            n = seen[t] = len(tokenize(t))
+        out[i] = n
     return out
 
 
@@ -82,9 +120,12 @@ def languages(texts: Sequence[str], given: Sequence[str] | None = None) -> list[
     from dedupe.text import detect_language
 
     out = []
+    detected: dict[str, str] = {}
     for i, t in enumerate(texts):
         lang = _lang(given[i]) if given is not None else ""
-        out.append(lang or detect_language(t))
+        if not lang:
+            lang = detected.get(t) or detected.setdefault(t, detect_language(t))
+        out.append(lang)
     return out
 
 
@@ -101,8 +142,15 @@ def pair_features(
     langs_a: Sequence[str] | None = None,
     langs_b: Sequence[str] | None = None,
     features: Sequence[str],
+    rows_a: sp.csr_matrix | None = None,
+    rows_b: sp.csr_matrix | None = None,
+    ntok_a: np.ndarray | None = None,
+    ntok_b: np.ndarray | None = None,
 ) -> np.ndarray:
-    """A (n, len(features)) matrix for n aligned pairs (texts already boilerplate-stripped)."""
+    """A (n, len(features)) matrix for n aligned pairs (texts already boilerplate-stripped).
+
+    Optional precomputed inputs (same values, less work): `rows_a`/`rows_b` the texts' TF-IDF
+    rows (one row: the same text on every pair), `ntok_a`/`ntok_b` their `tokenize` lengths."""
     n = len(texts_a)
     if n == 0:
         return np.zeros((0, len(features)))
@@ -110,7 +158,9 @@ def pair_features(
     dense_v = np.asarray(dense, dtype=np.float64).reshape(n)
     cols: dict[str, np.ndarray] = {"dense": dense_v}
     if "lexical" in want:
-        cols["lexical"] = lexical.pair_similarity(texts_a, texts_b).astype(np.float64)
+        cols["lexical"] = lexical.pair_similarity(
+            texts_a, texts_b, rows_a=rows_a, rows_b=rows_b
+        ).astype(np.float64)
     if "title" in want:
         cols["title"] = lexical.pair_similarity(titles_a, titles_b).astype(np.float64)
     if "title_char" in want:
@@ -122,8 +172,8 @@ def pair_features(
         cols["cross_lang"] = cross
         cols["dense_x_cross"] = dense_v * cross
     if want & {"short", "dense_x_short", "len_ratio"}:
-        na = np.array([len(tokenize(t)) for t in texts_a], dtype=np.float64)
-        nb = np.array([len(tokenize(t)) for t in texts_b], dtype=np.float64)
+        na = token_counts(texts_a) if ntok_a is None else np.asarray(ntok_a, dtype=np.float64)
+        nb = token_counts(texts_b) if ntok_b is None else np.asarray(ntok_b, dtype=np.float64)
         lo, hi = np.minimum(na, nb), np.maximum(na, nb)
         short = (lo < SHORT_TOKENS).astype(np.float64)
         cols["short"] = short

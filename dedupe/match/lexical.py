@@ -46,6 +46,8 @@ class LexicalModel:
         idf: np.ndarray | None = None,
         sorted_terms: list[str] | None = None,
         matrix: sp.csr_matrix | None = None,
+        n_tokens: np.ndarray | None = None,
+        counts: np.ndarray | None = None,
     ) -> None:
         if vectorizer is not None:
             vocab, idf = vectorizer.vocabulary_, vectorizer.idf_
@@ -60,8 +62,13 @@ class LexicalModel:
         self._terms = sorted_terms
         self._bisects = 0
         self._idf = np.asarray(idf, dtype=np.float64)
-        # The fitted texts' rows, in index order, for `search` (None for big portfolios).
+        # The fitted texts' rows, in index order, for `search` and for the record side of the
+        # pair features (None for big portfolios); `n_tokens`: their `tokenize` lengths.
         self.matrix = matrix
+        self.n_tokens = n_tokens
+        self.counts = counts  # raw term counts, aligned with matrix.data (for a re-fit)
+        self._by_term: sp.csr_matrix | None = None
+        self._searches = 0
 
     @property
     def _vocab(self) -> dict[str, int]:
@@ -92,27 +99,141 @@ class LexicalModel:
         return self._vectorizer
 
     @classmethod
-    def fit(cls, texts: Sequence[str], *, keep_matrix: bool = True) -> LexicalModel:
-        """Fit on the portfolio's texts; keep their rows (`matrix`) up to MATRIX_MAX_RECORDS."""
-        from sklearn.feature_extraction.text import TfidfVectorizer
+    def fit(
+        cls,
+        texts: Sequence[str],
+        *,
+        keep_matrix: bool = True,
+        previous: LexicalModel | None = None,
+        reuse: Sequence[int] | np.ndarray | None = None,
+    ) -> LexicalModel:
+        """Fit on the portfolio's texts; keep their rows (`matrix`) up to MATRIX_MAX_RECORDS.
 
-        vec = TfidfVectorizer(analyzer=_analyzer, sublinear_tf=True, min_df=1, dtype=np.float32)
+        The same model as scikit-learn's `TfidfVectorizer(analyzer=_analyzer, sublinear_tf=True,
+        dtype=float32)` (sorted vocabulary, smooth idf, L2 rows; checked in the tests), computed
+        here so that an ingest imports no scikit-learn (~3 s) and a re-ingest need not analyse
+        the unchanged texts again: `reuse[i]` is the row of `previous` fitted on the very same
+        text as `texts[i]` (-1: analyse it); its term counts are read back from `previous`.
+        """
         texts = list(texts)
-        if not texts:
-            vec.fit(["empty"])
-            return cls(vec)
-        matrix = vec.fit_transform(texts).tocsr()
-        keep = keep_matrix and len(texts) <= MATRIX_MAX_RECORDS
-        return cls(vec, matrix=matrix if keep else None)
+        n = len(texts)
+        if n == 0:
+            return cls(vocab={"empty": 0}, sorted_terms=["empty"], idf=np.ones(1))
+        old_rows = np.full(n, -1, dtype=np.int64)
+        if reuse is not None and previous is not None and previous.can_reuse:
+            old_rows = np.asarray(reuse, dtype=np.int64)
+        # Per row: term ids (old model's numbering for reused rows) and counts.
+        new_terms: dict[str, None] = {}
+        analysed: dict[int, tuple[list[str], list[int]]] = {}
+        lengths = np.zeros(n, dtype=np.int32)
+        for i, text in enumerate(texts):
+            if old_rows[i] >= 0:
+                continue
+            tokens = tokenize(text)
+            lengths[i] = len(tokens)
+            grams: dict[str, int] = {}
+            for term in tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]:
+                grams[term] = grams.get(term, 0) + 1
+            analysed[i] = (list(grams), list(grams.values()))
+            new_terms.update(dict.fromkeys(grams))
+        used_old = np.zeros(0, dtype=np.int64)
+        old_terms: list[str] = []
+        if (old_rows >= 0).any():
+            assert previous is not None and previous.matrix is not None
+            assert previous.counts is not None and previous.n_tokens is not None
+            pm = previous.matrix
+            sel = old_rows[old_rows >= 0]
+            lengths[old_rows >= 0] = previous.n_tokens[sel]
+            used_old = np.unique(
+                np.concatenate([pm.indices[pm.indptr[r] : pm.indptr[r + 1]] for r in sel])
+            )
+            old_terms = previous.terms
+        vocab_terms = sorted(set(new_terms).union(old_terms[int(j)] for j in used_old))
+        vocab = dict(zip(vocab_terms, range(len(vocab_terms)), strict=True))
+        remap = np.full(max(1, len(old_terms)), -1, dtype=np.int64)
+        if len(used_old):
+            remap[used_old] = [vocab[old_terms[int(j)]] for j in used_old]
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        col_parts: list[np.ndarray] = []
+        cnt_parts: list[np.ndarray] = []
+        for i in range(n):
+            r = int(old_rows[i])
+            if r >= 0:
+                assert previous is not None and previous.matrix is not None
+                assert previous.counts is not None
+                a, b = previous.matrix.indptr[r], previous.matrix.indptr[r + 1]
+                cols = remap[previous.matrix.indices[a:b]]  # monotonic: stays sorted
+                cnts = np.asarray(previous.counts[a:b], dtype=np.int64)
+            else:
+                terms, counts = analysed[i]
+                ids = np.asarray([vocab[t] for t in terms], dtype=np.int64)
+                order = np.argsort(ids, kind="stable")
+                cols, cnts = ids[order], np.asarray(counts, dtype=np.int64)[order]
+            col_parts.append(cols)
+            cnt_parts.append(cnts)
+            indptr[i + 1] = indptr[i] + len(cols)
+        col = np.concatenate(col_parts) if col_parts else np.zeros(0, dtype=np.int64)
+        cnt = np.concatenate(cnt_parts) if cnt_parts else np.zeros(0, dtype=np.int64)
+        # As scikit-learn computes it, in float32: idf = ln((1 + n) / (1 + df)) + 1, then
+        # (1 + ln tf) * idf per cell and L2-normalised rows.
+        df = np.bincount(col, minlength=len(vocab_terms)).astype(np.float32) + np.float32(1)
+        idf32 = (np.log(np.float32(n + 1) / df) + np.float32(1)).astype(np.float32)
+        data = (np.log(cnt.astype(np.float32)) + np.float32(1)) * idf32[col]
+        rows = np.repeat(np.arange(n), np.diff(indptr))
+        norms = np.sqrt(np.bincount(rows, weights=data.astype(np.float64) ** 2, minlength=n))
+        data = (data / np.where(norms > 0, norms, 1.0).astype(np.float32)[rows]).astype(np.float32)
+        keep = keep_matrix and n <= MATRIX_MAX_RECORDS
+        matrix = sp.csr_matrix((data, col.astype(np.int32), indptr), shape=(n, len(vocab_terms)))
+        return cls(
+            vocab=vocab,
+            sorted_terms=vocab_terms,
+            idf=idf32.astype(np.float64),
+            matrix=matrix if keep else None,
+            n_tokens=lengths if keep else None,
+            counts=cnt.astype(np.uint16 if cnt.size == 0 or cnt.max() < 65_535 else np.int32)
+            if keep
+            else None,
+        )
+
+    @property
+    def terms(self) -> list[str]:
+        """Column j's term, for every column."""
+        if self._terms is not None:
+            return self._terms
+        return sorted(self._vocab, key=self._vocab.__getitem__)
+
+    @property
+    def can_reuse(self) -> bool:
+        """Whether `fit(previous=self, reuse=...)` can read this model's rows back."""
+        return (
+            self.matrix is not None
+            and self.counts is not None
+            and self.n_tokens is not None
+            and len(self.counts) == self.matrix.nnz
+            and len(self.n_tokens) == self.matrix.shape[0]
+        )
 
     def search(self, text: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(positions, cosine) of the k fitted texts most similar to `text`, best first.
 
         Empty when the model keeps no matrix or nothing shares a term with `text`.
         """
+        return self.search_row(self.transform([text]), k)
+
+    def search_row(self, row: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """`search` for a text already transformed (one TF-IDF row)."""
         if self.matrix is None or k <= 0 or self.matrix.shape[0] == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        scores = np.asarray((self.matrix @ self.transform([text]).T).todense()).ravel()
+        self._searches += 1
+        if self._by_term is None and self._searches > 1:  # a long-lived process: index terms
+            self._by_term = self.matrix.T.tocsr()  # (terms x records): one row per term
+        if self._by_term is not None:  # only the query's terms' postings are read
+            q = row.tocsr()
+            scores = np.asarray(q.data @ self._by_term[q.indices], dtype=np.float64).ravel()
+            if scores.size != self.matrix.shape[0]:  # no shared term at all
+                scores = np.zeros(self.matrix.shape[0])
+        else:
+            scores = np.asarray((self.matrix @ row.T).todense()).ravel()
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[scores[top] > 0]
@@ -150,10 +271,36 @@ class LexicalModel:
         i = self._column(term)
         return float(self._idf[i]) if i is not None else float(self._idf.max(initial=1.0))
 
-    def pair_similarity(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
-        """Row-wise cosine of a[i] and b[i]."""
-        ma, mb = self.transform(a), self.transform(b)
-        return np.asarray(ma.multiply(mb).sum(axis=1)).ravel().astype(np.float32)
+    def pair_similarity(
+        self,
+        a: Sequence[str],
+        b: Sequence[str],
+        *,
+        rows_a: sp.csr_matrix | None = None,
+        rows_b: sp.csr_matrix | None = None,
+    ) -> np.ndarray:
+        """Row-wise cosine of a[i] and b[i].
+
+        `rows_a` / `rows_b`: the texts' TF-IDF rows when already known (the indexed records'
+        rows in `matrix`); a single row stands for every text of its side (a proposal checked
+        against its candidates). Each distinct text is transformed once."""
+        ma = rows_a if rows_a is not None else self._unique_rows(a)
+        mb = rows_b if rows_b is not None else self._unique_rows(b)
+        if ma.shape[0] == 1 and mb.shape[0] != 1:
+            ma, mb = mb, ma
+        if mb.shape[0] == 1 and ma.shape[0] != 1:
+            return np.asarray((ma @ mb.T).todense(), dtype=np.float32).ravel()
+        out = np.asarray(ma.multiply(mb).sum(axis=1)).ravel().astype(np.float32)
+        n = max(len(a), len(b))
+        return np.repeat(out, n) if len(out) == 1 and n > 1 else out
+
+    def _unique_rows(self, texts: Sequence[str]) -> sp.csr_matrix:
+        first: dict[str, int] = {}
+        which = [first.setdefault(t, len(first)) for t in texts]
+        rows = self.transform(list(first))
+        if len(first) == 1 and len(texts) > 1:
+            return rows  # one text for the whole side: broadcast in `pair_similarity`
+        return rows if len(first) == len(texts) else rows[np.asarray(which, dtype=np.int64)]
 
     def save(self, path: str | Path) -> None:
         """Terms as one UTF-8 blob (newline-separated, in column order) plus the idf vector.
@@ -179,6 +326,10 @@ class LexicalModel:
                     m_indptr=m.indptr,
                     m_shape=np.asarray(m.shape, dtype=np.int64),
                 )
+                if self.n_tokens is not None:
+                    arrays["m_ntokens"] = self.n_tokens
+                if self.counts is not None:
+                    arrays["m_counts"] = self.counts
             np.savez(fh, **arrays)  # type: ignore[arg-type]
 
     @classmethod
@@ -192,6 +343,8 @@ class LexicalModel:
                     terms = data["terms"].tolist()
                 idf = data["idf"]
                 matrix = None
+                n_tokens = data["m_ntokens"] if "m_ntokens" in data.files else None
+                counts = data["m_counts"] if "m_counts" in data.files else None
                 if "m_data" in data.files:
                     matrix = sp.csr_matrix(
                         (data["m_data"], data["m_indices"], data["m_indptr"]),
@@ -206,5 +359,6 @@ class LexicalModel:
                 f"{path}: {len(terms)} terms but {len(idf)} idf values; re-run ingest"
             )
         if all(a < b for a, b in zip(terms, terms[1:], strict=False)):
-            return cls(sorted_terms=terms, idf=idf, matrix=matrix)
-        return cls(vocab=dict(zip(terms, range(len(terms)), strict=True)), idf=idf, matrix=matrix)
+            return cls(sorted_terms=terms, idf=idf, matrix=matrix, n_tokens=n_tokens, counts=counts)
+        vocab = dict(zip(terms, range(len(terms)), strict=True))
+        return cls(vocab=vocab, idf=idf, matrix=matrix, n_tokens=n_tokens, counts=counts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -11,6 +12,41 @@ from dedupe.records import Reason
 from dedupe.text import split_sentences, tokenize
 
 EncodeFn = Callable[[Sequence[str]], np.ndarray]
+
+SENTENCE_CACHE_SIZE = 20_000  # sentences (~40 MB of 512-d float32 vectors)
+
+
+class SentenceCache:
+    """An in-memory LRU of sentence vectors in front of an encoder, for a long-lived process
+    (the review app): the sentences of records already shown are not encoded again, and the
+    misses of one call are encoded in one batch. Keyed by the sentence text itself."""
+
+    def __init__(self, encode: EncodeFn, maxsize: int = SENTENCE_CACHE_SIZE) -> None:
+        self._encode = encode
+        self.maxsize = maxsize
+        self._vecs: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._vecs)
+
+    def encode(self, sentences: Sequence[str]) -> np.ndarray:
+        todo = list(dict.fromkeys(s for s in sentences if s not in self._vecs))
+        self.misses += len(todo)
+        self.hits += len(sentences) - len(todo)
+        fresh = dict(zip(todo, self._encode(todo), strict=True)) if todo else {}
+        out = []
+        for s in sentences:
+            v = fresh.get(s)
+            if v is None:
+                v = self._vecs[s]
+                self._vecs.move_to_end(s)
+            out.append(v)
+        for s, v in fresh.items():
+            self._vecs[s] = np.asarray(v, dtype=np.float32)
+        while len(self._vecs) > self.maxsize:
+            self._vecs.popitem(last=False)
+        return np.vstack(out) if out else np.zeros((0, 0), dtype=np.float32)
 
 
 def shared_terms(a: str, b: str, lexical: LexicalModel | None, limit: int = 6) -> tuple[str, ...]:
