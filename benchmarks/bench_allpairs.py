@@ -3,7 +3,7 @@
 
 Both get the same embeddings (real 15k: the default encoder's vectors of the shared portfolio;
 synthetic 100k: `synth.synth_vectors` around them) and the same k nearest neighbours per record.
-Ours: `dedupe.detector.candidate_pairs` (exact FAISS below 20k records, clustered blocked kNN
+Ours: `dedupe.index.allpairs.candidate_pairs` (exact FAISS below 20k records, clustered blocked kNN
 above). Recall: share of paraphrase_mining's pairs at cosine >= 0.5 / 0.7 that ours also returns.
 
     python benchmarks/bench_allpairs.py [--full]   (--full adds 300k synthetic)
@@ -27,7 +27,7 @@ def main() -> None:
     from sentence_transformers.util import paraphrase_mining_embeddings
     from synth import generate
 
-    from dedupe.detector import candidate_pairs
+    from dedupe.index.allpairs import candidate_pairs
 
     torch.set_num_threads(2)
     real = real_vectors()

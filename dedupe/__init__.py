@@ -5,7 +5,7 @@ Detector.ingest("indexes/gc", ["exports/finance.csv"], mapping="mappings.toml")
 result = Detector.open("indexes/gc").check(Proposal(title="Learning management system"))
 """
 
-from dedupe.detector import Detector, Pair, pair_key
+from dedupe.detector import Detector
 from dedupe.embed.encoder import Encoder, get_encoder
 from dedupe.errors import (
     ConfigError,
@@ -26,11 +26,13 @@ from dedupe.records import (
     Match,
     Owner,
     OwnerContact,
+    Pair,
     Proposal,
     Reason,
     Record,
     RowProblem,
     Tier,
+    pair_key,
 )
 
 __version__ = "0.1.0"

@@ -20,9 +20,10 @@ from pathlib import Path
 import numpy as np
 from filelock import Timeout
 
-from dedupe.detector import LOCK_NAME, Detector, index_lock
+from dedupe.detector import Detector
 from dedupe.errors import CalibrationError, IndexLockedError
 from dedupe.evaluate import NEGATIVE, POSITIVE
+from dedupe.index.lock import LOCK_NAME, index_lock
 from dedupe.index.manifest import read_manifest, write_manifest
 from dedupe.ingest.readers import read_table
 from dedupe.match.scoring import ScorerParams, fit_params

@@ -224,3 +224,20 @@ class IngestSummary:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def pair_key(id_a: str, id_b: str) -> tuple[str, str]:
+    """The order-free key of a pair of initiatives."""
+    return (id_a, id_b) if id_a <= id_b else (id_b, id_a)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two indexed initiatives that likely duplicate or overlap each other."""
+
+    id_a: str
+    id_b: str
+    score: float
+    tier: Tier
+    similarity: float
+    same_department: bool

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dedupe.detector import Detector, candidate_pairs
+from dedupe.detector import Detector
 from dedupe.embed.fake import FakeEncoder
+from dedupe.index.allpairs import candidate_pairs
 from dedupe.index.knn_cache import cached_knn
 from dedupe.index.store import APPROX_FROM, HNSW_FROM, IndexKind, build_faiss, choose_kind, knn_all
 from dedupe.match.features import char_similarity
@@ -305,7 +306,7 @@ def test_lexical_refit_reusing_unchanged_rows_equals_a_fresh_fit(tmp_path: Path)
 
 
 def test_reingest_refits_tfidf_from_stored_counts_as_a_fresh_fit(tmp_path: Path) -> None:
-    from dedupe.detector import _previous_lexical
+    from dedupe.build import _previous_lexical
     from dedupe.index.manifest import read_manifest
 
     csv = _portfolio_csv(tmp_path, 40)

@@ -167,3 +167,9 @@ def strip_all(
         boilerplate.clean_text(t, d, s)
         for t, d, s in zip(titles, descriptions, sources, strict=True)
     ]
+
+
+def source_key(source: object, origin: object) -> str:
+    """Boilerplate is learned per source: the record's `source` field, else its ingest origin."""
+    s = str(source or "").strip()
+    return s or str(origin or "")

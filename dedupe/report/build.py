@@ -19,10 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from dedupe.detector import CACHE_NAME, Detector, Pair, pair_key
+from dedupe.build import CACHE_NAME
+from dedupe.detector import Detector
 from dedupe.embed.cache import EmbeddingCache, embed_with_cache
 from dedupe.match.reasons import explain_many, shared_terms
-from dedupe.records import Reason, Record
+from dedupe.records import Pair, Reason, Record, pair_key
 from dedupe.report import groups
 from dedupe.report.history import (
     PreviousRun,

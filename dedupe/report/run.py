@@ -24,9 +24,10 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from dedupe.detector import LOCK_NAME, Detector, index_lock
+from dedupe.detector import Detector
 from dedupe.embed.encoder import Encoder
 from dedupe.errors import IndexLockedError, IngestError
+from dedupe.index.lock import LOCK_NAME, index_lock
 from dedupe.index.manifest import MANIFEST
 from dedupe.report.build import Stage, build_report
 from dedupe.report.history import load_previous

@@ -14,13 +14,13 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from dedupe.detector import Detector, Pair, pair_key
+from dedupe.detector import Detector
 from dedupe.embed.encoder import Encoder
 from dedupe.errors import UsageError
 from dedupe.index.manifest import read_manifest
 from dedupe.match.owners import owners_of
 from dedupe.match.reasons import explain_many
-from dedupe.records import Owner, Reason, Record
+from dedupe.records import Owner, Pair, Reason, Record, pair_key
 from dedupe.review.store import PairDecisions
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
-from dedupe.detector import pair_key
+from dedupe.records import pair_key
 from dedupe.review.deps import CurrentUser, QueueDep, StoreDep, TemplatesDep
 from dedupe.review.queue import QueueItem, Status
 

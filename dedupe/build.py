@@ -1,0 +1,207 @@
+"""Write a new index generation from loaded records: merge by origin, learn boilerplate, embed
+only the texts that changed, refit TF-IDF from stored counts, write atomically under the lock."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from filelock import FileLock, Timeout
+
+from dedupe.csvsafe import atomic_path
+from dedupe.embed.cache import EmbeddingCache, content_hash, embed_with_cache
+from dedupe.embed.encoder import Encoder, encoder_for_model_id, get_encoder
+from dedupe.errors import IndexCorruptError, IndexLockedError, IndexWriteError
+from dedupe.index.lock import LOCK_NAME, index_lock
+from dedupe.index.manifest import MANIFEST, Manifest, read_manifest
+from dedupe.index.store import IndexKind, PortfolioIndex, records_frame, write_generation
+from dedupe.ingest import LoadResult, dedupe_ids, write_quarantine
+from dedupe.match.boilerplate import Boilerplate, source_key
+from dedupe.match.lexical import LexicalModel
+from dedupe.records import IngestSummary
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int], None]
+CACHE_NAME = "embeddings.sqlite"
+
+
+def build_generation(
+    path: str | Path,
+    loaded: LoadResult,
+    *,
+    encoder: Encoder | str | None = None,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+    on_total: Callable[[int], None] | None = None,
+    lock_timeout: float = 0,
+    keep_origins: Sequence[str] = (),
+    lock: FileLock | None = None,
+) -> IngestSummary:
+    """Merge loaded records (origin name per record in `loaded.sources`) into the index at
+    `path` and write its next generation (`Detector.ingest_records` is this).
+
+    `lock`: the caller's own `index_lock(path)` when it already holds it for a longer job
+    (the nightly report); FileLock is reentrant, so the write re-acquires it at no cost.
+    """
+    path = Path(path)
+    checked = dedupe_ids(loaded)
+    records, origins, problems = checked.records, checked.sources, checked.problems
+    lock = lock or index_lock(path, lock_timeout)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise IndexLockedError(
+            f"{path}: another dedupe process is writing this index (lock {path / LOCK_NAME}); "
+            "wait for it to finish"
+        ) from None
+    try:
+        for stale in path.glob(".*.tmp"):  # left by a killed writer; we hold the lock now
+            stale.unlink(missing_ok=True)
+        previous: Manifest | None = None
+        old_frame: pd.DataFrame | None = None
+        old_vectors: np.ndarray | None = None
+        if (path / MANIFEST).exists() and not rebuild:
+            previous = read_manifest(path)
+            if encoder is None:
+                encoder = encoder_for_model_id(previous.model_id)
+            elif isinstance(encoder, str):
+                encoder = get_encoder(encoder)
+            old = PortfolioIndex.open(path, model_id=encoder.model_id)
+            old_frame, old_vectors = old.frame, np.asarray(old.vectors)
+        elif (path / MANIFEST).exists():
+            previous = read_manifest(path)
+        enc: Encoder = (
+            get_encoder(encoder) if isinstance(encoder, str) or encoder is None else encoder
+        )
+
+        new_frame = records_frame(records, origins, [""] * len(records))
+
+        # Merge: new records replace old ones with the same id; the origins being
+        # re-ingested lose the records they no longer contain; other origins are kept.
+        replaced_origins = set(origins) - set(keep_origins)
+        added = updated = unchanged = removed = 0
+        if old_frame is not None and len(old_frame):
+            new_ids = set(new_frame["id"])
+            keep_mask = ~old_frame["id"].isin(new_ids) & ~old_frame["origin"].isin(replaced_origins)
+            removed = int(
+                (~old_frame["id"].isin(new_ids) & old_frame["origin"].isin(replaced_origins)).sum()
+            )
+            added, updated, unchanged = _count_changes(old_frame, new_frame)
+            kept_frame = old_frame[keep_mask.to_numpy()]
+            assert old_vectors is not None
+            kept_vectors = old_vectors[keep_mask.to_numpy()]
+        else:
+            added = len(new_frame)
+            kept_frame = new_frame.iloc[0:0]
+            kept_vectors = np.zeros((0, enc.dim), dtype=np.float32)
+
+        frame = pd.concat([kept_frame, new_frame], ignore_index=True)
+        # Boilerplate is learned per source over the whole merged portfolio; the embedded
+        # and scored text of every record is its title + stripped description.
+        src_keys = [source_key(s, o) for s, o in zip(frame["source"], frame["origin"], strict=True)]
+        boilerplate = Boilerplate.learn(list(frame["description"]), src_keys)
+        clean = [
+            boilerplate.clean_text(t, d, k)
+            for t, d, k in zip(frame["title"], frame["description"], src_keys, strict=True)
+        ]
+        hashes = [content_hash(t) for t in clean]
+        n_kept = len(kept_frame)
+        reuse = np.zeros(len(frame), dtype=bool)
+        if n_kept:
+            reuse[:n_kept] = kept_frame["text_hash"].to_numpy() == np.asarray(hashes[:n_kept])
+        todo = np.nonzero(~reuse)[0]
+        if on_total is not None:
+            on_total(len(todo))
+        cache = EmbeddingCache(path / CACHE_NAME)
+        try:
+            fresh, n_encoded = embed_with_cache(
+                enc, [clean[i] for i in todo], cache, progress=progress
+            )
+        finally:
+            cache.close()
+        vectors = np.zeros((len(frame), enc.dim), dtype=np.float32)
+        if n_kept:
+            vectors[:n_kept][reuse[:n_kept]] = kept_vectors[reuse[:n_kept]]
+        if len(todo):
+            vectors[todo] = fresh
+        frame["text_hash"] = hashes
+        prev_lex, reuse_rows = _previous_lexical(path, previous, old_frame, hashes)
+        lexical = LexicalModel.fit(clean, previous=prev_lex, reuse=reuse_rows)
+        gen = (previous.generation + 1) if previous else 1
+        lex_path = path / f"lexical-{gen}.npz"
+        with atomic_path(lex_path) as tmp:
+            lexical.save(tmp)
+        bp_path = boilerplate.save(path / f"boilerplate-{gen}.json")
+        scorer = previous.scorer if previous and previous.model_id == enc.model_id else {}
+        write_generation(
+            path,
+            frame=frame,
+            vectors=vectors,
+            model_id=enc.model_id,
+            dim=enc.dim,
+            previous=previous,
+            kind=IndexKind.AUTO,
+            scorer=scorer,
+            extra_files={"lexical": lex_path, "boilerplate": bp_path},
+        )
+        qpath = write_quarantine(problems, path)
+    except (OSError, sqlite3.Error) as exc:
+        raise IndexWriteError(
+            f"{path}: could not write the index ({getattr(exc, 'strerror', None) or exc}); "
+            "the previous index is intact — free space or fix permissions, then re-run"
+        ) from exc
+    finally:
+        lock.release()
+    summary = IngestSummary(
+        rows_in=loaded.rows_in,
+        indexed=len(records),
+        quarantined=len(problems),
+        added=added,
+        updated=updated,
+        removed=removed,
+        unchanged=unchanged,
+        embedded=n_encoded,
+        quarantine_path=str(qpath) if qpath else None,
+        index_path=str(path),
+    )
+    log.info("ingest %s", summary)
+    return summary
+
+
+def _previous_lexical(
+    path: Path, previous: Manifest | None, old_frame: pd.DataFrame | None, hashes: list[str]
+) -> tuple[LexicalModel | None, np.ndarray | None]:
+    """What lets `LexicalModel.fit` reuse the previous generation's term counts of every text it
+    has already analysed (matched by text hash; the same model as a fit from scratch): the old
+    model and, per new row, its old row (-1: a new text). (None, None) when nothing is usable."""
+    entry = previous.files.get("lexical") if previous is not None else None
+    if entry is None or old_frame is None or not len(old_frame):
+        return None, None
+    try:
+        old = LexicalModel.load(path / entry.name)
+    except (IndexCorruptError, OSError):
+        return None, None
+    if not old.can_reuse or old.matrix is None or old.matrix.shape[0] != len(old_frame):
+        return None, None
+    row_of = {h: i for i, h in enumerate(old_frame["text_hash"].tolist())}
+    return old, np.asarray([row_of.get(h, -1) for h in hashes], dtype=np.int64)
+
+
+def _count_changes(old: pd.DataFrame, new: pd.DataFrame) -> tuple[int, int, int]:
+    """(added, updated, unchanged) ids of `new` against `old` (all but id, budget, text_hash)."""
+    cols = [c for c in new.columns if c not in ("id", "budget", "text_hash")]
+    old_by_id = old.drop_duplicates("id").set_index("id")
+    present = new["id"].isin(old_by_id.index).to_numpy()
+    added = int((~present).sum())
+    if not present.any():
+        return added, 0, 0
+    sub = new[present]
+    before = old_by_id.loc[sub["id"], cols].astype(str).to_numpy()
+    same = (before == sub[cols].astype(str).to_numpy()).all(axis=1)
+    unchanged = int(same.sum())
+    return added, len(sub) - unchanged, unchanged
