@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from filelock import FileLock
 
 from dedupe.build import build_generation
 from dedupe.embed.encoder import Encoder, encoder_for_model_id, get_encoder
@@ -17,7 +16,7 @@ from dedupe.errors import IndexNotFoundError
 from dedupe.index.allpairs import candidate_pairs, unique_pairs
 from dedupe.index.manifest import MANIFEST, read_manifest
 from dedupe.index.store import IndexKind, PortfolioIndex
-from dedupe.ingest import LoadResult, load_files
+from dedupe.ingest import load_files
 from dedupe.ingest.mapping import ColumnMapping
 from dedupe.match.boilerplate import Boilerplate, source_key
 from dedupe.match.features import pair_features
@@ -178,35 +177,8 @@ class Detector:
             lock_timeout=lock_timeout,
         )
 
-    @staticmethod
-    def ingest_records(
-        path: str | Path,
-        loaded: LoadResult,
-        *,
-        encoder: Encoder | str | None = None,
-        rebuild: bool = False,
-        progress: Progress | None = None,
-        on_total: Callable[[int], None] | None = None,
-        lock_timeout: float = 0,
-        keep_origins: Sequence[str] = (),
-        lock: FileLock | None = None,
-    ) -> IngestSummary:
-        """Merge loaded records (origin name per record in `loaded.sources`) into the index.
-
-        `lock`: the caller's own `index_lock(path)` when it already holds it for a longer job
-        (the nightly report); FileLock is reentrant, so the write re-acquires it at no cost.
-        """
-        return build_generation(
-            path,
-            loaded,
-            encoder=encoder,
-            rebuild=rebuild,
-            progress=progress,
-            on_total=on_total,
-            lock_timeout=lock_timeout,
-            keep_origins=keep_origins,
-            lock=lock,
-        )
+    # Merge loaded records into the index and write its next generation (`dedupe.build`).
+    ingest_records = staticmethod(build_generation)
 
     # ----------------------------------------------------------------------------- check
     def check(
@@ -330,36 +302,6 @@ class Detector:
             ntok_b=ntok_b,
         )
         return Candidates(query_text, positions, dense, x)
-
-    def score_pairs(
-        self,
-        texts_a: Sequence[str],
-        texts_b: Sequence[str],
-        titles_a: Sequence[str],
-        titles_b: Sequence[str],
-        depts_a: Sequence[str],
-        depts_b: Sequence[str],
-        dense: np.ndarray,
-        *,
-        langs_a: Sequence[str] | None = None,
-        langs_b: Sequence[str] | None = None,
-    ) -> np.ndarray:
-        """Calibrated probabilities for aligned pairs (texts already boilerplate-stripped)."""
-        if len(texts_a) == 0:
-            return np.zeros(0)
-        return self.params.probability(
-            self.pair_features(
-                texts_a,
-                texts_b,
-                titles_a,
-                titles_b,
-                depts_a,
-                depts_b,
-                dense,
-                langs_a=langs_a,
-                langs_b=langs_b,
-            )
-        )
 
     def pair_features(
         self,
