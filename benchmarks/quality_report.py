@@ -144,7 +144,7 @@ def fit(args: argparse.Namespace) -> None:
         x,
         y,
         features=FEATURES,
-        version=f"default-{args.encoder}-v2",
+        version=f"default-{args.encoder}-v3",
         trained_on=f"gov_pairs tune split ({len(yp)}) + tune query candidates "
         f"({len(yq)}, top-{args.k}); build_eval_sets seed 13",
         c=args.c,

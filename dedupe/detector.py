@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -302,6 +303,26 @@ class Detector:
             ntok_b=ntok_b,
         )
         return Candidates(query_text, positions, dense, x)
+
+    def score_pairs(
+        self,
+        texts_a: Sequence[str],
+        texts_b: Sequence[str],
+        titles_a: Sequence[str],
+        titles_b: Sequence[str],
+        depts_a: Sequence[str],
+        depts_b: Sequence[str],
+        dense: np.ndarray,
+        **options: Any,
+    ) -> np.ndarray:
+        """Calibrated probabilities for aligned pairs (texts already boilerplate-stripped):
+        `pair_features` with the same arguments, through the scorer."""
+        if len(texts_a) == 0:
+            return np.zeros(0)
+        x = self.pair_features(
+            texts_a, texts_b, titles_a, titles_b, depts_a, depts_b, dense, **options
+        )
+        return self.params.probability(x)
 
     def pair_features(
         self,

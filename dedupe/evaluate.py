@@ -115,13 +115,7 @@ def score_pair_table(detector: Detector, frame: pd.DataFrame, source: str) -> pd
         va = vectors[[pos_of[i] for i in frame["id_a"]]]
         vb = vectors[[pos_of[i] for i in frame["id_b"]]]
     dense = np.sum(va * vb, axis=1)
-    scores = (
-        detector.params.probability(
-            detector.pair_features(ta, tb, tia, tib, da, db, dense, langs_a=la, langs_b=lb)
-        )
-        if ta
-        else np.zeros(0)
-    )
+    scores = detector.score_pairs(ta, tb, tia, tib, da, db, dense, langs_a=la, langs_b=lb)
     out = pd.DataFrame(
         {
             "id_a": frame.get("id_a", pd.Series([""] * len(frame))).tolist(),

@@ -22,6 +22,7 @@ FEATURES: tuple[str, ...] = (
     "title",
     "title_char",
     "cross_lang",
+    "dense_x_cross",
     "len_ratio",
 )
 LEGACY_FEATURES: tuple[str, ...] = ("dense", "lexical", "title", "same_department")
