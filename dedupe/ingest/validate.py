@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime
+from functools import lru_cache
 
 from dateutil import parser as date_parser
 from email_validator import EmailNotValidError, validate_email
@@ -45,8 +46,10 @@ class RowInvalid(ValueError):
         self.reason = reason
 
 
+@lru_cache(maxsize=4096)
 def parse_date(value: str) -> str:
-    """An ISO date (YYYY-MM-DD) from the date formats seen in government exports."""
+    """An ISO date (YYYY-MM-DD) from the date formats seen in government exports (memoised:
+    an export repeats a few hundred distinct dates)."""
     value = value.strip()
     if not value:
         return ""

@@ -19,6 +19,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from dedupe.csvsafe import write_text
@@ -54,9 +55,16 @@ _FIELD = re.compile(
 )
 
 
+@lru_cache(maxsize=50_000)
+def _segments(text: str) -> tuple[str, ...]:
+    return tuple(s.strip() for s in _SEG.split(text) if s and s.strip())
+
+
 def segments(text: str) -> list[str]:
-    """Split text into sentence / field segments (joined with " " they restore the words)."""
-    return [s.strip() for s in _SEG.split(text) if s and s.strip()]
+    """Split text into sentence / field segments (joined with " " they restore the words).
+
+    Memoised: an ingest splits every description twice (learning, then stripping)."""
+    return list(_segments(text))
 
 
 def segment_key(segment: str) -> str:

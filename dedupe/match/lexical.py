@@ -144,36 +144,69 @@ class LexicalModel:
             pm = previous.matrix
             sel = old_rows[old_rows >= 0]
             lengths[old_rows >= 0] = previous.n_tokens[sel]
-            used_old = np.unique(
-                np.concatenate([pm.indices[pm.indptr[r] : pm.indptr[r + 1]] for r in sel])
-            )
+            chosen = np.zeros(pm.shape[0], dtype=bool)
+            chosen[sel] = True
+            in_use = np.zeros(pm.shape[1], dtype=bool)
+            in_use[pm.indices[np.repeat(chosen, np.diff(pm.indptr))]] = True
+            used_old = np.nonzero(in_use)[0]
             old_terms = previous.terms
-        vocab_terms = sorted(set(new_terms).union(old_terms[int(j)] for j in used_old))
+        used_terms = [old_terms[j] for j in used_old.tolist()]  # sorted, as old_terms is
+        known = set(used_terms)
+        vocab_terms = used_terms + [t for t in new_terms if t not in known]
+        vocab_terms.sort()  # two sorted runs (few new terms): linear for Timsort
         vocab = dict(zip(vocab_terms, range(len(vocab_terms)), strict=True))
         remap = np.full(max(1, len(old_terms)), -1, dtype=np.int64)
         if len(used_old):
-            remap[used_old] = [vocab[old_terms[int(j)]] for j in used_old]
-        indptr = np.zeros(n + 1, dtype=np.int64)
-        col_parts: list[np.ndarray] = []
-        cnt_parts: list[np.ndarray] = []
-        for i in range(n):
-            r = int(old_rows[i])
-            if r >= 0:
-                assert previous is not None and previous.matrix is not None
-                assert previous.counts is not None
-                a, b = previous.matrix.indptr[r], previous.matrix.indptr[r + 1]
-                cols = remap[previous.matrix.indices[a:b]]  # monotonic: stays sorted
-                cnts = np.asarray(previous.counts[a:b], dtype=np.int64)
-            else:
+            remap[used_old] = [vocab[t] for t in used_terms]
+        # Rows in input order: the reused ones gathered from the previous model in one sparse
+        # row selection (columns renumbered by the monotonic `remap`), the new ones analysed.
+        width = len(vocab_terms)
+        reused = np.nonzero(old_rows >= 0)[0]
+        fresh = np.nonzero(old_rows < 0)[0]
+        blocks: list[sp.csr_matrix] = []
+        if len(reused):
+            assert previous is not None and previous.matrix is not None
+            assert previous.counts is not None
+            pm = previous.matrix
+            counts_m = sp.csr_matrix(
+                (np.asarray(previous.counts, dtype=np.int64), pm.indices, pm.indptr),
+                shape=pm.shape,
+            )[old_rows[reused]]
+            blocks.append(
+                sp.csr_matrix(
+                    (counts_m.data, remap[counts_m.indices], counts_m.indptr),
+                    shape=(len(reused), width),
+                )
+            )
+        if len(fresh):
+            f_ptr = [0]
+            f_col: list[int] = []
+            f_cnt: list[int] = []
+            for i in fresh.tolist():
                 terms, counts = analysed[i]
-                ids = np.asarray([vocab[t] for t in terms], dtype=np.int64)
-                order = np.argsort(ids, kind="stable")
-                cols, cnts = ids[order], np.asarray(counts, dtype=np.int64)[order]
-            col_parts.append(cols)
-            cnt_parts.append(cnts)
-            indptr[i + 1] = indptr[i] + len(cols)
-        col = np.concatenate(col_parts) if col_parts else np.zeros(0, dtype=np.int64)
-        cnt = np.concatenate(cnt_parts) if cnt_parts else np.zeros(0, dtype=np.int64)
+                ids = [vocab[t] for t in terms]
+                order = sorted(range(len(ids)), key=ids.__getitem__)
+                f_col.extend(ids[k] for k in order)
+                f_cnt.extend(counts[k] for k in order)
+                f_ptr.append(len(f_col))
+            blocks.append(
+                sp.csr_matrix(
+                    (
+                        np.asarray(f_cnt, dtype=np.int64),
+                        np.asarray(f_col, dtype=np.int64),
+                        np.asarray(f_ptr, dtype=np.int64),
+                    ),
+                    shape=(len(fresh), width),
+                )
+            )
+        stacked = sp.vstack(blocks, format="csr") if len(blocks) > 1 else blocks[0]
+        where = np.empty(n, dtype=np.int64)
+        where[reused] = np.arange(len(reused))
+        where[fresh] = len(reused) + np.arange(len(fresh))
+        ordered = stacked[where] if len(blocks) > 1 else stacked
+        col = np.asarray(ordered.indices, dtype=np.int64)
+        cnt = np.asarray(ordered.data, dtype=np.int64)
+        indptr = np.asarray(ordered.indptr, dtype=np.int64)
         # As scikit-learn computes it, in float32: idf = ln((1 + n) / (1 + df)) + 1, then
         # (1 + ln tf) * idf per cell and L2-normalised rows.
         df = np.bincount(col, minlength=len(vocab_terms)).astype(np.float32) + np.float32(1)
