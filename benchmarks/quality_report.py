@@ -83,8 +83,11 @@ def pair_table(
         titles = [normalize_text(t) for t in frame[f"title_{s}"]]
         descs = [normalize_text(t) for t in frame[f"text_{s}"]]
         raw = [f"{t}. {d}" if t and d else t or d for t, d in zip(titles, descs, strict=True)]
-        clean = [det.clean_text(t, d) for t, d in zip(titles, descs, strict=True)]
         depts = [normalize_text(t) for t in frame[f"dept_{s}"]]
+        clean = [
+            det.clean_text(t, d, department=dep)
+            for t, d, dep in zip(titles, descs, depts, strict=True)
+        ]
         return raw, clean, titles, depts
 
     ra, ca, ta, da = side("a")

@@ -20,6 +20,7 @@ from dedupe.index.lock import LOCK_NAME, index_lock
 from dedupe.index.manifest import MANIFEST, Manifest, read_manifest
 from dedupe.index.store import IndexKind, PortfolioIndex, records_frame, write_generation
 from dedupe.ingest import LoadResult, dedupe_ids, write_quarantine
+from dedupe.match.acronyms import Acronyms
 from dedupe.match.boilerplate import Boilerplate, source_key
 from dedupe.match.lexical import LexicalModel
 from dedupe.records import IngestSummary
@@ -105,9 +106,16 @@ def build_generation(
         # and scored text of every record is its title + stripped description.
         src_keys = [source_key(s, o) for s, o in zip(frame["source"], frame["origin"], strict=True)]
         boilerplate = Boilerplate.learn(list(frame["description"]), src_keys)
+        # Acronyms defined anywhere in the portfolio are spelled out where a text only uses them.
+        acronyms = Acronyms.learn(
+            [f"{t}. {d}" for t, d in zip(frame["title"], frame["description"], strict=True)],
+            list(frame["department"]),
+        )
         clean = [
-            boilerplate.clean_text(t, d, k)
-            for t, d, k in zip(frame["title"], frame["description"], src_keys, strict=True)
+            acronyms.expand(boilerplate.clean_text(t, d, k), dep)
+            for t, d, k, dep in zip(
+                frame["title"], frame["description"], src_keys, frame["department"], strict=True
+            )
         ]
         hashes = [content_hash(t) for t in clean]
         n_kept = len(kept_frame)
@@ -137,6 +145,7 @@ def build_generation(
         with atomic_path(lex_path) as tmp:
             lexical.save(tmp)
         bp_path = boilerplate.save(path / f"boilerplate-{gen}.json")
+        acr_path = acronyms.save(path / f"acronyms-{gen}.json")
         scorer = previous.scorer if previous and previous.model_id == enc.model_id else {}
         write_generation(
             path,
@@ -147,7 +156,7 @@ def build_generation(
             previous=previous,
             kind=IndexKind.AUTO,
             scorer=scorer,
-            extra_files={"lexical": lex_path, "boilerplate": bp_path},
+            extra_files={"lexical": lex_path, "boilerplate": bp_path, "acronyms": acr_path},
         )
         qpath = write_quarantine(problems, path)
     except (OSError, sqlite3.Error) as exc:

@@ -19,6 +19,7 @@ from dedupe.index.manifest import MANIFEST, read_manifest
 from dedupe.index.store import IndexKind, PortfolioIndex
 from dedupe.ingest import load_files
 from dedupe.ingest.mapping import ColumnMapping
+from dedupe.match.acronyms import Acronyms
 from dedupe.match.boilerplate import Boilerplate, source_key
 from dedupe.match.features import pair_features
 from dedupe.match.lexical import LexicalModel
@@ -60,12 +61,14 @@ class Detector:
         lexical: LexicalModel,
         params: ScorerParams,
         boilerplate: Boilerplate | None = None,
+        acronyms: Acronyms | None = None,
     ) -> None:
         self.index = index
         self.encoder = encoder
         self.lexical = lexical
         self.params = params
         self.boilerplate = boilerplate or Boilerplate()
+        self.acronyms = acronyms or Acronyms()
         self._records: list[Record] | None = None
         self._some: dict[int, Record] = {}
         self._clean: dict[int, str] = {}
@@ -91,7 +94,9 @@ class Detector:
         )
         bp_entry = manifest.files.get("boilerplate")
         boilerplate = Boilerplate.load(path / bp_entry.name) if bp_entry else Boilerplate()
-        return cls(index, encoder, lexical, params, boilerplate)
+        acr_entry = manifest.files.get("acronyms")
+        acronyms = Acronyms.load(path / acr_entry.name) if acr_entry else Acronyms()
+        return cls(index, encoder, lexical, params, boilerplate, acronyms)
 
     @property
     def path(self) -> Path:
@@ -124,9 +129,14 @@ class Detector:
             recs = frame_to_records(self.index.frame.iloc[todo])
             self._some.update(zip(todo, recs, strict=True))
 
-    def clean_text(self, title: str, description: str, source: str | None = None) -> str:
-        """The text embedded and scored: boilerplate stripped (`source=None`: a proposal)."""
-        return self.boilerplate.clean_text(title, description, source)
+    def clean_text(
+        self, title: str, description: str, source: str | None = None, department: str = ""
+    ) -> str:
+        """The text embedded and scored: boilerplate stripped (`source=None`: a proposal) and
+        the portfolio's acronyms spelled out (the department's own meaning first)."""
+        return self.acronyms.expand(
+            self.boilerplate.clean_text(title, description, source), department
+        )
 
     def record_text(self, pos: int) -> str:
         """The stripped text of the indexed record at row `pos` (memoised)."""
@@ -134,7 +144,7 @@ class Detector:
         if text is None:
             r = self.record(pos)
             key = source_key(r.source, self._origin(pos))
-            text = self.boilerplate.clean_text(r.title, r.description, key)
+            text = self.clean_text(r.title, r.description, key, r.department)
             self._clean[pos] = text
         return text
 
@@ -249,7 +259,9 @@ class Detector:
 
         An indexed initiative checked again (same id) is left out of its own candidates.
         """
-        query_text = self.clean_text(proposal.title, proposal.description)
+        query_text = self.clean_text(
+            proposal.title, proposal.description, department=proposal.department
+        )
         qvec = self.encoder.encode([query_text])
         sims, pos = self.index.search(qvec, k + 1)
         found = [int(p) for p in pos[0] if p >= 0]

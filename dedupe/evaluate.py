@@ -88,8 +88,11 @@ def score_pair_table(detector: Detector, frame: pd.DataFrame, source: str) -> pd
         if inline:
             titles = [normalize_text(t) for t in frame.get(f"title_{s}", [""] * len(frame))]
             descs = [normalize_text(t) for t in frame[f"text_{s}"]]
-            texts = [detector.clean_text(t, d) for t, d in zip(titles, descs, strict=True)]
             depts = [normalize_text(t) for t in frame.get(f"dept_{s}", [""] * len(frame))]
+            texts = [
+                detector.clean_text(t, d, department=dep)
+                for t, d, dep in zip(titles, descs, depts, strict=True)
+            ]
             return texts, titles, depts, [""] * len(texts)
         ids = list(frame[f"id_{s}"])
         absent = [i for i in ids if i not in by_id]

@@ -1,0 +1,178 @@
+"""Acronyms learned from the portfolio: "Learning Management System (LMS)" teaches that a note
+saying "New LMS for staff" is about a learning management system.
+
+Definitions are read from every record's title and description (`Long Form (ACR)` and
+`ACR (Long Form)`, English and French: the acronym's letters are the initials of the long form's
+words, small words such as *of*, *and*, *de*, *la* skipped). The same letters mean different
+systems in different departments, so definitions are kept per department; a text is expanded
+with its own department's definition, else with the portfolio's dominant one (the only one, or
+defined at least twice as often as any other), and an acronym with several meanings elsewhere
+and none in the department is left alone.
+
+Expansion inserts the long form after the first use of an acronym that the text does not
+already spell out: `New LMS (learning management system) for staff training`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dedupe.csvsafe import write_text
+from dedupe.errors import IndexCorruptError
+
+# 2-10 characters, at least two capitals, letters/digits/& only: LMS, eDRMS, GCSI, IM/IT no.
+_ACR = r"[A-Za-z0-9&]*[A-Z][A-Za-z0-9&]*[A-Z][A-Za-z0-9&]*"
+_LONG_THEN_ACR = re.compile(rf"([^()]{{3,160}}?)\s*\(\s*({_ACR})\s*\)")
+_ACR_THEN_LONG = re.compile(rf"\b({_ACR})\s*\(\s*([^()]{{3,160}}?)\s*\)")
+_USE = re.compile(rf"(?<![\w(])({_ACR})(?![\w)])")
+_WORD = re.compile(r"[^\W_]+")  # elisions and hyphens split: l'apprentissage -> l, apprentissage
+SMALL_WORDS = frozenset(
+    "of and for the to in on a an with by at or "
+    "de des du la le les l d et pour en au aux sur un une à".split()
+)
+
+
+def _letters(acronym: str) -> str:
+    return "".join(c for c in acronym.lower() if c.isalpha())
+
+
+def _initials_match(words: Sequence[str], letters: str) -> bool:
+    """Whether `words` (content words plus small words that may be skipped) spell `letters`."""
+
+    def go(i: int, j: int) -> bool:
+        if j == len(letters):
+            return i == len(words)
+        if i == len(words):
+            return False
+        word = words[i]
+        w = word.lower()
+        if w[0] == letters[j] and go(i + 1, j + 1):  # a word gives its initial
+            return True
+        if len(word) > 1 and word.isupper() and letters.startswith(w, j) and go(i + 1, j + len(w)):
+            return True  # an acronym inside a long form gives all its letters (GC Secret ...)
+        return w in SMALL_WORDS and go(i + 1, j)
+
+    return bool(letters) and go(0, 0)
+
+
+def _long_form(before: str, acronym: str) -> str | None:
+    """The shortest tail of `before` whose words' initials spell the acronym."""
+    letters = _letters(acronym)
+    if not 2 <= len(letters) <= 10:
+        return None
+    found = list(_WORD.finditer(before))
+    words = [m.group(0) for m in found]
+    for n in range(2, min(len(words), 2 * len(letters) + 2) + 1):
+        tail = words[-n:]
+        if tail and tail[0].lower() not in SMALL_WORDS and _initials_match(tail, letters):
+            return " ".join(before[found[-n].start() :].split())  # as written (l'apprentissage)
+    return None
+
+
+def find_definitions(text: str) -> list[tuple[str, str]]:
+    """(acronym, long form) pairs defined in `text`, in order."""
+    out: list[tuple[str, str]] = []
+    for m in _LONG_THEN_ACR.finditer(text):
+        long = _long_form(m.group(1), m.group(2))
+        if long:
+            out.append((m.group(2), long))
+    for m in _ACR_THEN_LONG.finditer(text):
+        words = _WORD.findall(m.group(2))
+        if words and _initials_match(words, _letters(m.group(1))):
+            out.append((m.group(1), " ".join(words)))
+    return out
+
+
+def _key(department: str) -> str:
+    return " ".join(department.lower().split())
+
+
+@dataclass(frozen=True)
+class Acronyms:
+    """Acronym → long form (lower-case) per department, and how often each form is defined."""
+
+    by_department: dict[str, dict[str, str]] = field(default_factory=dict)
+    everywhere: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @classmethod
+    def learn(cls, texts: Sequence[str], departments: Sequence[str]) -> Acronyms:
+        by_dept: dict[str, dict[str, str]] = {}
+        every: dict[str, Counter[str]] = {}
+        for text, dept in zip(texts, departments, strict=True):
+            if "(" not in text:
+                continue
+            for acr, long in find_definitions(text):
+                form = long.lower()
+                by_dept.setdefault(_key(dept), {}).setdefault(acr, form)
+                every.setdefault(acr, Counter())[form] += 1
+        return cls(by_dept, {a: dict(c) for a, c in every.items()})
+
+    def meaning(self, acronym: str, department: str = "") -> str | None:
+        """The long form of `acronym` for a text of `department` (None: unknown or ambiguous)."""
+        own = self.by_department.get(_key(department), {}).get(acronym)
+        if own:
+            return own
+        forms = self.everywhere.get(acronym)
+        if not forms:
+            return None
+        ranked = sorted(forms.items(), key=lambda fc: (-fc[1], fc[0]))
+        if len(ranked) == 1 or ranked[0][1] >= 2 * ranked[1][1]:
+            return ranked[0][0]
+        return None
+
+    def expand(self, text: str, department: str = "") -> str:
+        """`text` with the long form after the first use of each acronym it does not spell out."""
+        if not self.everywhere or not text:
+            return text
+        lowered = text.lower()
+        done: set[str] = set()
+        pieces: list[str] = []
+        last = 0
+        for m in _USE.finditer(text):
+            acr = m.group(1)
+            if acr in done:
+                continue
+            done.add(acr)
+            form = self.meaning(acr, department)
+            if not form or form in lowered:
+                continue
+            pieces.append(text[last : m.end()])
+            pieces.append(f" ({form})")
+            last = m.end()
+        if not pieces:
+            return text
+        pieces.append(text[last:])
+        return "".join(pieces)
+
+    # ------------------------------------------------------------------ persistence
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "by_department": {
+                k: dict(sorted(v.items())) for k, v in sorted(self.by_department.items())
+            },
+            "everywhere": {k: dict(sorted(v.items())) for k, v in sorted(self.everywhere.items())},
+        }
+
+    def save(self, path: str | Path) -> Path:
+        return write_text(json.dumps(self.to_dict(), ensure_ascii=False), Path(path))
+
+    @classmethod
+    def load(cls, path: str | Path) -> Acronyms:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            by_dept = {
+                str(d): {str(a): str(f) for a, f in forms.items()}
+                for d, forms in data["by_department"].items()
+            }
+            every = {
+                str(a): {str(f): int(c) for f, c in fs.items()}
+                for a, fs in data["everywhere"].items()
+            }
+            return cls(by_dept, every)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise IndexCorruptError(f"{path}: unreadable acronyms ({exc}); re-run ingest") from None

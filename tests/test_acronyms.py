@@ -1,0 +1,117 @@
+"""Acronyms learned from the portfolio and spelled out where a text only uses them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dedupe import Detector, Proposal
+from dedupe.embed.fake import FakeEncoder
+from dedupe.errors import IndexCorruptError
+from dedupe.match.acronyms import Acronyms, find_definitions
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Replace the learning management system (LMS) used by staff",
+            ("LMS", "learning management system"),
+        ),
+        (
+            "Electronic Document and Records Management System (eDRMS) for all employees",
+            ("eDRMS", "Electronic Document and Records Management System"),
+        ),
+        (
+            "Mettre en place un système de gestion de l'apprentissage (SGA) pour le personnel",
+            ("SGA", "système de gestion de l'apprentissage"),
+        ),
+        (
+            "Connect to GCSI (Government of Canada Secret Infrastructure) this year",
+            ("GCSI", "Government of Canada Secret Infrastructure"),
+        ),
+    ],
+)
+def test_definitions_are_found_in_both_orders_and_languages(
+    text: str, expected: tuple[str, str]
+) -> None:
+    assert expected in find_definitions(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A pilot (phase one) with partners (OK)",
+        "Implement Workload Migration (WLM) across departments",  # letters are not the initials
+        "Upgrade the platform (2021-2022)",
+    ],
+)
+def test_parentheses_that_are_not_definitions_are_ignored(text: str) -> None:
+    assert find_definitions(text) == []
+
+
+def _portfolio() -> Acronyms:
+    return Acronyms.learn(
+        [
+            "LMS. Replace the learning management system (LMS) used to enrol employees.",
+            "Financial reporting (FRS) tool.",  # letters F, R, S but the words give F, R: no
+            "Public Health. National Immunization Strategy (NIS) rollout.",
+            "Fisheries. Navigation Information System (NIS) for vessels.",
+            "GC Secret Infrastructure (GCSI) expansion.",
+            "Adopt the Government of Canada Secret Infrastructure (GCSI).",
+            "Onboard to Government of Canada Secret Infrastructure (GCSI).",
+        ],
+        ["ESDC", "Finance", "Health", "DFO", "SSC", "Justice", "AAFC"],
+    )
+
+
+def test_a_note_gets_the_long_form_after_the_first_use() -> None:
+    acr = _portfolio()
+    assert (
+        acr.expand("New LMS for staff training. The LMS is old.", "Parks")
+        == "New LMS (learning management system) for staff training. The LMS is old."
+    )
+
+
+def test_a_text_that_spells_the_acronym_out_is_left_alone() -> None:
+    acr = _portfolio()
+    text = "Replace the learning management system (LMS) used by staff."
+    assert acr.expand(text, "Parks") == text
+
+
+def test_homonyms_take_the_department_meaning_or_stay_unexpanded() -> None:
+    acr = _portfolio()
+    assert "national immunization strategy" in acr.expand("NIS update", "Health")
+    assert "navigation information system" in acr.expand("NIS update", "DFO")
+    assert acr.expand("NIS update", "Parks") == "NIS update"  # two meanings, neither ours
+
+
+def test_the_dominant_form_wins_over_a_variant() -> None:
+    acr = _portfolio()  # GCSI: the long form twice, "gc secret infrastructure" once
+    assert acr.meaning("GCSI", "Parks") == "government of canada secret infrastructure"
+    assert acr.meaning("GCSI", "SSC") == "gc secret infrastructure"  # the department's own
+
+
+def test_save_and_load_round_trip(tmp_path: Path) -> None:
+    acr = _portfolio()
+    path = acr.save(tmp_path / "acronyms-1.json")
+    assert Acronyms.load(path) == acr
+    path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match="acronyms-1.json.*re-run ingest"):
+        Acronyms.load(path)
+
+
+def test_ingest_learns_acronyms_and_check_uses_them(tmp_path: Path, fake: FakeEncoder) -> None:
+    csv = tmp_path / "portfolio.csv"
+    csv.write_text(
+        "id,title,description,department\n"
+        "a,LMS replacement,Replace the learning management system (LMS) used to enrol staff.,ESDC\n"
+        "b,Payroll,Pay employees every two weeks.,PSPC\n",
+        encoding="utf-8",
+    )
+    Detector.ingest(tmp_path / "ix", [csv], encoder=fake)
+    det = Detector.open(tmp_path / "ix", encoder=fake)
+    assert det.acronyms.meaning("LMS") == "learning management system"
+    query = det.candidates(Proposal(title="New LMS", description="For staff.", department="HC"))
+    assert "(learning management system)" in query.query_text
