@@ -27,8 +27,8 @@ from dedupe.errors import IndexCorruptError
 
 # 2-10 characters, at least two capitals, letters/digits/& only: LMS, eDRMS, GCSI, IM/IT no.
 _ACR = r"[A-Za-z0-9&]*[A-Z][A-Za-z0-9&]*[A-Z][A-Za-z0-9&]*"
-_LONG_THEN_ACR = re.compile(rf"([^()]{{3,160}}?)\s*\(\s*({_ACR})\s*\)")
-_ACR_THEN_LONG = re.compile(rf"\b({_ACR})\s*\(\s*([^()]{{3,160}}?)\s*\)")
+_PAREN_ACR = re.compile(rf"\(\s*({_ACR})\s*\)")  # "… Long Form (ACR)"
+_ACR_PAREN = re.compile(rf"\b({_ACR})\s*\(([^()]{{3,160}})\)")  # "ACR (Long Form)"
 _USE = re.compile(rf"(?<![\w(])({_ACR})(?![\w)])")
 _WORD = re.compile(r"[^\W_]+")  # elisions and hyphens split: l'apprentissage -> l, apprentissage
 SMALL_WORDS = frozenset(
@@ -77,14 +77,16 @@ def _long_form(before: str, acronym: str) -> str | None:
 def find_definitions(text: str) -> list[tuple[str, str]]:
     """(acronym, long form) pairs defined in `text`, in order."""
     out: list[tuple[str, str]] = []
-    for m in _LONG_THEN_ACR.finditer(text):
-        long = _long_form(m.group(1), m.group(2))
+    for m in _PAREN_ACR.finditer(text):
+        before = text[max(0, m.start() - 160) : m.start()]
+        before = before[before.rfind(")") + 1 :]  # not across an earlier parenthesis
+        long = _long_form(before, m.group(1))
         if long:
-            out.append((m.group(2), long))
-    for m in _ACR_THEN_LONG.finditer(text):
-        words = _WORD.findall(m.group(2))
-        if words and _initials_match(words, _letters(m.group(1))):
-            out.append((m.group(1), " ".join(words)))
+            out.append((m.group(1), long))
+    for m in _ACR_PAREN.finditer(text):
+        inner = m.group(2).strip()
+        if _initials_match(_WORD.findall(inner), _letters(m.group(1))):
+            out.append((m.group(1), " ".join(inner.split())))
     return out
 
 
