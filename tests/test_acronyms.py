@@ -115,3 +115,12 @@ def test_ingest_learns_acronyms_and_check_uses_them(tmp_path: Path, fake: FakeEn
     assert det.acronyms.meaning("LMS") == "learning management system"
     query = det.candidates(Proposal(title="New LMS", description="For staff.", department="HC"))
     assert "(learning management system)" in query.query_text
+
+
+def test_an_acronym_used_far_more_than_defined_is_not_spelled_out_elsewhere() -> None:
+    texts = ["Search. Replace the Google Search Appliance (GSA) on the intranet."]
+    texts += [f"Buy item {i} through the GSA schedule." for i in range(25)]
+    acr = Acronyms.learn(texts, ["Library", *(["Procurement"] * 25)])
+    assert acr.uses["GSA"] == 26
+    assert acr.meaning("GSA", "Procurement") is None  # 26 uses for 1 definition: a homonym
+    assert acr.meaning("GSA", "Library") == "google search appliance"  # the department's own

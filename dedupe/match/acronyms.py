@@ -7,7 +7,9 @@ words, small words such as *of*, *and*, *de*, *la* skipped). The same letters me
 systems in different departments, so definitions are kept per department; a text is expanded
 with its own department's definition, else with the portfolio's dominant one (the only one, or
 defined at least twice as often as any other), and an acronym with several meanings elsewhere
-and none in the department is left alone.
+and none in the department is left alone. Nor is one used far more often than it is defined
+(more than `MAX_USES_PER_DEFINITION` texts per definition: *GSA* defined once as "Google Search
+Appliance" but used in 179 texts for the General Services Administration).
 
 Expansion inserts the long form after the first use of an acronym that the text does not
 already spell out: `New LMS (learning management system) for staff training`.
@@ -31,6 +33,8 @@ _PAREN_ACR = re.compile(rf"\(\s*({_ACR})\s*\)")  # "… Long Form (ACR)"
 _ACR_PAREN = re.compile(rf"\b({_ACR})\s*\(([^()]{{3,160}})\)")  # "ACR (Long Form)"
 _USE = re.compile(rf"(?<![\w(])({_ACR})(?![\w)])")
 _WORD = re.compile(r"[^\W_]+")  # elisions and hyphens split: l'apprentissage -> l, apprentissage
+MAX_USES_PER_DEFINITION = 20
+_TOKEN = re.compile(r"[A-Za-z0-9&]+")
 SMALL_WORDS = frozenset(
     "of and for the to in on a an with by at or "
     "de des du la le les l d et pour en au aux sur un une à".split()
@@ -69,7 +73,10 @@ def _long_form(before: str, acronym: str) -> str | None:
     words = [m.group(0) for m in found]
     for n in range(2, min(len(words), 2 * len(letters) + 2) + 1):
         tail = words[-n:]
-        if tail and tail[0].lower() not in SMALL_WORDS and _initials_match(tail, letters):
+        first = tail[0].lower()
+        if first[0] != letters[0] or first in SMALL_WORDS:  # cheap rejection first
+            continue
+        if _initials_match(tail, letters):
             return " ".join(before[found[-n].start() :].split())  # as written (l'apprentissage)
     return None
 
@@ -100,6 +107,7 @@ class Acronyms:
 
     by_department: dict[str, dict[str, str]] = field(default_factory=dict)
     everywhere: dict[str, dict[str, int]] = field(default_factory=dict)
+    uses: dict[str, int] = field(default_factory=dict)  # texts that contain the acronym
 
     @classmethod
     def learn(cls, texts: Sequence[str], departments: Sequence[str]) -> Acronyms:
@@ -109,10 +117,13 @@ class Acronyms:
             if "(" not in text:
                 continue
             for acr, long in find_definitions(text):
-                form = long.lower()
+                form = " ".join(long.lower().replace("-", " ").split())
                 by_dept.setdefault(_key(dept), {}).setdefault(acr, form)
                 every.setdefault(acr, Counter())[form] += 1
-        return cls(by_dept, {a: dict(c) for a, c in every.items()})
+        uses: Counter[str] = Counter()
+        for text in texts:
+            uses.update({t for t in _TOKEN.findall(text) if t in every})
+        return cls(by_dept, {a: dict(c) for a, c in every.items()}, dict(uses))
 
     def meaning(self, acronym: str, department: str = "") -> str | None:
         """The long form of `acronym` for a text of `department` (None: unknown or ambiguous)."""
@@ -120,7 +131,7 @@ class Acronyms:
         if own:
             return own
         forms = self.everywhere.get(acronym)
-        if not forms:
+        if not forms or self.uses.get(acronym, 0) > MAX_USES_PER_DEFINITION * sum(forms.values()):
             return None
         ranked = sorted(forms.items(), key=lambda fc: (-fc[1], fc[0]))
         if len(ranked) == 1 or ranked[0][1] >= 2 * ranked[1][1]:
@@ -131,7 +142,7 @@ class Acronyms:
         """`text` with the long form after the first use of each acronym it does not spell out."""
         if not self.everywhere or not text:
             return text
-        lowered = text.lower()
+        lowered = ""
         done: set[str] = set()
         pieces: list[str] = []
         last = 0
@@ -141,7 +152,10 @@ class Acronyms:
                 continue
             done.add(acr)
             form = self.meaning(acr, department)
-            if not form or form in lowered:
+            if not form:
+                continue
+            lowered = lowered or text.lower()
+            if form in lowered:
                 continue
             pieces.append(text[last : m.end()])
             pieces.append(f" ({form})")
@@ -158,6 +172,7 @@ class Acronyms:
                 k: dict(sorted(v.items())) for k, v in sorted(self.by_department.items())
             },
             "everywhere": {k: dict(sorted(v.items())) for k, v in sorted(self.everywhere.items())},
+            "uses": dict(sorted(self.uses.items())),
         }
 
     def save(self, path: str | Path) -> Path:
@@ -175,6 +190,7 @@ class Acronyms:
                 str(a): {str(f): int(c) for f, c in fs.items()}
                 for a, fs in data["everywhere"].items()
             }
-            return cls(by_dept, every)
+            uses = {str(a): int(n) for a, n in data.get("uses", {}).items()}
+            return cls(by_dept, every, uses)
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise IndexCorruptError(f"{path}: unreadable acronyms ({exc}); re-run ingest") from None
