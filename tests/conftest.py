@@ -109,7 +109,8 @@ CHROMIUM_ARGS = [
 def chromium():
     """Debian's chromium driven by Playwright (one browser per test module)."""
     if not CHROMIUM.exists():
-        pytest.skip("Debian chromium missing: run `make sysdeps`")
+        # `make test` installs it (sysdeps): its absence is a broken set-up, not a pass.
+        pytest.fail("Debian chromium missing: run `make sysdeps`")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -37,7 +37,8 @@ def _as_pg_user(*cmd: str) -> list[str]:
 def postgres_server() -> Iterator[str]:
     """initdb + pg_ctl start on a free port on 127.0.0.1; yields `postgresql://postgres@host:port`."""
     if PG_BIN is None or not (PG_BIN / "initdb").exists():
-        pytest.skip("PostgreSQL server binaries missing: run `make sysdeps` (Debian postgresql)")
+        # `make test` installs them (sysdeps): their absence is a broken set-up, not a pass.
+        pytest.fail("PostgreSQL server binaries missing: run `make sysdeps` (Debian postgresql)")
     root = Path(tempfile.mkdtemp(prefix="dedupe-pg-", dir="/tmp"))
     data, sock, logf = root / "data", root / "sock", root / "server.log"
     sock.mkdir()
