@@ -31,6 +31,19 @@ Progress = Callable[[int], None]
 CACHE_NAME = "embeddings.sqlite"
 
 
+def scored_text(
+    boilerplate: Boilerplate,
+    acronyms: Acronyms,
+    title: str,
+    description: str,
+    source: str | None = None,
+    department: str = "",
+) -> str:
+    """The text that is embedded and scored: title and boilerplate-stripped description
+    (`source=None`: a proposal), acronyms spelled out with the department's meaning first."""
+    return acronyms.expand(boilerplate.clean_text(title, description, source), department)
+
+
 def build_generation(
     path: str | Path,
     loaded: LoadResult,
@@ -112,7 +125,7 @@ def build_generation(
             list(frame["department"]),
         )
         clean = [
-            acronyms.expand(boilerplate.clean_text(t, d, k), dep)
+            scored_text(boilerplate, acronyms, t, d, k, dep)
             for t, d, k, dep in zip(
                 frame["title"], frame["description"], src_keys, frame["department"], strict=True
             )

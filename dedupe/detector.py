@@ -6,12 +6,11 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from dedupe.build import build_generation
+from dedupe.build import build_generation, scored_text
 from dedupe.embed.encoder import Encoder, encoder_for_model_id, get_encoder
 from dedupe.errors import IndexNotFoundError
 from dedupe.index.allpairs import candidate_pairs, unique_pairs
@@ -134,9 +133,7 @@ class Detector:
     ) -> str:
         """The text embedded and scored: boilerplate stripped (`source=None`: a proposal) and
         the portfolio's acronyms spelled out (the department's own meaning first)."""
-        return self.acronyms.expand(
-            self.boilerplate.clean_text(title, description, source), department
-        )
+        return scored_text(self.boilerplate, self.acronyms, title, description, source, department)
 
     def record_text(self, pos: int) -> str:
         """The stripped text of the indexed record at row `pos` (memoised)."""
@@ -325,14 +322,23 @@ class Detector:
         depts_a: Sequence[str],
         depts_b: Sequence[str],
         dense: np.ndarray,
-        **options: Any,
+        *,
+        langs_a: Sequence[str] | None = None,
+        langs_b: Sequence[str] | None = None,
     ) -> np.ndarray:
-        """Calibrated probabilities for aligned pairs (texts already boilerplate-stripped):
-        `pair_features` with the same arguments, through the scorer."""
+        """Calibrated probabilities for aligned pairs (texts already boilerplate-stripped)."""
         if len(texts_a) == 0:
             return np.zeros(0)
         x = self.pair_features(
-            texts_a, texts_b, titles_a, titles_b, depts_a, depts_b, dense, **options
+            texts_a,
+            texts_b,
+            titles_a,
+            titles_b,
+            depts_a,
+            depts_b,
+            dense,
+            langs_a=langs_a,
+            langs_b=langs_b,
         )
         return self.params.probability(x)
 

@@ -184,26 +184,23 @@ class LexicalModel:
             f_cnt: list[int] = []
             for i in fresh.tolist():
                 terms, counts = analysed[i]
-                ids = [vocab[t] for t in terms]
-                order = sorted(range(len(ids)), key=ids.__getitem__)
-                f_col.extend(ids[k] for k in order)
-                f_cnt.extend(counts[k] for k in order)
+                f_col.extend(vocab[t] for t in terms)
+                f_cnt.extend(counts)
                 f_ptr.append(len(f_col))
-            blocks.append(
-                sp.csr_matrix(
-                    (
-                        np.asarray(f_cnt, dtype=np.int64),
-                        np.asarray(f_col, dtype=np.int64),
-                        np.asarray(f_ptr, dtype=np.int64),
-                    ),
-                    shape=(len(fresh), width),
-                )
+            block = sp.csr_matrix(
+                (
+                    np.asarray(f_cnt, dtype=np.int64),
+                    np.asarray(f_col, dtype=np.int64),
+                    np.asarray(f_ptr, dtype=np.int64),
+                ),
+                shape=(len(fresh), width),
             )
-        stacked = sp.vstack(blocks, format="csr") if len(blocks) > 1 else blocks[0]
+            block.sort_indices()
+            blocks.append(block)
         where = np.empty(n, dtype=np.int64)
         where[reused] = np.arange(len(reused))
         where[fresh] = len(reused) + np.arange(len(fresh))
-        ordered = stacked[where] if len(blocks) > 1 else stacked
+        ordered = sp.vstack(blocks, format="csr")[where]
         col = np.asarray(ordered.indices, dtype=np.int64)
         cnt = np.asarray(ordered.data, dtype=np.int64)
         indptr = np.asarray(ordered.indptr, dtype=np.int64)
