@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -120,7 +121,9 @@ def use_model_id() -> str:
 
 def synth_index(n: int, path: Path | None = None) -> Path:
     """An index of n synthetic initiatives (real records + perturbed copies) whose vectors are
-    the real USE vectors of their base record plus noise. Built once, reused."""
+    the real USE vectors of their base record plus noise. Built once, reused. The sentence
+    vectors (what `check` aligns for its reasons) stay the placeholder encoder's random unit
+    vectors: a reason's cost does not depend on their values."""
     import numpy as np
     from synth import load_real, write_csv
 
@@ -129,7 +132,9 @@ def synth_index(n: int, path: Path | None = None) -> Path:
 
     path = path or BUILD / f"idx-synth-{n // 1000}k"
     if (path / "manifest.json").exists():
-        return path
+        if "sentences" in json.loads((path / "manifest.json").read_text())["files"]:
+            return path
+        shutil.rmtree(path)  # built before sentence vectors were part of an index
     real = load_real()
     csv_path = BUILD / f"synth-{n}.csv"
     bases = write_csv(n, csv_path)
@@ -146,7 +151,7 @@ def synth_index(n: int, path: Path | None = None) -> Path:
     man = idx.manifest
     extra = {
         role: path / man.files[role].name
-        for role in ("lexical", "boilerplate")
+        for role in ("lexical", "boilerplate", "acronyms", "sentences", "sentence_offsets")
         if role in man.files
     }
     del idx

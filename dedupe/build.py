@@ -18,6 +18,7 @@ from dedupe.embed.encoder import Encoder, encoder_for_model_id, get_encoder
 from dedupe.errors import IndexCorruptError, IndexLockedError, IndexWriteError
 from dedupe.index.lock import LOCK_NAME, index_lock
 from dedupe.index.manifest import MANIFEST, Manifest, read_manifest
+from dedupe.index.sentences import SentenceVectors, build_sentence_vectors, open_sentences
 from dedupe.index.store import IndexKind, PortfolioIndex, records_frame, write_generation
 from dedupe.ingest import LoadResult, dedupe_ids, write_quarantine
 from dedupe.match.acronyms import Acronyms
@@ -138,10 +139,21 @@ def build_generation(
         todo = np.nonzero(~reuse)[0]
         if on_total is not None:
             on_total(len(todo))
+        old_sentences, old_row = _previous_sentences(path, previous, old_frame, hashes)
         cache = EmbeddingCache(path / CACHE_NAME)
         try:
             fresh, n_encoded = embed_with_cache(
                 enc, [clean[i] for i in todo], cache, progress=progress
+            )
+            # Every record's sentences too (what a reason aligns); unchanged texts keep theirs.
+            sentences, n_sentences = build_sentence_vectors(
+                clean,
+                enc,
+                cache,
+                old=old_sentences,
+                old_row=old_row,
+                progress=progress,
+                on_total=None if on_total is None else (lambda m: on_total(len(todo) + m)),
             )
         finally:
             cache.close()
@@ -159,6 +171,9 @@ def build_generation(
             lexical.save(tmp)
         bp_path = boilerplate.save(path / f"boilerplate-{gen}.json")
         acr_path = acronyms.save(path / f"acronyms-{gen}.json")
+        sent_path = path / f"sentences-{gen}.npy"
+        offsets_path = path / f"sentence-offsets-{gen}.npy"
+        sentences.save(sent_path, offsets_path)
         scorer = previous.scorer if previous and previous.model_id == enc.model_id else {}
         write_generation(
             path,
@@ -169,7 +184,13 @@ def build_generation(
             previous=previous,
             kind=IndexKind.AUTO,
             scorer=scorer,
-            extra_files={"lexical": lex_path, "boilerplate": bp_path, "acronyms": acr_path},
+            extra_files={
+                "lexical": lex_path,
+                "boilerplate": bp_path,
+                "acronyms": acr_path,
+                "sentences": sent_path,
+                "sentence_offsets": offsets_path,
+            },
         )
         qpath = write_quarantine(problems, path)
     except (OSError, sqlite3.Error) as exc:
@@ -188,6 +209,7 @@ def build_generation(
         removed=removed,
         unchanged=unchanged,
         embedded=n_encoded,
+        sentences_embedded=n_sentences,
         quarantine_path=str(qpath) if qpath else None,
         index_path=str(path),
     )
@@ -212,6 +234,21 @@ def _previous_lexical(
         return None, None
     row_of = {h: i for i, h in enumerate(old_frame["text_hash"].tolist())}
     return old, np.asarray([row_of.get(h, -1) for h in hashes], dtype=np.int64)
+
+
+def _previous_sentences(
+    path: Path, previous: Manifest | None, old_frame: pd.DataFrame | None, hashes: list[str]
+) -> tuple[SentenceVectors | None, list[int] | None]:
+    """The previous generation's sentence vectors and, per new row, the old row with the same
+    text (-1: none) — an unchanged text keeps its sentence vectors. (None, None) when there are
+    none to reuse (a first ingest, or an index written before sentence vectors)."""
+    if previous is None or old_frame is None or not len(old_frame):
+        return None, None
+    old = open_sentences(path, previous)
+    if old is None or len(old) != len(old_frame):
+        return None, None
+    row_of = {h: i for i, h in enumerate(old_frame["text_hash"].tolist())}
+    return old, [row_of.get(h, -1) for h in hashes]
 
 
 def _count_changes(old: pd.DataFrame, new: pd.DataFrame) -> tuple[int, int, int]:

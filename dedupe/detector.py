@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 import numpy as np
 import scipy.sparse as sp
@@ -15,6 +16,7 @@ from dedupe.embed.encoder import Encoder, encoder_for_model_id, get_encoder
 from dedupe.errors import IndexNotFoundError
 from dedupe.index.allpairs import candidate_pairs, unique_pairs
 from dedupe.index.manifest import MANIFEST, read_manifest
+from dedupe.index.sentences import SentenceVectors, open_sentences, record_sentences
 from dedupe.index.store import IndexKind, PortfolioIndex
 from dedupe.ingest import load_files
 from dedupe.ingest.mapping import ColumnMapping
@@ -23,7 +25,7 @@ from dedupe.match.boilerplate import Boilerplate, source_key
 from dedupe.match.features import pair_features
 from dedupe.match.lexical import LexicalModel
 from dedupe.match.owners import owners_of, rank_owners
-from dedupe.match.reasons import SentenceCache, explain_many
+from dedupe.match.reasons import SentenceCache, explain_aligned
 from dedupe.match.scoring import ScorerParams, default_params
 from dedupe.records import (
     CheckResult,
@@ -31,6 +33,7 @@ from dedupe.records import (
     Match,
     Pair,
     Proposal,
+    Reason,
     Record,
     pair_key,
 )
@@ -48,6 +51,8 @@ class Candidates:
     positions: list[int]
     dense: np.ndarray
     features: np.ndarray
+    query_sentences: tuple[str, ...] = ()
+    query_sentence_vectors: np.ndarray | None = None
 
 
 class Detector:
@@ -72,7 +77,9 @@ class Detector:
         self._some: dict[int, Record] = {}
         self._clean: dict[int, str] = {}
         self._origins: np.ndarray | None = None
-        self.sentences = SentenceCache(encoder.encode)  # reasons' sentence vectors, LRU
+        self._position: dict[str, int] | None = None
+        self._sentence_vectors: SentenceVectors | None | bool = False  # False: not opened yet
+        self.sentences = SentenceCache(encoder.encode)  # sentences the index lacks, LRU
 
     # ----------------------------------------------------------------------------- open / build
     @classmethod
@@ -145,6 +152,58 @@ class Detector:
             self._clean[pos] = text
         return text
 
+    def position(self, record_id: str) -> int | None:
+        """The row of the indexed record with this id (None: not indexed)."""
+        if self._position is None:
+            self._position = {str(i): n for n, i in enumerate(self.index.frame["id"].tolist())}
+        return self._position.get(record_id)
+
+    @property
+    def sentence_vectors(self) -> SentenceVectors | None:
+        """Every record's sentence vectors, computed at ingest (None: an older index)."""
+        if self._sentence_vectors is False:
+            sv = open_sentences(self.path, self.index.manifest)
+            self._sentence_vectors = sv if sv is not None and len(sv) == len(self.index) else None
+        got = self._sentence_vectors
+        return got if isinstance(got, SentenceVectors) else None
+
+    def record_sentence_vectors(
+        self, positions: Sequence[int]
+    ) -> list[tuple[list[str], np.ndarray]]:
+        """(sentences, vectors) of indexed records: read from the index, or encoded (and kept in
+        the LRU) for an index written before sentence vectors."""
+        store = self.sentence_vectors
+        out: list[tuple[list[str], np.ndarray] | None] = []
+        missing: list[int] = []
+        for n, pos in enumerate(positions):
+            sents = record_sentences(self.record_text(pos))
+            if store is not None and store.count(pos) == len(sents):
+                out.append((sents, store.of(pos)))
+            else:
+                out.append(None)
+                missing.append(n)
+        if missing:
+            texts = [record_sentences(self.record_text(positions[n])) for n in missing]
+            flat = [x for t in texts for x in t]
+            vecs = self.sentences.encode(flat) if flat else np.zeros((0, self.encoder.dim))
+            at = 0
+            for n, sents in zip(missing, texts, strict=True):
+                out[n] = (sents, vecs[at : at + len(sents)])
+                at += len(sents)
+        return [o for o in out if o is not None]
+
+    def explain_rows(self, pairs: Sequence[tuple[int, int]]) -> list[Reason]:
+        """Reasons for pairs of indexed records (rows), from their stored sentence vectors."""
+        rows = list(dict.fromkeys(p for pair in pairs for p in pair))
+        got = dict(zip(rows, self.record_sentence_vectors(rows), strict=True))
+        out = []
+        for a, b in pairs:
+            (sa, va), (sb, vb) = got[a], got[b]
+            out += explain_aligned(
+                self.record_text(a), sa, va, [self.record_text(b)], [sb], [vb], self.lexical
+            )
+        return out
+
     def _origin(self, pos: int) -> str:
         if self._origins is None:
             frame = self.index.frame
@@ -202,7 +261,7 @@ class Detector:
         if len(self.index) == 0 or not proposal.text.strip():
             return CheckResult(proposal=proposal, matches=(), owners=())
         cands = self.candidates(proposal, candidates)
-        query_text, positions = cands.query_text, cands.positions
+        positions = cands.positions
         sim_of = dict(zip(positions, (float(d) for d in cands.dense), strict=True))
         recs = [self.record(p) for p in positions]
         probs = self.params.probability(cands.features)
@@ -213,10 +272,8 @@ class Detector:
             if include_below
             else []
         )
-        texts = [self.record_text(positions[i]) for i in shown + below_idx]
-        reasons = (
-            explain_many(query_text, texts, self.sentences.encode, self.lexical) if texts else []
-        )
+        explained = [positions[i] for i in shown + below_idx]
+        reasons = self._explain_query(cands, explained) if explained else []
         decisions = decisions or {}
 
         def make(i: int, reason_i: int) -> Match:
@@ -244,6 +301,21 @@ class Detector:
             proposal=proposal, matches=matches, owners=rank_owners(matches), below=below
         )
 
+    def _explain_query(self, cands: Candidates, positions: Sequence[int]) -> list[Reason]:
+        q_vecs = cands.query_sentence_vectors
+        if q_vecs is None:
+            q_vecs = self.encoder.encode(list(cands.query_sentences))
+        got = self.record_sentence_vectors(positions)
+        return explain_aligned(
+            cands.query_text,
+            cands.query_sentences,
+            q_vecs,
+            [self.record_text(p) for p in positions],
+            [s for s, _ in got],
+            [v for _, v in got],
+            self.lexical,
+        )
+
     def candidates(
         self,
         proposal: Proposal,
@@ -259,7 +331,10 @@ class Detector:
         query_text = self.clean_text(
             proposal.title, proposal.description, department=proposal.department
         )
-        qvec = self.encoder.encode([query_text])
+        # The query and its sentences in one encoder call (the sentences serve the reasons).
+        q_sents = record_sentences(query_text)
+        encoded = self.encoder.encode([query_text, *q_sents])
+        qvec, q_sent_vecs = encoded[:1], encoded[1:]
         sims, pos = self.index.search(qvec, k + 1)
         found = [int(p) for p in pos[0] if p >= 0]
         if self.index.manifest.index_kind == IndexKind.FLAT.value:
@@ -311,7 +386,7 @@ class Detector:
             rows_b=rows_b,
             ntok_b=ntok_b,
         )
-        return Candidates(query_text, positions, dense, x)
+        return Candidates(query_text, positions, dense, x, tuple(q_sents), q_sent_vecs)
 
     def score_pairs(
         self,
@@ -408,24 +483,28 @@ class Detector:
             a_arr, b_arr, sim_arr = candidate_pairs(self.index.vectors, k)
         a_idx, b_idx = a_arr.tolist(), b_arr.tolist()
         dense = sim_arr.tolist()
-        recs = self.records
+        frame = self.index.frame
+        ids, titles, depts, langs = (
+            frame[c].to_numpy(dtype=object) for c in ("id", "title", "department", "language")
+        )
         # The records' TF-IDF rows and token counts come with the lexical model (same values
-        # as transforming the texts again, which was most of this method's time).
+        # as transforming the texts again, which was most of this method's time); the stripped
+        # texts are then only read where a record's language must be detected.
         lex = self.lexical
         own = lex.matrix is not None and lex.matrix.shape[0] == n
         have_ntok = own and lex.n_tokens is not None and len(lex.n_tokens) == n
         probs = (
             self.params.probability(
                 self.pair_features(
-                    [self.record_text(i) for i in a_idx],
-                    [self.record_text(j) for j in b_idx],
-                    [recs[i].title for i in a_idx],
-                    [recs[j].title for j in b_idx],
-                    [recs[i].department for i in a_idx],
-                    [recs[j].department for j in b_idx],
+                    _Texts(self, a_idx),
+                    _Texts(self, b_idx),
+                    titles[a_arr].tolist(),
+                    titles[b_arr].tolist(),
+                    depts[a_arr].tolist(),
+                    depts[b_arr].tolist(),
                     np.asarray(dense),
-                    langs_a=[recs[i].language for i in a_idx],
-                    langs_b=[recs[j].language for j in b_idx],
+                    langs_a=langs[a_arr].tolist(),
+                    langs_b=langs[b_arr].tolist(),
                     rows_a=lex.matrix[a_arr] if own and lex.matrix is not None else None,
                     rows_b=lex.matrix[b_arr] if own and lex.matrix is not None else None,
                     ntok_a=lex.n_tokens[a_arr] if have_ntok and lex.n_tokens is not None else None,
@@ -435,12 +514,12 @@ class Detector:
             if a_idx
             else np.zeros(0)
         )
+        dept_key = [str(d).strip().lower() for d in depts]
         out = []
         for i, j, s, p in zip(a_idx, b_idx, dense, probs, strict=True):
             if p < floor:
                 continue
-            ra, rb = recs[i], recs[j]
-            ida, idb = pair_key(ra.id, rb.id)
+            ida, idb = pair_key(ids[i], ids[j])
             out.append(
                 Pair(
                     id_a=ida,
@@ -448,11 +527,32 @@ class Detector:
                     score=float(p),
                     tier=self.params.tier(float(p)),
                     similarity=s,
-                    same_department=ra.department.strip().lower() == rb.department.strip().lower(),
+                    same_department=dept_key[i] == dept_key[j],
                 )
             )
         out.sort(key=lambda p: -p.score)
         return out
+
+
+class _Texts(Sequence[str]):
+    """The stripped texts of indexed rows, computed when read (`pair_features` reads a text
+    only when its precomputed TF-IDF row, token count or language is missing)."""
+
+    def __init__(self, detector: Detector, positions: Sequence[int]) -> None:
+        self._detector = detector
+        self._positions = positions
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            return [self._detector.record_text(p) for p in self._positions[i]]
+        return self._detector.record_text(self._positions[i])
 
 
 def _detect(text: str) -> str:

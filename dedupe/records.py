@@ -221,6 +221,7 @@ class IngestSummary:
     embedded: int  # how many texts were actually encoded (cache misses)
     quarantine_path: str | None
     index_path: str
+    sentences_embedded: int = 0  # sentences encoded for reasons (cache misses)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -15,9 +15,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-_CONTROL = dict.fromkeys(
-    c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)
-)  # C0 controls except tab/newline/CR
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # C0 controls but tab/LF/CR, DEL
 _TAG = re.compile(r"<\s*br\s*/?\s*>|</\s*p\s*>", re.IGNORECASE)
 
 
@@ -38,7 +36,8 @@ def normalize_text(value: object) -> str:
     text = html.unescape(text)  # returns at once when there is no "&"
     if not text.isascii():  # NFC changes nothing in ASCII
         text = unicodedata.normalize("NFC", text)
-    text = text.translate(_CONTROL).replace("\x7f", "")
+    if _CONTROL.search(text):
+        text = _CONTROL.sub("", text)
     return " ".join(text.split())  # whitespace runs collapsed, ends stripped (any code point)
 
 

@@ -189,9 +189,20 @@ def test_generations_replace_old_files(tmp_path: Path, write_csv, fake: FakeEnco
     Detector.ingest(tmp_path / "ix", [path], encoder=fake)
     Detector.ingest(tmp_path / "ix", [path], encoder=fake)
     names = sorted(
-        p.name for p in (tmp_path / "ix").iterdir() if p.suffix in {".faiss", ".npy", ".parquet"}
+        p.name
+        for p in (tmp_path / "ix").iterdir()
+        if p.suffix in {".faiss", ".npy", ".parquet", ".npz", ".json"} and p.name != "manifest.json"
     )
-    assert names == ["index-2.faiss", "records-2.parquet", "vectors-2.npy"]
+    assert names == [
+        "acronyms-2.json",
+        "boilerplate-2.json",
+        "index-2.faiss",
+        "lexical-2.npz",
+        "records-2.parquet",
+        "sentence-offsets-2.npy",
+        "sentences-2.npy",
+        "vectors-2.npy",
+    ]
 
 
 def test_all_pairs_finds_cross_department_duplicates(

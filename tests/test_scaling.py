@@ -6,18 +6,22 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from dedupe.detector import Detector
 from dedupe.embed.fake import FakeEncoder
 from dedupe.index.allpairs import candidate_pairs
 from dedupe.index.knn_cache import cached_knn
+from dedupe.index.sentences import record_sentences
 from dedupe.index.store import APPROX_FROM, HNSW_FROM, IndexKind, build_faiss, choose_kind, knn_all
 from dedupe.match.features import char_similarity
 from dedupe.match.lexical import LexicalModel
 from dedupe.match.reasons import SentenceCache, explain_many
 from dedupe.records import Proposal
 from dedupe.text import tokenize
+
+MINI = Path(__file__).parent / "data" / "mini_portfolio.csv"
 
 
 def _unit(n: int, dim: int = 16, seed: int = 0) -> np.ndarray:
@@ -191,6 +195,66 @@ def test_sentence_cache_encodes_each_sentence_once() -> None:
     assert calls[-1] == ["a b"] and len(cache) == 3
     want = explain_many("a b. c d", ["c d. x y"], FakeEncoder().encode, None)
     assert explain_many("a b. c d", ["c d. x y"], cache.encode, None) == want
+
+
+def test_ingest_stores_every_records_sentence_vectors(tmp_path: Path) -> None:
+    rows = MINI.read_text(encoding="utf-8").splitlines()
+    csv = tmp_path / "p.csv"
+    csv.write_text("\n".join(rows[:81]) + "\n", encoding="utf-8")  # header + 80 real records
+    s1 = Detector.ingest(tmp_path / "ix", [csv], encoder="fake")
+    det = Detector.open(tmp_path / "ix")
+    store = det.sentence_vectors
+    assert store is not None and len(store) == len(det.index) == 80
+    fake = FakeEncoder()
+    distinct: set[str] = set()
+    for pos in range(len(det.index)):
+        sents = record_sentences(det.record_text(pos))
+        assert store.count(pos) == len(sents) >= 1
+        assert np.allclose(store.of(pos), fake.encode(sents), atol=2e-3)  # float16
+        distinct.update(sents)
+    texts = {det.record_text(p) for p in range(len(det.index))}  # a one-sentence text: cached
+    assert s1.sentences_embedded == len(distinct - texts) > 160
+
+    # One description edited: only its new sentence is encoded, the others are kept.
+    frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    frame.loc[5, "description"] += " A brand new closing sentence."
+    frame.to_csv(csv, index=False)
+    s2 = Detector.ingest(tmp_path / "ix", [csv], encoder="fake")
+    assert (s2.updated, s2.embedded, s2.sentences_embedded) == (1, 1, 1)
+    det2 = Detector.open(tmp_path / "ix")
+    assert det2.sentence_vectors is not None
+    for pos in range(len(det2.index)):
+        sents = record_sentences(det2.record_text(pos))
+        assert np.allclose(det2.sentence_vectors.of(pos), fake.encode(sents), atol=2e-3)
+
+
+def test_reasons_from_stored_sentences_equal_encoding_them(tmp_path: Path) -> None:
+    Detector.ingest(tmp_path / "ix", [_portfolio_csv(tmp_path)], encoder="fake")
+    prop = Proposal(title="Project 3 platform", description="Work on topic 3. Area 2 as well.")
+    stored = Detector.open(tmp_path / "ix")
+    got = stored.check(prop, limit=8, include_below=True)
+    assert stored.sentences.misses == 0  # nothing encoded for the records' side
+    # An index written before sentence vectors: the reasons encode the sentences instead.
+    older = Detector.open(tmp_path / "ix")
+    older._sentence_vectors = None
+    want = older.check(prop, limit=8, include_below=True)
+    assert older.sentences.misses > 0
+    pick = [(m.id, m.reason.sentence_a, m.reason.sentence_b) for m in got.matches + got.below]
+    assert pick == [
+        (m.id, m.reason.sentence_a, m.reason.sentence_b) for m in want.matches + want.below
+    ]
+    for a, b in zip(got.matches + got.below, want.matches + want.below, strict=True):
+        assert a.reason.sentence_score == pytest.approx(b.reason.sentence_score, abs=2e-3)
+        assert a.reason.shared_terms == b.reason.shared_terms
+    rows = [(0, 1), (2, 5)]
+    pairs = stored.explain_rows(rows)
+    redo = [
+        explain_many(older.record_text(a), [older.record_text(b)], FakeEncoder().encode, None)[0]
+        for a, b in rows
+    ]
+    assert [(r.sentence_a, r.sentence_b) for r in pairs] == [
+        (r.sentence_a, r.sentence_b) for r in redo
+    ]
 
 
 def _sorted_lists(sims: np.ndarray, pos: np.ndarray) -> list[set[int]]:

@@ -108,7 +108,7 @@ def ingest(
     err.print(
         f"index {escape(summary.index_path)}: {summary.added} added, {summary.updated} updated, "
         f"{summary.removed} removed, {summary.unchanged} unchanged; "
-        f"{summary.embedded} texts embedded"
+        f"{summary.embedded} texts and {summary.sentences_embedded} sentences embedded"
     )
     if summary.quarantine_path:
         err.print(f"quarantined rows and reasons: {escape(summary.quarantine_path)}")

@@ -19,11 +19,7 @@ the vectors already computed, the rest from sparse TF-IDF products and string le
 
 from __future__ import annotations
 
-import math
-import re
-from collections import Counter
 from collections.abc import Sequence
-from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -34,26 +30,71 @@ from dedupe.text import tokenize
 SHORT_TOKENS = 15
 
 CHAR_NGRAMS = (3, 5)
-_WHITE = re.compile(r"\s\s+")
+_P = np.uint64(0x100000001B3)  # FNV-style multiplier of the rolling gram hash
 
 
-def char_ngrams(text: str, lo: int = CHAR_NGRAMS[0], hi: int = CHAR_NGRAMS[1]) -> Counter[str]:
-    """Counts of the character n-grams of each space-padded word, as scikit-learn's `char_wb`
-    analyzer makes them (lower-cased). Counted exactly here rather than through
-    `HashingVectorizer`: importing scikit-learn costs ~2 s, most of a cold `check`."""
-    grams: Counter[str] = Counter()
-    for word in _WHITE.sub(" ", text.lower()).split():
-        w = f" {word} "
-        size = len(w)
+def _mix(h: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: spreads the rolling hashes over all 64 bits."""
+    h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    out: np.ndarray = h ^ (h >> np.uint64(31))
+    return out
+
+
+def char_gram_matrix(
+    texts: Sequence[str], lo: int = CHAR_NGRAMS[0], hi: int = CHAR_NGRAMS[1]
+) -> sp.csr_matrix:
+    """One L2-normalised row of character n-gram counts per text, the n-grams of scikit-learn's
+    `char_wb` analyzer (lower-cased, each word padded with a space; a padded word shorter than
+    n counts once as itself). Columns are 64-bit gram hashes numbered per call.
+
+    Computed for all texts at once with numpy (importing scikit-learn costs ~2 s of a cold
+    `check`; a per-word Python loop was most of `pairs()` on a nightly run): the texts become
+    one string of padded words joined by double spaces, every window of n code points is
+    hashed, and the windows that contain a double space (they cross a word) are dropped —
+    which also yields the short-word rule, since a padded word's only n-gram longer than the
+    word itself would reach into the next double space."""
+    joined = []
+    for text in texts:
+        words = text.lower().split()
+        joined.append(" " + "  ".join(words) + " " if words else "")
+    lengths = np.fromiter((len(j) for j in joined), dtype=np.int64, count=len(joined))
+    total = int(lengths.sum())
+    if total == 0:
+        return sp.csr_matrix((len(texts), 1), dtype=np.float64)
+    code = np.frombuffer("".join(joined).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    row_of = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+    space = code == 32
+    blocked = np.zeros(total + 1, dtype=np.int64)  # blocked[i]: double spaces starting < i
+    np.cumsum(space[:-1] & space[1:], out=blocked[1:total])
+    blocked[total] = blocked[total - 1]
+    rows, keys = [], []
+    with np.errstate(over="ignore"):
         for n in range(lo, hi + 1):
-            offset = 0
-            grams[w[0:n]] += 1
-            while offset + n < size:
-                offset += 1
-                grams[w[offset : offset + n]] += 1
-            if offset == 0:  # the word is shorter than n: scikit-learn keeps it once
+            m = total - n + 1
+            if m <= 0:
                 break
-    return grams
+            h = code[:m].copy()
+            for k in range(1, n):
+                h = h * _P + code[k : k + m]
+            ok = blocked[n - 1 : n - 1 + m] == blocked[:m]
+            rows.append(row_of[:m][ok])
+            keys.append(_mix(h[ok] ^ np.uint64(n)))
+    row = np.concatenate(rows)
+    key = np.concatenate(keys)
+    order = np.lexsort((key, row))
+    row, key = row[order], key[order]
+    first = np.ones(len(row), dtype=bool)
+    first[1:] = (row[1:] != row[:-1]) | (key[1:] != key[:-1])
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, len(row))).astype(np.float64)
+    row, key = row[starts], key[starts]
+    cols, col = np.unique(key, return_inverse=True)
+    norms = np.sqrt(np.bincount(row, weights=counts * counts, minlength=len(texts)))
+    data = counts / norms[row]
+    indptr = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row, minlength=len(texts)), out=indptr[1:])
+    return sp.csr_matrix((data, col.astype(np.int64), indptr), shape=(len(texts), len(cols)))
 
 
 def _same(a: str, b: str) -> float:
@@ -65,19 +106,9 @@ def _lang(value: str) -> str:
     return v[:2] if v[:2] in ("en", "fr") else ""
 
 
-@lru_cache(maxsize=50_000)
-def _grams_and_norm(text: str) -> tuple[Counter[str], float]:
-    """A title's n-gram counts and their L2 norm, memoised (`pairs()` sees each title ~k times,
-    a long-lived `check` process sees the same candidates again)."""
-    grams = char_ngrams(text)
-    return grams, math.sqrt(sum(c * c for c in grams.values()))
-
-
 def char_similarity(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
-    """Row-wise cosine of character 3–5-gram count vectors (nothing to fit or save).
-
-    Each distinct title becomes one L2-normalised sparse row (n-grams numbered per call); the
-    pairs are then one row-wise sparse product (`pairs()` scores ~k pairs per record)."""
+    """Row-wise cosine of character 3–5-gram count vectors (nothing to fit or save): each
+    distinct text one row of `char_gram_matrix`, the pairs one row-wise sparse product."""
     if len(a) != len(b):
         raise ValueError(f"char_similarity: {len(a)} texts against {len(b)}")
     if not len(a):
@@ -85,21 +116,7 @@ def char_similarity(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
     uniq: dict[str, int] = {}
     ia = np.asarray([uniq.setdefault(t, len(uniq)) for t in a], dtype=np.int64)
     ib = np.asarray([uniq.setdefault(t, len(uniq)) for t in b], dtype=np.int64)
-    vocab: dict[str, int] = {}
-    indptr: list[int] = [0]
-    indices: list[int] = []
-    data: list[float] = []
-    for text in uniq:
-        grams, norm = _grams_and_norm(text)
-        if norm > 0:
-            indices.extend(vocab.setdefault(g, len(vocab)) for g in grams)
-            data.extend(c / norm for c in grams.values())
-        indptr.append(len(indices))
-    m = sp.csr_matrix(
-        (np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int64), indptr),
-        shape=(len(uniq), max(1, len(vocab))),
-    )
-    m.sum_duplicates()
+    m = char_gram_matrix(list(uniq))
     return np.asarray(m[ia].multiply(m[ib]).sum(axis=1), dtype=np.float64).ravel()
 
 
@@ -116,14 +133,16 @@ def token_counts(texts: Sequence[str]) -> np.ndarray:
 
 
 def languages(texts: Sequence[str], given: Sequence[str] | None = None) -> list[str]:
-    """`en`/`fr` per text: the given language when it is one of those, else detected."""
+    """`en`/`fr` per text: the given language when it is one of those, else detected (a text
+    is read only then: `texts` may compute them on access)."""
     from dedupe.text import detect_language
 
     out = []
     detected: dict[str, str] = {}
-    for i, t in enumerate(texts):
+    for i in range(len(texts)):
         lang = _lang(given[i]) if given is not None else ""
         if not lang:
+            t = texts[i]
             lang = detected.get(t) or detected.setdefault(t, detect_language(t))
         out.append(lang)
     return out

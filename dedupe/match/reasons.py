@@ -73,16 +73,32 @@ def explain_many(
         return [Reason() for _ in candidates]
     vecs = encode(flat)
     qv = vecs[: len(q_sents)]
-    out: list[Reason] = []
+    c_vecs = []
     start = len(q_sents)
-    for cand, sents in zip(candidates, c_sents, strict=True):
-        cv = vecs[start : start + len(sents)]
+    for sents in c_sents:
+        c_vecs.append(vecs[start : start + len(sents)])
         start += len(sents)
+    return explain_aligned(query, q_sents, qv, candidates, c_sents, c_vecs, lexical)
+
+
+def explain_aligned(
+    query: str,
+    q_sents: Sequence[str],
+    q_vecs: np.ndarray,
+    candidates: Sequence[str],
+    c_sents: Sequence[Sequence[str]],
+    c_vecs: Sequence[np.ndarray],
+    lexical: LexicalModel | None,
+) -> list[Reason]:
+    """One `Reason` per candidate from sentence vectors already at hand (the query's, and each
+    candidate's: the index keeps every record's, see `dedupe.index.sentences`)."""
+    out: list[Reason] = []
+    for cand, sents, cv in zip(candidates, c_sents, c_vecs, strict=True):
         terms = shared_terms(query, cand, lexical)
         if len(q_sents) == 0 or len(sents) == 0:
             out.append(Reason(shared_terms=terms))
             continue
-        sims = qv @ cv.T
+        sims = q_vecs @ np.asarray(cv, dtype=np.float32).T
         i, j = np.unravel_index(int(np.argmax(sims)), sims.shape)
         out.append(
             Reason(

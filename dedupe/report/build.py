@@ -17,12 +17,9 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-import numpy as np
-
-from dedupe.build import CACHE_NAME
 from dedupe.detector import Detector
-from dedupe.embed.cache import EmbeddingCache, embed_with_cache
-from dedupe.match.reasons import explain_many, shared_terms
+from dedupe.errors import IndexCorruptError
+from dedupe.match.reasons import shared_terms
 from dedupe.records import Pair, Reason, Record, pair_key
 from dedupe.report import groups
 from dedupe.report.history import (
@@ -45,11 +42,9 @@ from dedupe.report.model import (
     pair_id,
 )
 from dedupe.report.sources import SourceOutcome
-from dedupe.text import split_sentences
 
 log = logging.getLogger(__name__)
 
-MAX_SENTENCES = 12
 
 Stage = Callable[[str], None]
 
@@ -171,39 +166,32 @@ def _member(record: Record) -> Member:
 
 
 def _reasons(detector: Detector, pairs: Sequence[Pair]) -> list[Reason]:
-    """One reason per pair; sentence vectors come from the index's embedding cache.
+    """One reason per pair, on the texts as scored (boilerplate stripped, acronyms spelled out).
 
-    Cross-department pairs get the aligned sentences and shared terms; same-department pairs
-    (reported separately, often many) get the shared terms only, which needs no embedding.
-    Every sentence is embedded once and cached by content, so a re-run embeds nothing new.
+    Cross-department pairs get the aligned sentences (from the sentence vectors the ingest
+    stored) and shared terms; same-department pairs (reported separately, often many) get the
+    shared terms only.
     """
     if not pairs:
         return []
-    recs = {r.id: r for r in detector.records}
-    ids = {i for p in pairs if not p.same_department for i in (p.id_a, p.id_b)}
-    sentences = list(
-        dict.fromkeys(s for i in sorted(ids) for s in split_sentences(recs[i].text)[:MAX_SENTENCES])
-    )
-    cache = EmbeddingCache(detector.path / CACHE_NAME)
-    try:
-        vectors, _ = embed_with_cache(detector.encoder, sentences, cache)
-    finally:
-        cache.close()
-    lookup = {s: vectors[n] for n, s in enumerate(sentences)}
-    dim = vectors.shape[1]
+    rows = [(_row(detector, p.id_a), _row(detector, p.id_b)) for p in pairs]
+    cross = [n for n, p in enumerate(pairs) if not p.same_department]
+    aligned = dict(zip(cross, detector.explain_rows([rows[n] for n in cross]), strict=True))
+    out = []
+    for n, (a, b) in enumerate(rows):
+        reason = aligned.get(n)
+        if reason is None:
+            ta, tb = detector.record_text(a), detector.record_text(b)
+            reason = Reason(shared_terms=shared_terms(ta, tb, detector.lexical))
+        out.append(reason)
+    return out
 
-    def encode(texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, dim), dtype=np.float32)
-        return np.stack([lookup[t] for t in texts])
 
-    def explain(p: Pair) -> Reason:
-        a, b = recs[p.id_a].text, recs[p.id_b].text
-        if p.same_department:
-            return Reason(shared_terms=shared_terms(a, b, detector.lexical))
-        return explain_many(a, [b], encode, detector.lexical, MAX_SENTENCES)[0]
-
-    return [explain(p) for p in pairs]
+def _row(detector: Detector, record_id: str) -> int:
+    pos = detector.position(record_id)
+    if pos is None:
+        raise IndexCorruptError(f"{detector.path}: a pair names {record_id!r}, not in the index")
+    return pos
 
 
 def _pair_row(

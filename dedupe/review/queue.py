@@ -206,8 +206,16 @@ class ReviewQueue:
     def explain(self, items: Sequence[QueueItem]) -> list[QueueItem]:
         """The same items with their reason (aligned sentences, shared terms) filled in."""
         det = self.detector
+        rows = [(det.position(item.a.id), det.position(item.b.id)) for item in items]
+        known = [(a, b) for a, b in rows if a is not None and b is not None]
+        stored = iter(det.explain_rows(known))
         out = []
-        for item in items:
-            reason = explain_many(item.a.text, [item.b.text], det.encoder.encode, det.lexical)[0]
+        for item, (a, b) in zip(items, rows, strict=True):
+            if a is not None and b is not None:
+                reason = next(stored)
+            else:  # the index changed under the queue: explain the texts as they are
+                reason = explain_many(
+                    item.a.text, [item.b.text], det.sentences.encode, det.lexical
+                )[0]
             out.append(replace(item, reason=reason))
         return out
