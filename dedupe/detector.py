@@ -28,6 +28,7 @@ from dedupe.match.owners import owners_of, rank_owners
 from dedupe.match.reasons import SentenceCache, explain_aligned
 from dedupe.match.scoring import ScorerParams, default_params
 from dedupe.records import (
+    ALL_FIELDS,
     CheckResult,
     IngestSummary,
     Match,
@@ -78,6 +79,7 @@ class Detector:
         self._clean: dict[int, str] = {}
         self._origins: np.ndarray | None = None
         self._position: dict[str, int] | None = None
+        self._columns: dict[str, np.ndarray] = {}
         self._sentence_vectors: SentenceVectors | None | bool = False  # False: not opened yet
         self.sentences = SentenceCache(encoder.encode)  # sentences the index lacks, LRU
 
@@ -130,10 +132,12 @@ class Detector:
             return
         todo = [p for p in dict.fromkeys(positions) if p not in self._some]
         if todo:
-            from dedupe.index.store import frame_to_records
-
-            recs = frame_to_records(self.index.frame.iloc[todo])
-            self._some.update(zip(todo, recs, strict=True))
+            cols = [self.column(f)[todo] for f in ALL_FIELDS]
+            for n, pos in enumerate(todo):
+                values = {f: c[n] for f, c in zip(ALL_FIELDS, cols, strict=True)}
+                budget = values["budget"]
+                values["budget"] = None if budget is None or budget != budget else float(budget)
+                self._some[pos] = Record(**values)
 
     def clean_text(
         self, title: str, description: str, source: str | None = None, department: str = ""
@@ -151,6 +155,14 @@ class Detector:
             text = self.clean_text(r.title, r.description, key, r.department)
             self._clean[pos] = text
         return text
+
+    def column(self, name: str) -> np.ndarray:
+        """One field of every indexed record as an object array (memoised): what scoring reads
+        per candidate, without building `Record`s (pandas row access was ~6 ms a query)."""
+        col = self._columns.get(name)
+        if col is None:
+            col = self._columns[name] = self.index.frame[name].to_numpy(dtype=object)
+        return col
 
     def position(self, record_id: str) -> int | None:
         """The row of the indexed record with this id (None: not indexed)."""
@@ -263,7 +275,6 @@ class Detector:
         cands = self.candidates(proposal, candidates)
         positions = cands.positions
         sim_of = dict(zip(positions, (float(d) for d in cands.dense), strict=True))
-        recs = [self.record(p) for p in positions]
         probs = self.params.probability(cands.features)
         order = np.argsort(-probs, kind="stable")
         shown = [int(i) for i in order if probs[i] >= self.params.overlap_at][:limit]
@@ -273,11 +284,12 @@ class Detector:
             else []
         )
         explained = [positions[i] for i in shown + below_idx]
+        self._fetch(explained)
         reasons = self._explain_query(cands, explained) if explained else []
         decisions = decisions or {}
 
         def make(i: int, reason_i: int) -> Match:
-            r = recs[i]
+            r = self.record(positions[i])
             p = float(probs[i])
             return Match(
                 id=r.id,
@@ -345,22 +357,21 @@ class Detector:
             order = np.argsort(-np.asarray(exact), kind="stable")
             found, exact = [found[i] for i in order], [exact[i] for i in order]
         pairs = list(zip(found, exact, strict=True))
-        ids = self.index.frame["id"]
-        pairs = [(p, s) for p, s in pairs if ids.iat[p] != proposal.id][:k]
+        ids = self.column("id")
+        pairs = [(p, s) for p, s in pairs if ids[p] != proposal.id][:k]
         # Hybrid retrieval: the lexically nearest records join the dense ones (short notes full of
         # acronyms and names are often far from their twin in embedding space, near in words).
         seen = {p for p, _ in pairs}
         qrow = self.lexical.transform([query_text])
         lex_pos, _ = self.lexical.search_row(qrow, lexical_k + 1)
-        extra = [int(p) for p in lex_pos if int(p) not in seen and ids.iat[int(p)] != proposal.id]
+        extra = [int(p) for p in lex_pos if int(p) not in seen and ids[int(p)] != proposal.id]
         if extra:
             vecs = np.asarray(self.index.vectors[extra], dtype=np.float32)
             dense_extra = vecs @ np.asarray(qvec[0], dtype=np.float32)
             pairs += list(zip(extra[:lexical_k], (float(d) for d in dense_extra), strict=False))
         positions = [p for p, _ in pairs]
         dense = np.array([s for _, s in pairs], dtype=np.float64)
-        self._fetch(positions)
-        recs = [self.record(p) for p in positions]
+        n = len(positions)
         # The records' side of the lexical features comes precomputed with the TF-IDF model
         # (rows fitted on the same stripped texts): no re-transform of 50-70 candidate texts.
         lex = self.lexical
@@ -372,15 +383,15 @@ class Detector:
             else None
         )
         x = self.pair_features(
-            [query_text] * len(recs),
-            [self.record_text(p) for p in positions],
-            [proposal.title] * len(recs),
-            [r.title for r in recs],
-            [proposal.department] * len(recs),
-            [r.department for r in recs],
+            [query_text] * n,
+            _Texts(self, positions),  # read only where a precomputed input is missing
+            [proposal.title] * n,
+            self.column("title")[positions].tolist(),
+            [proposal.department] * n,
+            self.column("department")[positions].tolist(),
             dense,
-            langs_a=[proposal.language or _detect(query_text)] * len(recs),
-            langs_b=[r.language for r in recs],
+            langs_a=[proposal.language or _detect(query_text)] * n,
+            langs_b=self.column("language")[positions].tolist(),
             features=features,
             rows_a=qrow,
             rows_b=rows_b,
@@ -483,9 +494,8 @@ class Detector:
             a_arr, b_arr, sim_arr = candidate_pairs(self.index.vectors, k)
         a_idx, b_idx = a_arr.tolist(), b_arr.tolist()
         dense = sim_arr.tolist()
-        frame = self.index.frame
         ids, titles, depts, langs = (
-            frame[c].to_numpy(dtype=object) for c in ("id", "title", "department", "language")
+            self.column(c) for c in ("id", "title", "department", "language")
         )
         # The records' TF-IDF rows and token counts come with the lexical model (same values
         # as transforming the texts again, which was most of this method's time); the stripped

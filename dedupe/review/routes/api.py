@@ -34,17 +34,16 @@ class DecisionRequest(BaseModel):
 
 
 @router.post("/check", summary="Check a proposal (same JSON as `dedupe check --json`)")
-def api_check(
-    body: CheckRequest, user: ApiUser, store: StoreDep, queue: QueueDep
-) -> dict[str, Any]:
+def api_check(body: CheckRequest, user: ApiUser, queue: QueueDep) -> dict[str, Any]:
+    # A proposal is not an indexed initiative (it has no id), so no review decision can name
+    # it: the store's decisions are not read here (they were, on every request).
     try:
         proposal = proposal_from_fields(
             body.title, body.description, body.department, body.language
         )
     except UsageError as exc:
         raise HTTPException(422, str(exc)) from None
-    known = store.decided_keys(queue.current_hashes)
-    return queue.detector.check(proposal, limit=body.limit, decisions=known).to_json()
+    return queue.detector.check(proposal, limit=body.limit).to_json()
 
 
 @router.get("/pairs", summary="Flagged pairs, highest score first")
