@@ -146,10 +146,15 @@ def build_generation(
                 enc, [clean[i] for i in todo], cache, progress=progress
             )
             # Every record's sentences too (what a reason aligns); unchanged texts keep theirs.
-            sentences, n_sentences = build_sentence_vectors(
+            gen = (previous.generation + 1) if previous else 1
+            sent_path = path / f"sentences-{gen}.npy"
+            offsets_path = path / f"sentence-offsets-{gen}.npy"
+            _, n_sentences = build_sentence_vectors(
                 clean,
                 enc,
                 cache,
+                sent_path,
+                offsets_path,
                 old=old_sentences,
                 old_row=old_row,
                 progress=progress,
@@ -165,15 +170,11 @@ def build_generation(
         frame["text_hash"] = hashes
         prev_lex, reuse_rows = _previous_lexical(path, previous, old_frame, hashes)
         lexical = LexicalModel.fit(clean, previous=prev_lex, reuse=reuse_rows)
-        gen = (previous.generation + 1) if previous else 1
         lex_path = path / f"lexical-{gen}.npz"
         with atomic_path(lex_path) as tmp:
             lexical.save(tmp)
         bp_path = boilerplate.save(path / f"boilerplate-{gen}.json")
         acr_path = acronyms.save(path / f"acronyms-{gen}.json")
-        sent_path = path / f"sentences-{gen}.npy"
-        offsets_path = path / f"sentence-offsets-{gen}.npy"
-        sentences.save(sent_path, offsets_path)
         scorer = previous.scorer if previous and previous.model_id == enc.model_id else {}
         write_generation(
             path,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import overload
@@ -80,6 +81,9 @@ class Detector:
         self._origins: np.ndarray | None = None
         self._position: dict[str, int] | None = None
         self._columns: dict[str, np.ndarray] = {}
+        self._title_matrix: sp.csr_matrix | None = None
+        self._title_queries = 0
+        self._pool: ThreadPoolExecutor | None = None
         self._sentence_vectors: SentenceVectors | None | bool = False  # False: not opened yet
         self.sentences = SentenceCache(encoder.encode)  # sentences the index lacks, LRU
 
@@ -313,6 +317,22 @@ class Detector:
             proposal=proposal, matches=matches, owners=rank_owners(matches), below=below
         )
 
+    def _worker(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="dedupe-encode")
+        return self._pool
+
+    def _title_rows(self, positions: Sequence[int]) -> sp.csr_matrix | None:
+        """The records' title TF-IDF rows: from the second query on, a long-lived process keeps
+        every title's row (one transform, ~1 s per 100k) instead of transforming the candidates'
+        titles per query (~3 ms); a one-shot `check` does the latter."""
+        self._title_queries += 1
+        if self._title_matrix is None:
+            if self._title_queries < 2:
+                return None
+            self._title_matrix = self.lexical.transform(self.column("title").tolist())
+        return self._title_matrix[list(positions)]
+
     def _explain_query(self, cands: Candidates, positions: Sequence[int]) -> list[Reason]:
         q_vecs = cands.query_sentence_vectors
         if q_vecs is None:
@@ -344,9 +364,12 @@ class Detector:
             proposal.title, proposal.description, department=proposal.department
         )
         # The query and its sentences in one encoder call (the sentences serve the reasons).
+        qvec = self.encoder.encode([query_text])
+        # The query's sentences (for the reasons) are encoded on a second thread while this one
+        # searches and computes features: the encoder's numpy work releases the GIL, and the two
+        # overlap on 2 cores (warm check p50 at 100k: 16.4 -> 13.2-14.2 ms in-process).
         q_sents = record_sentences(query_text)
-        encoded = self.encoder.encode([query_text, *q_sents])
-        qvec, q_sent_vecs = encoded[:1], encoded[1:]
+        pending = self._worker().submit(self.encoder.encode, q_sents) if q_sents else None
         sims, pos = self.index.search(qvec, k + 1)
         found = [int(p) for p in pos[0] if p >= 0]
         if self.index.manifest.index_kind == IndexKind.FLAT.value:
@@ -396,7 +419,9 @@ class Detector:
             rows_a=qrow,
             rows_b=rows_b,
             ntok_b=ntok_b,
+            title_rows_b=self._title_rows(positions),
         )
+        q_sent_vecs = pending.result() if pending is not None else None
         return Candidates(query_text, positions, dense, x, tuple(q_sents), q_sent_vecs)
 
     def score_pairs(
@@ -445,9 +470,11 @@ class Detector:
         rows_b: sp.csr_matrix | None = None,
         ntok_a: np.ndarray | None = None,
         ntok_b: np.ndarray | None = None,
+        title_rows_a: sp.csr_matrix | None = None,
+        title_rows_b: sp.csr_matrix | None = None,
     ) -> np.ndarray:
         """The scorer's feature matrix for aligned pairs (see `dedupe.match.features`); the
-        optional TF-IDF rows and token counts are the texts' own, precomputed."""
+        optional TF-IDF rows and token counts are the texts' (and titles') own, precomputed."""
         return pair_features(
             dense=dense,
             lexical=self.lexical,
@@ -464,6 +491,8 @@ class Detector:
             rows_b=rows_b,
             ntok_a=ntok_a,
             ntok_b=ntok_b,
+            title_rows_a=title_rows_a,
+            title_rows_b=title_rows_b,
         )
 
     # ----------------------------------------------------------------------------- all pairs

@@ -172,6 +172,9 @@ def test_candidate_features_from_stored_rows_equal_recomputed(tmp_path: Path) ->
         langs_b=[r.language for r in recs],
     )
     assert np.allclose(cands.features, redone, atol=1e-6)
+    again = det.candidates(prop, k=20)  # the second query reads the kept title rows
+    assert det._title_matrix is not None and again.positions == pos
+    assert np.allclose(again.features, redone, atol=1e-6)
     lex = det.lexical
     texts = [det.record_text(p) for p in range(len(det.index))]
     assert np.allclose(lex.matrix.toarray(), lex.transform(texts).toarray(), atol=1e-6)

@@ -66,12 +66,6 @@ class SentenceVectors:
             )
         return cls(offsets=offsets, vectors=vectors)
 
-    def save(self, vectors_path: Path, offsets_path: Path) -> None:
-        with atomic_path(vectors_path) as tmp, open(tmp, "wb") as fh:
-            np.save(fh, np.ascontiguousarray(self.vectors, dtype=np.float16), allow_pickle=False)
-        with atomic_path(offsets_path) as tmp, open(tmp, "wb") as fh:
-            np.save(fh, np.asarray(self.offsets, dtype=np.int64), allow_pickle=False)
-
 
 def open_sentences(path: Path, manifest: Manifest) -> SentenceVectors | None:
     """The sentence vectors of the index generation `manifest` describes (None: an index
@@ -86,16 +80,21 @@ def build_sentence_vectors(
     texts: Sequence[str],
     encoder: Encoder,
     cache: EmbeddingCache | None,
+    vectors_path: Path,
+    offsets_path: Path,
     *,
     old: SentenceVectors | None = None,
     old_row: Sequence[int] | None = None,
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
+    chunk: int = 8192,
 ) -> tuple[SentenceVectors, int]:
-    """Sentence vectors for `texts` (rows aligned with the new generation) and how many
-    sentences were encoded. `old_row[i]` >= 0: text i is unchanged from row `old_row[i]` of
-    `old`, whose slice is copied; the other texts' sentences go through the cache
-    (`on_total` is told how many, `progress` counts them)."""
+    """Write the sentence vectors of `texts` (rows aligned with the new generation) to
+    `vectors_path` / `offsets_path` (each atomically) and return them with how many sentences
+    were encoded. `old_row[i]` >= 0: text i is unchanged from row `old_row[i]` of `old`, whose
+    slice is copied; the other texts' sentences go through the cache, `chunk` at a time, straight
+    into the memory-mapped file (memory does not grow with the portfolio). `on_total` is told
+    how many sentences that is; `progress` counts them."""
     rows = np.full(len(texts), -1, dtype=np.int64)
     if old is not None and old_row is not None:
         rows[:] = old_row
@@ -103,11 +102,6 @@ def build_sentence_vectors(
     todo = [s for i in sorted(split) for s in split[i]]
     if on_total is not None:
         on_total(len(todo))
-    fresh, n_encoded = (
-        embed_with_cache(encoder, todo, cache, progress=progress)
-        if todo
-        else (np.zeros((0, encoder.dim), dtype=np.float32), 0)
-    )
     counts = np.zeros(len(texts), dtype=np.int64)
     if old is not None:
         reused = rows >= 0
@@ -116,12 +110,27 @@ def build_sentence_vectors(
         counts[i] = len(sents)
     offsets = np.zeros(len(texts) + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
-    vectors = np.empty((int(offsets[-1]), encoder.dim), dtype=np.float16)
     owner = np.repeat(np.arange(len(texts)), counts)
     src = rows[owner]
     from_old = src >= 0
-    if old is not None and from_old.any():
-        within = np.arange(len(owner)) - offsets[owner]
-        vectors[from_old] = old.vectors[old.offsets[src[from_old]] + within[from_old]]
-    vectors[~from_old] = fresh  # in text order, as `todo` was built
-    return SentenceVectors(offsets=offsets, vectors=vectors), n_encoded
+    fresh_at = np.flatnonzero(~from_old)  # where `todo`'s vectors go, in order
+    n_encoded = 0
+    with atomic_path(vectors_path) as tmp:
+        vectors = np.lib.format.open_memmap(
+            tmp, mode="w+", dtype=np.float16, shape=(int(offsets[-1]), encoder.dim)
+        )
+        if old is not None and from_old.any():
+            within = np.arange(len(owner)) - offsets[owner]
+            take = np.flatnonzero(from_old)
+            for lo in range(0, len(take), chunk * 8):
+                part = take[lo : lo + chunk * 8]
+                vectors[part] = old.vectors[old.offsets[src[part]] + within[part]]
+        for lo in range(0, len(todo), chunk):
+            fresh, n = embed_with_cache(encoder, todo[lo : lo + chunk], cache, progress=progress)
+            vectors[fresh_at[lo : lo + chunk]] = fresh
+            n_encoded += n
+        vectors.flush()
+        del vectors
+    with atomic_path(offsets_path) as tmp, open(tmp, "wb") as fh:
+        np.save(fh, offsets, allow_pickle=False)
+    return SentenceVectors.load(vectors_path, offsets_path), n_encoded

@@ -165,11 +165,14 @@ def pair_features(
     rows_b: sp.csr_matrix | None = None,
     ntok_a: np.ndarray | None = None,
     ntok_b: np.ndarray | None = None,
+    title_rows_a: sp.csr_matrix | None = None,
+    title_rows_b: sp.csr_matrix | None = None,
 ) -> np.ndarray:
     """A (n, len(features)) matrix for n aligned pairs (texts already boilerplate-stripped).
 
     Optional precomputed inputs (same values, less work): `rows_a`/`rows_b` the texts' TF-IDF
-    rows (one row: the same text on every pair), `ntok_a`/`ntok_b` their `tokenize` lengths."""
+    rows (one row: the same text on every pair), `ntok_a`/`ntok_b` their `tokenize` lengths,
+    `title_rows_a`/`title_rows_b` the titles' TF-IDF rows."""
     n = len(texts_a)
     if n == 0:
         return np.zeros((0, len(features)))
@@ -181,7 +184,9 @@ def pair_features(
             texts_a, texts_b, rows_a=rows_a, rows_b=rows_b
         ).astype(np.float64)
     if "title" in want:
-        cols["title"] = lexical.pair_similarity(titles_a, titles_b).astype(np.float64)
+        cols["title"] = lexical.pair_similarity(
+            titles_a, titles_b, rows_a=title_rows_a, rows_b=title_rows_b
+        ).astype(np.float64)
     if "title_char" in want:
         cols["title_char"] = char_similarity(titles_a, titles_b)
     if want & {"cross_lang", "dense_x_cross"}:

@@ -51,7 +51,11 @@ class SentenceCache:
 
 def shared_terms(a: str, b: str, lexical: LexicalModel | None, limit: int = 6) -> tuple[str, ...]:
     """Terms both texts use, rarest first (by the portfolio's IDF)."""
-    ta, tb = tokenize(a), set(tokenize(b))
+    return _shared(tokenize(a), b, lexical, limit)
+
+
+def _shared(ta: list[str], b: str, lexical: LexicalModel | None, limit: int = 6) -> tuple[str, ...]:
+    tb = set(tokenize(b))
     common = list(dict.fromkeys(t for t in ta if t in tb and not t.isdigit()))
     if lexical is not None:
         common.sort(key=lambda t: -lexical.idf(t))
@@ -93,8 +97,9 @@ def explain_aligned(
     """One `Reason` per candidate from sentence vectors already at hand (the query's, and each
     candidate's: the index keeps every record's, see `dedupe.index.sentences`)."""
     out: list[Reason] = []
+    q_tokens = tokenize(query)
     for cand, sents, cv in zip(candidates, c_sents, c_vecs, strict=True):
-        terms = shared_terms(query, cand, lexical)
+        terms = _shared(q_tokens, cand, lexical)
         if len(q_sents) == 0 or len(sents) == 0:
             out.append(Reason(shared_terms=terms))
             continue
