@@ -10,8 +10,8 @@
   warm: `encoder.encode([query])` + `sentence_transformers.util.semantic_search` (top 50) over
   the 100k float32 vectors. The app's flagged-pair queue is not computed (only `/api/check`
   is exercised; it needs the detector, not the queue). The same requests are then sent to a
-  real uvicorn server on loopback (keep-alive httpx client): a second p50 / p99, for what a
-  deployed app answers.
+  real uvicorn server in its own process, over loopback (keep-alive httpx client): a second
+  p50 / p99, for what a deployed app answers (the in-process client shares the GIL with it).
 
 The index: `_common.synth_index(n)` -- real records + perturbed copies, real USE vectors + noise.
 
@@ -118,10 +118,12 @@ def _app(index: Path, tmp: str) -> tuple[Any, str]:
             self._detector, self._generation = det, gen
 
     url = f"sqlite:///{tmp}/review.db"
-    store = open_store(url)
-    store.add_user(name="bench", role="reviewer", password="bench-password")
-    token = store.add_token(user="bench")
-    store.close()
+    token = ""
+    if not (Path(tmp) / "review.db").exists():
+        store = open_store(url)
+        store.add_user(name="bench", role="reviewer", password="bench-password")
+        token = store.add_token(user="bench")
+        store.close()
     app = create_app(ReviewSettings(index=index, db_url=url, dev=True), queue=CheckOnlyQueue(index))
     return app, token
 
@@ -162,33 +164,44 @@ def warm(index: Path, queries: list[tuple[str, str]]) -> tuple[list[float], list
 
 
 def warm_uvicorn(index: Path, queries: list[tuple[str, str]]) -> list[float]:
-    """The same requests to a real uvicorn server on loopback (keep-alive httpx client)."""
+    """The same requests to a real uvicorn server in its own process (as deployed: the client
+    does not share the server's GIL), over loopback with a keep-alive httpx client."""
     import socket
-    import threading
 
     import httpx
-    import uvicorn
 
     with tempfile.TemporaryDirectory() as tmp:
-        app, token = _app(index, tmp)
+        _, token = _app(index, tmp)  # creates the store and the token
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.05)
+        server = subprocess.Popen(
+            [sys.executable, __file__, "--serve", str(port), "--index", str(index), "--db", tmp],
+            cwd=REPO,
+        )
         try:
             with httpx.Client(
                 base_url=f"http://127.0.0.1:{port}",
                 headers={"Authorization": f"Bearer {token}"},
-                timeout=60,
+                timeout=120,
             ) as client:
+                for _ in range(600):
+                    try:
+                        client.get("/login")
+                        break
+                    except httpx.TransportError:
+                        time.sleep(0.2)
                 return _timed_posts(client, queries)
         finally:
-            server.should_exit = True
-            thread.join()
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def serve(port: int, index: Path, tmp: str) -> None:
+    import uvicorn
+
+    app, _ = _app(index, tmp)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="error")
 
 
 def pct(xs: list[float], p: float) -> float:
@@ -201,7 +214,13 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=100_000)
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--serve", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--index", default="", help=argparse.SUPPRESS)
+    ap.add_argument("--db", default="", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.serve:  # the child process of warm_uvicorn
+        serve(args.serve, Path(args.index), args.db)
+        return
 
     import torch
     from synth import load_real
