@@ -395,3 +395,38 @@ def test_reingest_refits_tfidf_from_stored_counts_as_a_fresh_fit(tmp_path: Path)
     assert det.lexical.matrix is not None and fresh.matrix is not None
     assert np.allclose(det.lexical.matrix.toarray(), fresh.matrix.toarray())
     assert np.allclose(det.lexical._idf, fresh._idf)
+
+
+def test_sentence_vectors_in_small_chunks_equal_one_pass(tmp_path: Path) -> None:
+    from dedupe.index.sentences import build_sentence_vectors
+
+    fake = FakeEncoder()
+    texts = [f"Topic {i}. Work on part {i} of it. Report {i % 3} monthly." for i in range(25)]
+    texts[4] = "One sentence only"
+    whole, n1 = build_sentence_vectors(
+        texts, fake, None, tmp_path / "a.npy", tmp_path / "a-off.npy", chunk=10_000
+    )
+    small, n2 = build_sentence_vectors(
+        texts, fake, None, tmp_path / "b.npy", tmp_path / "b-off.npy", chunk=4
+    )
+    distinct = {x for t in texts for x in record_sentences(t)}
+    assert n1 == len(distinct) == 52  # a sentence repeated in several texts is encoded once
+    assert n2 >= n1  # (per chunk)
+    assert (whole.offsets == small.offsets).all()
+    assert np.array_equal(np.asarray(whole.vectors), np.asarray(small.vectors))
+    # Rows kept from an older generation are copied, in any order, also in chunks.
+    edited = [texts[7], "A new text. With two sentences.", *texts[:5]]
+    old_row = [7, -1, 0, 1, 2, 3, 4]
+    again, n3 = build_sentence_vectors(
+        edited,
+        fake,
+        None,
+        tmp_path / "c.npy",
+        tmp_path / "c-off.npy",
+        old=small,
+        old_row=old_row,
+        chunk=1,
+    )
+    assert n3 == 2  # only the new text's sentences were encoded
+    for pos, text in enumerate(edited):
+        assert np.allclose(again.of(pos), fake.encode(record_sentences(text)), atol=2e-3)
