@@ -7,7 +7,6 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import overload
 
 import numpy as np
 import scipy.sparse as sp
@@ -15,7 +14,6 @@ import scipy.sparse as sp
 from dedupe.build import build_generation, scored_text
 from dedupe.embed.encoder import Encoder, encoder_for_model_id, get_encoder
 from dedupe.errors import IndexNotFoundError
-from dedupe.index.allpairs import candidate_pairs, unique_pairs
 from dedupe.index.manifest import MANIFEST, read_manifest
 from dedupe.index.sentences import SentenceVectors, open_sentences, record_sentences
 from dedupe.index.store import IndexKind, PortfolioIndex
@@ -28,6 +26,7 @@ from dedupe.match.lexical import LexicalModel
 from dedupe.match.owners import owners_of, rank_owners
 from dedupe.match.reasons import SentenceCache, explain_aligned
 from dedupe.match.scoring import ScorerParams, default_params
+from dedupe.pairs import LazyTexts, find_pairs
 from dedupe.records import (
     ALL_FIELDS,
     CheckResult,
@@ -407,7 +406,7 @@ class Detector:
         )
         x = self.pair_features(
             [query_text] * n,
-            _Texts(self, positions),  # read only where a precomputed input is missing
+            LazyTexts(self.record_text, positions),  # read only where an input is missing
             [proposal.title] * n,
             self.column("title")[positions].tolist(),
             [proposal.department] * n,
@@ -499,99 +498,10 @@ class Detector:
     def pairs(
         self, *, k: int = 10, min_score: float | None = None, incremental: bool = True
     ) -> list[Pair]:
-        """Every pair of indexed initiatives at or above `min_score` (default: the overlap bar).
-
-        Candidates: k nearest neighbours per record (`candidate_pairs`: exact FAISS search below
-        20k records, clustered blocked search above), then the pair scorer. `incremental`: the
-        neighbour lists of the previous run (`knn-cache.npz` in the index) are reused for the
-        records whose text did not change (`dedupe.index.knn_cache`; same result).
-        """
-        n = len(self.index)
-        if n < 2:
-            return []
-        floor = self.params.overlap_at if min_score is None else min_score
-        if incremental:
-            from dedupe.index.knn_cache import cached_knn
-
-            frame = self.index.frame
-            keys = [f"{i}\x1f{h}" for i, h in zip(frame["id"], frame["text_hash"], strict=True)]
-            sims, pos, _ = cached_knn(
-                self.path, self.index.vectors, keys, k, model_id=self.index.model_id
-            )
-            a_arr, b_arr, sim_arr = unique_pairs(sims, pos)
-        else:
-            a_arr, b_arr, sim_arr = candidate_pairs(self.index.vectors, k)
-        a_idx, b_idx = a_arr.tolist(), b_arr.tolist()
-        dense = sim_arr.tolist()
-        ids, titles, depts, langs = (
-            self.column(c) for c in ("id", "title", "department", "language")
-        )
-        # The records' TF-IDF rows and token counts come with the lexical model (same values
-        # as transforming the texts again, which was most of this method's time); the stripped
-        # texts are then only read where a record's language must be detected.
-        lex = self.lexical
-        own = lex.matrix is not None and lex.matrix.shape[0] == n
-        have_ntok = own and lex.n_tokens is not None and len(lex.n_tokens) == n
-        probs = (
-            self.params.probability(
-                self.pair_features(
-                    _Texts(self, a_idx),
-                    _Texts(self, b_idx),
-                    titles[a_arr].tolist(),
-                    titles[b_arr].tolist(),
-                    depts[a_arr].tolist(),
-                    depts[b_arr].tolist(),
-                    np.asarray(dense),
-                    langs_a=langs[a_arr].tolist(),
-                    langs_b=langs[b_arr].tolist(),
-                    rows_a=lex.matrix[a_arr] if own and lex.matrix is not None else None,
-                    rows_b=lex.matrix[b_arr] if own and lex.matrix is not None else None,
-                    ntok_a=lex.n_tokens[a_arr] if have_ntok and lex.n_tokens is not None else None,
-                    ntok_b=lex.n_tokens[b_arr] if have_ntok and lex.n_tokens is not None else None,
-                )
-            )
-            if a_idx
-            else np.zeros(0)
-        )
-        dept_key = [str(d).strip().lower() for d in depts]
-        out = []
-        for i, j, s, p in zip(a_idx, b_idx, dense, probs, strict=True):
-            if p < floor:
-                continue
-            ida, idb = pair_key(ids[i], ids[j])
-            out.append(
-                Pair(
-                    id_a=ida,
-                    id_b=idb,
-                    score=float(p),
-                    tier=self.params.tier(float(p)),
-                    similarity=s,
-                    same_department=dept_key[i] == dept_key[j],
-                )
-            )
-        out.sort(key=lambda p: -p.score)
-        return out
-
-
-class _Texts(Sequence[str]):
-    """The stripped texts of indexed rows, computed when read (`pair_features` reads a text
-    only when its precomputed TF-IDF row, token count or language is missing)."""
-
-    def __init__(self, detector: Detector, positions: Sequence[int]) -> None:
-        self._detector = detector
-        self._positions = positions
-
-    def __len__(self) -> int:
-        return len(self._positions)
-
-    @overload
-    def __getitem__(self, i: int) -> str: ...
-    @overload
-    def __getitem__(self, i: slice) -> list[str]: ...
-    def __getitem__(self, i: int | slice) -> str | list[str]:
-        if isinstance(i, slice):
-            return [self._detector.record_text(p) for p in self._positions[i]]
-        return self._detector.record_text(self._positions[i])
+        """Every pair of indexed initiatives at or above `min_score` (default: the overlap bar):
+        k nearest neighbours per record, then the pair scorer (`dedupe.pairs.find_pairs`;
+        `incremental` reuses the previous run's neighbour lists, same result)."""
+        return find_pairs(self, k=k, min_score=min_score, incremental=incremental)
 
 
 def _detect(text: str) -> str:

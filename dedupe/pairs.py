@@ -1,0 +1,111 @@
+"""All pairs of a portfolio: k nearest neighbours per record, scored by the pair scorer.
+
+`Detector.pairs` is `find_pairs`; the nightly report and the review queue call it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, overload
+
+import numpy as np
+
+from dedupe.index.allpairs import candidate_pairs, unique_pairs
+from dedupe.records import Pair, pair_key
+
+if TYPE_CHECKING:
+    from dedupe.detector import Detector
+
+
+class LazyTexts(Sequence[str]):
+    """The stripped texts of indexed rows, computed when read (`pair_features` reads a text
+    only when its precomputed TF-IDF row, token count or language is missing)."""
+
+    def __init__(self, text_of: Callable[[int], str], positions: Sequence[int]) -> None:
+        self._text_of = text_of
+        self._positions = positions
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            return [self._text_of(p) for p in self._positions[i]]
+        return self._text_of(self._positions[i])
+
+
+def find_pairs(
+    det: Detector, *, k: int = 10, min_score: float | None = None, incremental: bool = True
+) -> list[Pair]:
+    """Every pair of indexed initiatives at or above `min_score` (default: the overlap bar).
+
+    Candidates: k nearest neighbours per record (`candidate_pairs`: exact FAISS search below
+    20k records, clustered blocked search above), then the pair scorer. `incremental`: the
+    neighbour lists of the previous run (`knn-cache.npz` in the index) are reused for the
+    records whose text did not change (`dedupe.index.knn_cache`; same result).
+    """
+    n = len(det.index)
+    if n < 2:
+        return []
+    floor = det.params.overlap_at if min_score is None else min_score
+    if incremental:
+        from dedupe.index.knn_cache import cached_knn
+
+        frame = det.index.frame
+        keys = [f"{i}\x1f{h}" for i, h in zip(frame["id"], frame["text_hash"], strict=True)]
+        sims, pos, _ = cached_knn(det.path, det.index.vectors, keys, k, model_id=det.index.model_id)
+        a_arr, b_arr, sim_arr = unique_pairs(sims, pos)
+    else:
+        a_arr, b_arr, sim_arr = candidate_pairs(det.index.vectors, k)
+    a_idx, b_idx = a_arr.tolist(), b_arr.tolist()
+    dense = sim_arr.tolist()
+    ids, titles, depts, langs = (det.column(c) for c in ("id", "title", "department", "language"))
+    # The records' TF-IDF rows and token counts come with the lexical model (same values
+    # as transforming the texts again, which was most of this method's time); the stripped
+    # texts are then only read where a record's language must be detected.
+    lex = det.lexical
+    own = lex.matrix is not None and lex.matrix.shape[0] == n
+    have_ntok = own and lex.n_tokens is not None and len(lex.n_tokens) == n
+    probs = (
+        det.params.probability(
+            det.pair_features(
+                LazyTexts(det.record_text, a_idx),
+                LazyTexts(det.record_text, b_idx),
+                titles[a_arr].tolist(),
+                titles[b_arr].tolist(),
+                depts[a_arr].tolist(),
+                depts[b_arr].tolist(),
+                np.asarray(dense),
+                langs_a=langs[a_arr].tolist(),
+                langs_b=langs[b_arr].tolist(),
+                rows_a=lex.matrix[a_arr] if own and lex.matrix is not None else None,
+                rows_b=lex.matrix[b_arr] if own and lex.matrix is not None else None,
+                ntok_a=lex.n_tokens[a_arr] if have_ntok and lex.n_tokens is not None else None,
+                ntok_b=lex.n_tokens[b_arr] if have_ntok and lex.n_tokens is not None else None,
+            )
+        )
+        if a_idx
+        else np.zeros(0)
+    )
+    dept_key = [str(d).strip().lower() for d in depts]
+    out = []
+    for i, j, s, p in zip(a_idx, b_idx, dense, probs, strict=True):
+        if p < floor:
+            continue
+        ida, idb = pair_key(ids[i], ids[j])
+        out.append(
+            Pair(
+                id_a=ida,
+                id_b=idb,
+                score=float(p),
+                tier=det.params.tier(float(p)),
+                similarity=s,
+                same_department=dept_key[i] == dept_key[j],
+            )
+        )
+    out.sort(key=lambda p: -p.score)
+    return out
