@@ -139,14 +139,17 @@ def build_generation(
         todo = np.nonzero(~reuse)[0]
         if on_total is not None:
             on_total(len(todo))
-        old_sentences, old_row = _previous_sentences(path, previous, old_frame, hashes)
+        # Per new row, the previous generation's row with the same text (-1: a new text): what
+        # the TF-IDF refit and the sentence vectors reuse.
+        old_rows = _old_rows(old_frame, hashes)
+        old_sentences = _previous_sentences(path, previous, old_frame)
+        gen = (previous.generation + 1) if previous else 1
         cache = EmbeddingCache(path / CACHE_NAME)
         try:
             fresh, n_encoded = embed_with_cache(
                 enc, [clean[i] for i in todo], cache, progress=progress
             )
             # Every record's sentences too (what a reason aligns); unchanged texts keep theirs.
-            gen = (previous.generation + 1) if previous else 1
             sent_path = path / f"sentences-{gen}.npy"
             offsets_path = path / f"sentence-offsets-{gen}.npy"
             _, n_sentences = build_sentence_vectors(
@@ -156,7 +159,7 @@ def build_generation(
                 sent_path,
                 offsets_path,
                 old=old_sentences,
-                old_row=old_row,
+                old_row=old_rows if old_sentences is not None else None,
                 progress=progress,
                 on_total=None if on_total is None else (lambda m: on_total(len(todo) + m)),
             )
@@ -168,8 +171,10 @@ def build_generation(
         if len(todo):
             vectors[todo] = fresh
         frame["text_hash"] = hashes
-        prev_lex, reuse_rows = _previous_lexical(path, previous, old_frame, hashes)
-        lexical = LexicalModel.fit(clean, previous=prev_lex, reuse=reuse_rows)
+        prev_lex = _previous_lexical(path, previous, old_frame)
+        lexical = LexicalModel.fit(
+            clean, previous=prev_lex, reuse=old_rows if prev_lex is not None else None
+        )
         lex_path = path / f"lexical-{gen}.npz"
         with atomic_path(lex_path) as tmp:
             lexical.save(tmp)
@@ -218,38 +223,42 @@ def build_generation(
     return summary
 
 
+def _old_rows(old_frame: pd.DataFrame | None, hashes: list[str]) -> np.ndarray | None:
+    """Per new row, the row of `old_frame` whose text hash it shares (-1: none); None without
+    a previous generation."""
+    if old_frame is None or not len(old_frame):
+        return None
+    row_of = {h: i for i, h in enumerate(old_frame["text_hash"].tolist())}
+    return np.asarray([row_of.get(h, -1) for h in hashes], dtype=np.int64)
+
+
 def _previous_lexical(
-    path: Path, previous: Manifest | None, old_frame: pd.DataFrame | None, hashes: list[str]
-) -> tuple[LexicalModel | None, np.ndarray | None]:
-    """What lets `LexicalModel.fit` reuse the previous generation's term counts of every text it
-    has already analysed (matched by text hash; the same model as a fit from scratch): the old
-    model and, per new row, its old row (-1: a new text). (None, None) when nothing is usable."""
+    path: Path, previous: Manifest | None, old_frame: pd.DataFrame | None
+) -> LexicalModel | None:
+    """The previous generation's TF-IDF model when `LexicalModel.fit` can reuse its term counts
+    of every text it has already analysed (matched by text hash; the same model as a fit from
+    scratch). None when nothing is usable."""
     entry = previous.files.get("lexical") if previous is not None else None
     if entry is None or old_frame is None or not len(old_frame):
-        return None, None
+        return None
     try:
         old = LexicalModel.load(path / entry.name)
     except (IndexCorruptError, OSError):
-        return None, None
+        return None
     if not old.can_reuse or old.matrix is None or old.matrix.shape[0] != len(old_frame):
-        return None, None
-    row_of = {h: i for i, h in enumerate(old_frame["text_hash"].tolist())}
-    return old, np.asarray([row_of.get(h, -1) for h in hashes], dtype=np.int64)
+        return None
+    return old
 
 
 def _previous_sentences(
-    path: Path, previous: Manifest | None, old_frame: pd.DataFrame | None, hashes: list[str]
-) -> tuple[SentenceVectors | None, list[int] | None]:
-    """The previous generation's sentence vectors and, per new row, the old row with the same
-    text (-1: none) — an unchanged text keeps its sentence vectors. (None, None) when there are
-    none to reuse (a first ingest, or an index written before sentence vectors)."""
+    path: Path, previous: Manifest | None, old_frame: pd.DataFrame | None
+) -> SentenceVectors | None:
+    """The previous generation's sentence vectors, for the unchanged texts to keep (None: a
+    first ingest, or an index written before sentence vectors)."""
     if previous is None or old_frame is None or not len(old_frame):
-        return None, None
+        return None
     old = open_sentences(path, previous)
-    if old is None or len(old) != len(old_frame):
-        return None, None
-    row_of = {h: i for i, h in enumerate(old_frame["text_hash"].tolist())}
-    return old, [row_of.get(h, -1) for h in hashes]
+    return old if old is not None and len(old) == len(old_frame) else None
 
 
 def _count_changes(old: pd.DataFrame, new: pd.DataFrame) -> tuple[int, int, int]:

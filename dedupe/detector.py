@@ -16,7 +16,7 @@ from dedupe.embed.encoder import Encoder, encoder_for_model_id, get_encoder
 from dedupe.errors import IndexNotFoundError
 from dedupe.index.manifest import MANIFEST, read_manifest
 from dedupe.index.sentences import SentenceVectors, open_sentences, record_sentences
-from dedupe.index.store import IndexKind, PortfolioIndex
+from dedupe.index.store import IndexKind, PortfolioIndex, record_from_values
 from dedupe.ingest import load_files
 from dedupe.ingest.mapping import ColumnMapping
 from dedupe.match.acronyms import Acronyms
@@ -138,9 +138,7 @@ class Detector:
             cols = [self.column(f)[todo] for f in ALL_FIELDS]
             for n, pos in enumerate(todo):
                 values = {f: c[n] for f, c in zip(ALL_FIELDS, cols, strict=True)}
-                budget = values["budget"]
-                values["budget"] = None if budget is None or budget != budget else float(budget)
-                self._some[pos] = Record(**values)
+                self._some[pos] = record_from_values(values)
 
     def clean_text(
         self, title: str, description: str, source: str | None = None, department: str = ""
@@ -188,24 +186,27 @@ class Detector:
         """(sentences, vectors) of indexed records: read from the index, or encoded (and kept in
         the LRU) for an index written before sentence vectors."""
         store = self.sentence_vectors
-        out: list[tuple[list[str], np.ndarray] | None] = []
-        missing: list[int] = []
-        for n, pos in enumerate(positions):
-            sents = record_sentences(self.record_text(pos))
-            if store is not None and store.count(pos) == len(sents):
-                out.append((sents, store.of(pos)))
-            else:
-                out.append(None)
-                missing.append(n)
-        if missing:
-            texts = [record_sentences(self.record_text(positions[n])) for n in missing]
-            flat = [x for t in texts for x in t]
-            vecs = self.sentences.encode(flat) if flat else np.zeros((0, self.encoder.dim))
-            at = 0
-            for n, sents in zip(missing, texts, strict=True):
-                out[n] = (sents, vecs[at : at + len(sents)])
-                at += len(sents)
-        return [o for o in out if o is not None]
+        split = [record_sentences(self.record_text(pos)) for pos in positions]
+        missing = [
+            n
+            for n, (pos, sents) in enumerate(zip(positions, split, strict=True))
+            if store is None or store.count(pos) != len(sents)
+        ]
+        flat = [x for n in missing for x in split[n]]
+        fresh = self.sentences.encode(flat) if flat else np.zeros((0, self.encoder.dim))
+        vecs: dict[int, np.ndarray] = {}
+        at = 0
+        for n in missing:
+            vecs[n] = fresh[at : at + len(split[n])]
+            at += len(split[n])
+        out = []
+        for n, (pos, sents) in enumerate(zip(positions, split, strict=True)):
+            v = vecs.get(n)
+            if v is None:
+                assert store is not None  # not missing: the index holds them
+                v = store.of(pos)
+            out.append((sents, v))
+        return out
 
     def explain_rows(self, pairs: Sequence[tuple[int, int]]) -> list[Reason]:
         """Reasons for pairs of indexed records (rows), from their stored sentence vectors."""

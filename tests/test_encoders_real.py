@@ -130,7 +130,7 @@ def test_use_reference_tokenizer_gives_the_packages_vectors(
 
     use_encoder.encode(["load"])
     assert type(use_encoder._use._backend.sp).__name__ == "_ReferenceTokenizer"  # type: ignore[attr-defined]
-    monkeypatch.setattr(use_mod, "_use_reference_tokenizer", lambda use: None)
+    monkeypatch.setattr(use_mod, "_reference_tokenizer", lambda: None)
     pure = use_mod.USEEncoder(batch_size=2)
     pure.load()
     assert type(pure._use._backend.sp).__name__ == "UsePureTokenizer"

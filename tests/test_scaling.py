@@ -373,7 +373,7 @@ def test_lexical_refit_reusing_unchanged_rows_equals_a_fresh_fit(tmp_path: Path)
 
 
 def test_reingest_refits_tfidf_from_stored_counts_as_a_fresh_fit(tmp_path: Path) -> None:
-    from dedupe.build import _previous_lexical
+    from dedupe.build import _old_rows, _previous_lexical
     from dedupe.index.manifest import read_manifest
 
     csv = _portfolio_csv(tmp_path, 40)
@@ -383,9 +383,8 @@ def test_reingest_refits_tfidf_from_stored_counts_as_a_fresh_fit(tmp_path: Path)
     csv.write_text("".join(lines[:-2]), encoding="utf-8")  # one changed, two removed
     before = Detector.open(tmp_path / "ix")
     det_hashes = before.index.frame["text_hash"].tolist()
-    old, reuse = _previous_lexical(
-        tmp_path / "ix", read_manifest(tmp_path / "ix"), before.index.frame, det_hashes
-    )
+    old = _previous_lexical(tmp_path / "ix", read_manifest(tmp_path / "ix"), before.index.frame)
+    reuse = _old_rows(before.index.frame, det_hashes)
     assert old is not None and reuse is not None and (reuse >= 0).all()
     Detector.ingest(tmp_path / "ix", [csv], encoder="fake")
     det = Detector.open(tmp_path / "ix")

