@@ -149,10 +149,11 @@ def synth_index(n: int, path: Path | None = None) -> Path:
 
     vectors = synth_vectors(base_vectors, frame_bases)
     man = idx.manifest
+    # every file of the generation but the three this write replaces
     extra = {
-        role: path / man.files[role].name
-        for role in ("lexical", "boilerplate", "acronyms", "sentences", "sentence_offsets")
-        if role in man.files
+        role: path / entry.name
+        for role, entry in man.files.items()
+        if role not in ("records", "vectors", "faiss")
     }
     del idx
     write_generation(
