@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from dedupe.match.boilerplate import Boilerplate, source_key
 from dedupe.match.features import pair_features
 from dedupe.match.lexical import LexicalModel
 from dedupe.match.owners import owners_of, rank_owners
-from dedupe.match.reasons import SentenceCache, explain_aligned
+from dedupe.match.reasons import SentenceCache, explain_aligned, shared_terms_many
 from dedupe.match.scoring import ScorerParams, default_params
 from dedupe.pairs import LazyTexts, find_pairs
 from dedupe.records import (
@@ -53,7 +53,14 @@ class Candidates:
     dense: np.ndarray
     features: np.ndarray
     query_sentences: tuple[str, ...] = ()
-    query_sentence_vectors: np.ndarray | None = None
+    # The query's sentence vectors, or their encoding still running on the detector's worker
+    # thread (`query_sentence_vectors` waits for it: the caller works meanwhile).
+    sentence_vectors: np.ndarray | Future[np.ndarray] | None = None
+
+    @property
+    def query_sentence_vectors(self) -> np.ndarray | None:
+        v = self.sentence_vectors
+        return v.result() if isinstance(v, Future) else v
 
 
 class Detector:
@@ -289,7 +296,12 @@ class Detector:
         )
         explained = [positions[i] for i in shown + below_idx]
         self._fetch(explained)
-        reasons = self._explain_query(cands, explained) if explained else []
+        if explained:
+            reasons = self._explain_query(cands, explained)
+        else:  # nothing to explain: the query's sentences are not needed
+            reasons = []
+            if isinstance(cands.sentence_vectors, Future):
+                cands.sentence_vectors.cancel()
         decisions = decisions or {}
 
         def make(i: int, reason_i: int) -> Match:
@@ -334,18 +346,23 @@ class Detector:
         return self._title_matrix[list(positions)]
 
     def _explain_query(self, cands: Candidates, positions: Sequence[int]) -> list[Reason]:
+        # The records' side and the shared terms first: the query's sentences may still be
+        # encoding on the worker thread.
+        got = self.record_sentence_vectors(positions)
+        texts = [self.record_text(p) for p in positions]
+        terms = shared_terms_many(cands.query_text, texts, self.lexical)
         q_vecs = cands.query_sentence_vectors
         if q_vecs is None:
             q_vecs = self.encoder.encode(list(cands.query_sentences))
-        got = self.record_sentence_vectors(positions)
         return explain_aligned(
             cands.query_text,
             cands.query_sentences,
             q_vecs,
-            [self.record_text(p) for p in positions],
+            texts,
             [s for s, _ in got],
             [v for _, v in got],
             self.lexical,
+            terms=terms,
         )
 
     def candidates(
@@ -421,8 +438,7 @@ class Detector:
             ntok_b=ntok_b,
             title_rows_b=self._title_rows(positions),
         )
-        q_sent_vecs = pending.result() if pending is not None else None
-        return Candidates(query_text, positions, dense, x, tuple(q_sents), q_sent_vecs)
+        return Candidates(query_text, positions, dense, x, tuple(q_sents), pending)
 
     def score_pairs(
         self,

@@ -57,9 +57,7 @@ STOPWORDS: frozenset[str] = frozenset(
 def tokenize(text: str) -> list[str]:
     """Lower-cased word tokens, accents kept, stopwords and 1-letter tokens removed."""
     return [
-        t
-        for t in (m.group(0).lower() for m in _WORD.finditer(text))
-        if len(t) > 1 and t not in STOPWORDS
+        t for t in (w.lower() for w in _WORD.findall(text)) if len(t) > 1 and t not in STOPWORDS
     ]
 
 

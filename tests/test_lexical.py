@@ -29,6 +29,17 @@ def test_search_ranks_by_shared_terms_and_survives_a_round_trip(tmp_path: Path) 
     assert again.search("Phoenix payroll", 2)[0].tolist() == [2]
 
 
+def test_search_breaks_ties_by_position_the_same_way_on_every_call() -> None:
+    # 12 identical texts: every score ties; the first call multiplies the whole matrix, later
+    # ones read the query terms' postings (another column order): same answer, lowest rows.
+    model = LexicalModel.fit(["shared fleet telematics platform"] * 12 + TEXTS)
+    first = model.search("fleet telematics", 5)
+    for _ in range(3):
+        again = model.search("fleet telematics", 5)
+        assert again[0].tolist() == first[0].tolist() == [0, 1, 2, 3, 4]
+        assert np.allclose(again[1], first[1])
+
+
 def test_big_portfolios_keep_no_matrix(monkeypatch) -> None:
     monkeypatch.setattr(lexmod, "MATRIX_MAX_RECORDS", 3)
     model = LexicalModel.fit(TEXTS)

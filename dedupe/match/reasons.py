@@ -62,6 +62,14 @@ def _shared(ta: list[str], b: str, lexical: LexicalModel | None, limit: int = 6)
     return tuple(common[:limit])
 
 
+def shared_terms_many(
+    query: str, candidates: Sequence[str], lexical: LexicalModel | None, limit: int = 6
+) -> list[tuple[str, ...]]:
+    """`shared_terms` of one query against each candidate (the query tokenized once)."""
+    q_tokens = tokenize(query)
+    return [_shared(q_tokens, c, lexical, limit) for c in candidates]
+
+
 def explain_many(
     query: str,
     candidates: Sequence[str],
@@ -93,15 +101,18 @@ def explain_aligned(
     c_sents: Sequence[Sequence[str]],
     c_vecs: Sequence[np.ndarray],
     lexical: LexicalModel | None,
+    *,
+    terms: Sequence[tuple[str, ...]] | None = None,
 ) -> list[Reason]:
     """One `Reason` per candidate from sentence vectors already at hand (the query's, and each
-    candidate's: the index keeps every record's, see `dedupe.index.sentences`)."""
+    candidate's: the index keeps every record's, see `dedupe.index.sentences`). `terms`: the
+    candidates' `shared_terms_many`, when already computed."""
     out: list[Reason] = []
-    q_tokens = tokenize(query)
-    for cand, sents, cv in zip(candidates, c_sents, c_vecs, strict=True):
-        terms = _shared(q_tokens, cand, lexical)
+    if terms is None:
+        terms = shared_terms_many(query, candidates, lexical)
+    for cand_terms, sents, cv in zip(terms, c_sents, c_vecs, strict=True):
         if len(q_sents) == 0 or len(sents) == 0:
-            out.append(Reason(shared_terms=terms))
+            out.append(Reason(shared_terms=cand_terms))
             continue
         sims = q_vecs @ np.asarray(cv, dtype=np.float32).T
         i, j = np.unravel_index(int(np.argmax(sims)), sims.shape)
@@ -110,7 +121,7 @@ def explain_aligned(
                 sentence_a=q_sents[int(i)],
                 sentence_b=sents[int(j)],
                 sentence_score=float(sims[i, j]),
-                shared_terms=terms,
+                shared_terms=cand_terms,
             )
         )
     return out

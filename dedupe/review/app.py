@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from dedupe.detector import require_index
 from dedupe.review.deps import CurrentUser, NotSignedIn, csrf_token
+from dedupe.review.headers import SecurityHeaders
 from dedupe.review.queue import ReviewQueue, highlight
 from dedupe.review.routes import admin, api, auth, pages
 from dedupe.review.routes import queue as queue_routes
@@ -135,31 +135,7 @@ def create_app(settings: ReviewSettings, *, queue: ReviewQueue | None = None) ->
             headers=exc.headers,
         )
 
-    @app.middleware("http")
-    async def _security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request.state.nonce = secrets.token_urlsafe(16)
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        # Swagger UI's page starts itself with an inline script of FastAPI's: 'self' + inline there.
-        scripts = (
-            "'self' 'unsafe-inline'"
-            if request.url.path == "/docs"
-            else f"'nonce-{request.state.nonce}'"
-        )
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            f"default-src 'self'; script-src {scripts}; "
-            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        )
-        if request.url.path.startswith(("/api/", "/login")) or "uid" in request.session:
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
+    app.add_middleware(SecurityHeaders)
     # Added last = outermost: the session exists for every other middleware and route.
     app.add_middleware(
         SessionMiddleware,

@@ -22,27 +22,29 @@ class NotSignedIn(Exception):
     """Raised by page dependencies without a session; the app redirects to the sign-in page."""
 
 
-def get_store(request: Request) -> ReviewStore:
+async def get_store(request: Request) -> ReviewStore:
+    # The dependencies that only read the app's state are `async def`: FastAPI runs a plain
+    # `def` dependency on a worker thread, a hand-off per dependency per request.
     store: ReviewStore = request.app.state.store
     return store
 
 
-def get_queue(request: Request) -> ReviewQueue:
+async def get_queue(request: Request) -> ReviewQueue:
     queue: ReviewQueue = request.app.state.queue
     return queue
 
 
-def get_templates(request: Request) -> Jinja2Templates:
+async def get_templates(request: Request) -> Jinja2Templates:
     templates: Jinja2Templates = request.app.state.templates
     return templates
 
 
-def get_settings(request: Request) -> ReviewSettings:
+async def get_settings(request: Request) -> ReviewSettings:
     settings: ReviewSettings = request.app.state.settings
     return settings
 
 
-def get_limiter(request: Request) -> LoginLimiter:
+async def get_limiter(request: Request) -> LoginLimiter:
     limiter: LoginLimiter = request.app.state.limiter
     return limiter
 
@@ -83,7 +85,7 @@ def current_user(request: Request, store: StoreDep) -> User:
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def require_reviewer(user: CurrentUser) -> User:
+async def require_reviewer(user: CurrentUser) -> User:
     if not user.role.can_decide:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
@@ -92,7 +94,7 @@ def require_reviewer(user: CurrentUser) -> User:
     return user
 
 
-def require_admin(user: CurrentUser) -> User:
+async def require_admin(user: CurrentUser) -> User:
     if not user.role.can_admin:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only admins manage users")
     return user
@@ -139,7 +141,7 @@ def api_user(
 ApiUser = Annotated[User, Depends(api_user)]
 
 
-def api_reviewer(user: ApiUser) -> User:
+async def api_reviewer(user: ApiUser) -> User:
     if not user.role.can_decide:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"{user.name} may not decide")
     return user
