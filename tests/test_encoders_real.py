@@ -136,3 +136,26 @@ def test_use_reference_tokenizer_gives_the_packages_vectors(
     assert type(pure._use._backend.sp).__name__ == "UsePureTokenizer"
     texts = [*MIXED, EMAIL_FR, "Système de paie Phénix (SPP)", "x", " ", "日本語"]
     assert np.allclose(use_encoder.encode(texts), pure.encode(texts), atol=1e-6)
+
+
+def test_int8_onnx_minilm_agrees_with_the_torch_model_and_has_its_own_id(
+    minilm_encoder: Encoder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dedupe.embed.encoder import encoder_for_model_id
+    from dedupe.embed.onnx_model import MODEL_FILE, OnnxMiniLMEncoder
+
+    monkeypatch.setenv("DEDUPE_CACHE_DIR", str(tmp_path))
+    enc = OnnxMiniLMEncoder()
+    out = enc.encode([*MIXED, ""])  # exported into the (empty) cache on first use
+    assert (enc.folder / MODEL_FILE).is_file() and enc.folder.parent == tmp_path
+    assert out.shape == (len(MIXED) + 1, 384) and out.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(out[:-1], axis=1), 1.0, atol=1e-5)
+    assert not out[-1].any()
+    ref = minilm_encoder.encode(MIXED)
+    agreement = np.sum(out[:-1] * ref, axis=1)
+    assert agreement.min() > 0.97 and agreement.mean() > 0.985, agreement
+    assert enc.model_id.startswith("onnx-int8:") and enc.model_id != minilm_encoder.model_id
+    again = encoder_for_model_id(enc.model_id)  # the copy in the cache is reused as is
+    assert again.model_id == enc.model_id
+    # a text's vector does not depend on the other texts of the call
+    np.testing.assert_allclose(again.encode(MIXED[2:0:-1]), out[2:0:-1], atol=1e-6)

@@ -37,7 +37,7 @@ def evaluate(
         ),
     ),
     encoder: str | None = typer.Option(
-        None, "--encoder", "-e", help="use (default), minilm, or st:<model folder>."
+        None, "--encoder", "-e", help="use (default), minilm, minilm-int8, or st:<model folder>."
     ),
     index_dir: Path | None = typer.Option(
         None,

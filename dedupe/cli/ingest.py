@@ -65,7 +65,7 @@ def ingest(
         "--encoder",
         "-e",
         help=(
-            "use (default), minilm, or st:<model folder>. "
+            "use (default), minilm, minilm-int8, or st:<model folder>. "
             "Default for an existing index: the one that built it."
         ),
     ),

@@ -38,7 +38,7 @@ EncoderOpt = Annotated[
     typer.Option(
         "--encoder",
         "-e",
-        help="Encoder for a new index: use (default), minilm, st:<folder>. "
+        help="Encoder for a new index: use (default), minilm, minilm-int8, st:<folder>. "
         "An existing index keeps its own.",
     ),
 ]

