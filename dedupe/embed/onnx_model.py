@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import tempfile
 import warnings
@@ -27,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from dedupe.embed.use import ProgressCallback, encode_in_length_buckets
+from dedupe.embed.use import BucketedEncoder, ProgressCallback
 from dedupe.errors import EncoderError
 from dedupe.text import user_cache_dir
 
@@ -66,10 +65,9 @@ def export_int8(model_dir: Path, out_dir: Path) -> Path:
     Written to a temporary folder first and renamed into place, so a killed export leaves
     nothing half-written and two processes exporting at once both end with a whole copy.
     """
-    from dedupe.embed.st_model import _OFFLINE_ENV
+    from dedupe.embed.st_model import stay_offline
 
-    for key, value in _OFFLINE_ENV.items():
-        os.environ.setdefault(key, value)
+    stay_offline()
     try:
         import torch
         from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -144,7 +142,7 @@ def export_int8(model_dir: Path, out_dir: Path) -> Path:
     return out_dir
 
 
-class OnnxMiniLMEncoder:
+class OnnxMiniLMEncoder(BucketedEncoder):
     """all-MiniLM-L6-v2, int8, through onnxruntime (384-d, English; see the module docstring).
 
     The model is exported on first use if the cache has no copy (~5 s, once per machine);
@@ -222,13 +220,5 @@ class OnnxMiniLMEncoder:
             ) from exc
 
     def encode(self, texts: Sequence[str], progress: ProgressCallback | None = None) -> np.ndarray:
-        """Return float32 (len(texts), 384), unit rows (zero rows for empty text)."""
-        self.load()
-        return encode_in_length_buckets(
-            texts,
-            self._encode_batch,
-            self.dim,
-            batch_size=self.batch_size,
-            max_chars=self.max_chars,
-            progress=progress,
-        )
+        self.load()  # sets max_chars from the exported model's max_seq_length
+        return super().encode(texts, progress)

