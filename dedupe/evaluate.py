@@ -20,9 +20,10 @@ from dedupe.csvsafe import write_csv
 from dedupe.detector import Detector
 from dedupe.embed.encoder import Encoder
 from dedupe.errors import IngestError
+from dedupe.evaluate_details import Details, details
 from dedupe.ingest.readers import read_table
 from dedupe.records import Proposal
-from dedupe.text import normalize_text
+from dedupe.text import detect_language, normalize_text
 
 POSITIVE = {"1", "duplicate", "overlap", "true", "yes", "positive"}
 NEGATIVE = {"0", "unrelated", "not related", "not_related", "false", "no", "negative"}
@@ -50,12 +51,17 @@ class QueryFigures:
 class Evaluation:
     pairs: PairFigures | None
     queries: QueryFigures | None
+    details: Details | None = None  # per pair type / query kind, and English↔French recall
 
-    def to_json(self) -> dict[str, Any]:
-        return {
+    def to_json(self, *, with_details: bool = False) -> dict[str, Any]:
+        """The figures (exactly `pairs` and `queries`; `details` too when asked)."""
+        out: dict[str, Any] = {
             "pairs": asdict(self.pairs) if self.pairs else None,
             "queries": asdict(self.queries) if self.queries else None,
         }
+        if with_details and self.details is not None:
+            out["details"] = self.details.to_json()
+        return out
 
 
 def _label(value: str, where: str) -> int:
@@ -69,6 +75,14 @@ def _label(value: str, where: str) -> int:
 
 def _split(value: str) -> list[str]:
     return [v.strip() for v in str(value or "").split(";") if v.strip()]
+
+
+def _language(given: str, text: str) -> str:
+    """`en`/`fr` as given (`en-CA`, `French`...), else detected from the text."""
+    v = str(given or "").strip().lower()
+    if v.startswith(("en", "fr")):
+        return v[:2]
+    return detect_language(text) if text.strip() else ""
 
 
 def score_pair_table(detector: Detector, frame: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -131,6 +145,12 @@ def score_pair_table(detector: Detector, frame: pd.DataFrame, source: str) -> pd
     for extra in ("pair_type", "language"):
         if extra in frame.columns:
             out[extra] = frame[extra].tolist()
+    for s, given, texts in (("a", la, ta), ("b", lb, tb)):
+        for col in (f"lang_{s}", f"language_{s}"):
+            if inline and col in frame.columns:
+                given = [str(v) for v in frame[col]]
+                break
+        out[f"lang_{s}"] = [_language(g, t) for g, t in zip(given, texts, strict=True)]
     return out
 
 
@@ -151,10 +171,23 @@ def pair_figures(scored: pd.DataFrame, threshold: float) -> PairFigures:
 def run_queries(
     detector: Detector, frame: pd.DataFrame, progress: Callable[[int], None] | None = None
 ) -> tuple[QueryFigures, pd.DataFrame]:
+    """The query figures and the top 10 of every query (query_id, rank, id, score, tier)."""
+    figures, rows, _ = run_queries_detailed(detector, frame, progress)
+    return figures, rows
+
+
+def run_queries_detailed(
+    detector: Detector, frame: pd.DataFrame, progress: Callable[[int], None] | None = None
+) -> tuple[QueryFigures, pd.DataFrame, pd.DataFrame]:
+    """`run_queries`, plus one outcome row per query: query_id, kind, n_expected,
+    recall_at_5, expected_flagged, flagged, cross_language (the query's language differs
+    from an expected initiative's)."""
     recalls: list[float] = []
     owner_hits: list[bool] = []
     false_flags: list[bool] = []
     rows: list[dict[str, Any]] = []
+    outcomes: list[dict[str, Any]] = []
+    languages = detector.column("language")
     for _, q in frame.iterrows():
         proposal = Proposal(
             title=normalize_text(q.get("title", "")),
@@ -177,6 +210,15 @@ def run_queries(
                 }
             )
         expected = _split(q.get("expected_ids", ""))
+        outcome: dict[str, Any] = {
+            "query_id": proposal.id,
+            "kind": str(q.get("kind", "") or ""),
+            "n_expected": len(expected),
+            "recall_at_5": float("nan"),
+            "expected_flagged": False,
+            "flagged": result.flagged,
+            "cross_language": False,
+        }
         if expected:
             top5 = {m.id for m in ranked[:5]}
             recalls.append(len(top5 & set(expected)) / min(len(expected), 5))
@@ -184,8 +226,19 @@ def run_queries(
             if emails:
                 suggested = {o.email.lower() for o in result.owners if o.email}
                 owner_hits.append(bool(emails & suggested))
+            q_lang = _language(proposal.language, proposal.text)
+            at = [detector.position(e) for e in expected]
+            e_langs = {
+                _language(str(languages[p]), detector.record_text(p)) for p in at if p is not None
+            }
+            outcome.update(
+                recall_at_5=recalls[-1],
+                expected_flagged=bool({m.id for m in result.matches} & set(expected)),
+                cross_language=bool(q_lang) and bool(e_langs - {q_lang, ""}),
+            )
         else:
             false_flags.append(result.flagged)
+        outcomes.append(outcome)
         if progress is not None:
             progress(1)
     figures = QueryFigures(
@@ -194,7 +247,8 @@ def run_queries(
         owner_hit_rate=round(float(np.mean(owner_hits)), 4) if owner_hits else float("nan"),
         false_flag_rate=round(float(np.mean(false_flags)), 4) if false_flags else float("nan"),
     )
-    return figures, pd.DataFrame(rows, columns=["query_id", "rank", "id", "score", "tier"])
+    top = pd.DataFrame(rows, columns=["query_id", "rank", "id", "score", "tier"])
+    return figures, top, pd.DataFrame(outcomes)
 
 
 def evaluate(
@@ -213,14 +267,14 @@ def evaluate(
         Detector.ingest(where, [portfolio], encoder=encoder, source="portfolio", progress=progress)
         detector = Detector.open(where, encoder=encoder if not isinstance(encoder, str) else None)
         pair_result = query_result = None
-        scored = qrows = None
+        scored = qrows = outcomes = None
         if pairs:
             frame = read_table(pairs).frame
             scored = score_pair_table(detector, frame, str(pairs))
             pair_result = pair_figures(scored, detector.params.overlap_at)
         if queries:
             qframe = read_table(queries).frame
-            query_result, qrows = run_queries(detector, qframe, progress)
+            query_result, qrows, outcomes = run_queries_detailed(detector, qframe, progress)
         if scores_out:
             out = Path(scores_out)
             out.mkdir(parents=True, exist_ok=True)
@@ -228,4 +282,4 @@ def evaluate(
                 write_csv(scored, out / "pairs.csv")
             if qrows is not None:
                 write_csv(qrows, out / "queries.csv")
-    return Evaluation(pair_result, query_result)
+    return Evaluation(pair_result, query_result, details(scored, outcomes))

@@ -152,3 +152,85 @@ def test_inline_text_pairs_like_gov_pairs(tmp_path: Path, write_csv) -> None:
     )
     result = evaluate(portfolio=portfolio, pairs=pairs, encoder="fake")
     assert result.pairs is not None and result.pairs.average_precision == 1.0
+
+
+def test_details_per_pair_type_and_query_kind_keep_the_plain_json_exact(
+    tmp_path: Path, write_csv
+) -> None:
+    portfolio, _, _ = _files(tmp_path, write_csv)
+    pairs = write_csv(
+        [
+            {"id_a": "r1", "id_b": "r2", "label": "duplicate", "pair_type": "same"},
+            {"id_a": "r1", "id_b": "r3", "label": "unrelated", "pair_type": "sdp"},
+            {"id_a": "r3", "id_b": "r4", "label": "0", "pair_type": "sdp"},
+        ],
+        "typed_pairs.csv",
+    )
+    queries = write_csv(
+        [
+            {
+                "query_id": "q1",
+                "title": "Email Transformation Initiative",
+                "description": EMAIL,
+                "language": "en",
+                "expected_ids": "r1;r2",
+                "kind": "dup",
+            },
+            {
+                "query_id": "q2",
+                "title": "Initiative de transformation du courriel",
+                "description": "Regrouper les systèmes de courriel des ministères.",
+                "language": "fr",
+                "expected_ids": "r1",
+                "kind": "dup_fr",
+            },
+            {
+                "query_id": "q3",
+                "title": "Lunar rover telemetry",
+                "description": "Telemetry for a moon rover.",
+                "language": "en",
+                "expected_ids": "",
+                "kind": "new",
+            },
+        ],
+        "kinds.csv",
+    )
+    result = evaluate(portfolio=portfolio, pairs=pairs, queries=queries, encoder="fake")
+    assert result.details is not None
+    by_type = {g.group: g for g in result.details.pairs_by_type}
+    assert set(by_type) == {"same", "sdp"}
+    assert by_type["sdp"].n == 2 and by_type["sdp"].positives == 0
+    assert by_type["sdp"].recall is None and by_type["sdp"].flagged_negatives is not None
+    assert by_type["same"].recall == 1.0  # identical texts in two departments
+    by_kind = {g.group: g for g in result.details.queries_by_kind}
+    assert set(by_kind) == {"dup", "dup_fr", "new"}
+    assert by_kind["new"].recall_at_5 is None and by_kind["new"].flagged_new is not None
+    assert by_kind["dup"].recall_at_5 == 1.0
+    cross = result.details.cross_language
+    assert cross.queries_n == 1  # the French query against English records
+    assert cross.pairs_n == 0  # every pair is English
+    assert set(result.to_json()) == {"pairs", "queries"}  # the interface stays exact
+    assert set(result.to_json(with_details=True)) == {"pairs", "queries", "details"}
+    res = CliRunner().invoke(
+        app,
+        [
+            "evaluate",
+            "-p",
+            str(portfolio),
+            "--pairs",
+            str(pairs),
+            "--queries",
+            str(queries),
+            "-e",
+            "fake",
+            "--json",
+            "--details",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert [g["group"] for g in data["details"]["pairs_by_type"]] == ["same", "sdp"]
+    table = CliRunner().invoke(
+        app, ["evaluate", "-p", str(portfolio), "--queries", str(queries), "-e", "fake"]
+    )
+    assert table.exit_code == 0 and "Queries by kind" in table.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import typer
@@ -25,7 +26,8 @@ def evaluate(
         "--pairs",
         help=(
             "Labelled pairs: id_a, id_b, label (duplicate/overlap/unrelated or 1/0), "
-            "or inline text_a/text_b."
+            "or inline text_a/text_b (+ title_a/b, dept_a/b, lang_a/b). Optional pair_type: "
+            "figures per type."
         ),
     ),
     queries: Path | None = typer.Option(
@@ -33,7 +35,8 @@ def evaluate(
         "--queries",
         help=(
             "Intake queries: query_id, title, description, department, language, "
-            "expected_ids, expected_owner_emails."
+            "expected_ids, expected_owner_emails (lists ;-separated; no expected id = a new "
+            "proposal). Optional kind: figures per kind."
         ),
     ),
     encoder: str | None = typer.Option(
@@ -48,12 +51,20 @@ def evaluate(
         None, "--scores-out", help="Also write pairs.csv and queries.csv with every score here."
     ),
     json_out: bool = typer.Option(False, "--json", help="Print the figures as one JSON object."),
+    with_details: bool = typer.Option(
+        False,
+        "--details",
+        help="With --json: add a 'details' key (per pair type, per query kind, English/French "
+        "recall). The table output always shows them.",
+    ),
 ) -> None:
     """Score labelled pairs and intake queries through the same path as `check`.
 
     Pairs: average precision, and precision/recall/F1 at the tool's own flag threshold.
     Queries: recall@5 (expected ids in the top 5, capped at 5 expected), owner hit rate, and the
     false-flag rate on genuinely new proposals (empty expected_ids).
+    Then, per pair_type and per query kind (when the files have those columns), and for
+    English/French pairs and queries: recall at the threshold and how many negatives are flagged.
 
     Example:
 
@@ -74,7 +85,7 @@ def evaluate(
             progress=advance,
         )
     if json_out:
-        print_json(result.to_json())
+        print_json(result.to_json(with_details=with_details))
         return
     table = Table(title="Evaluation")
     table.add_column("figure")
@@ -84,4 +95,30 @@ def evaluate(
             continue
         for key, value in data.items():
             table.add_row(f"{section}.{key}", f"{value}")
+    details = result.details
+    if details is not None:
+        cross = details.cross_language
+        if cross.pairs_n:
+            table.add_row(
+                "pairs.english_french_recall", f"{cross.pairs_recall} (n={cross.pairs_n})"
+            )
+        if cross.queries_n:
+            table.add_row(
+                "queries.english_french_recall", f"{cross.queries_recall} (n={cross.queries_n})"
+            )
     out.print(table)
+    if details is None:
+        return
+    for title, groups in (
+        ("Pairs by pair_type (at the flag threshold)", details.pairs_by_type),
+        ("Queries by kind (at the flag threshold)", details.queries_by_kind),
+    ):
+        if not groups:
+            continue
+        rows = [asdict(g) for g in groups]
+        sub = Table(title=title)
+        for key in rows[0]:
+            sub.add_column(key, justify="left" if key == "group" else "right")
+        for row in rows:
+            sub.add_row(*("-" if v is None else str(v) for v in row.values()))
+        out.print(sub)
