@@ -118,7 +118,10 @@ def evaluate(
         rows = [asdict(g) for g in groups]
         sub = Table(title=title)
         for key in rows[0]:
-            sub.add_column(key, justify="left" if key == "group" else "right")
+            if key == "group":
+                sub.add_column(key, overflow="fold")  # long type names wrap, never cut
+            else:
+                sub.add_column(key.replace("_", " "), justify="right", overflow="fold")
         for row in rows:
             sub.add_row(*("-" if v is None else str(v) for v in row.values()))
         out.print(sub)
