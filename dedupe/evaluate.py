@@ -168,6 +168,20 @@ def pair_figures(scored: pd.DataFrame, threshold: float) -> PairFigures:
     )
 
 
+def check_expected_ids(detector: Detector, frame: pd.DataFrame, source: str) -> None:
+    """Every expected id must be an initiative of the portfolio: a typo would otherwise count
+    silently as a miss. Raises IngestError naming the file, row and column."""
+    if "expected_ids" not in frame.columns:
+        return
+    for i, value in enumerate(frame["expected_ids"]):
+        for rid in _split(value):
+            if detector.position(rid) is None:
+                raise IngestError(
+                    f"{source} row {i + 2}, column expected_ids: {rid!r} is not an id of the "
+                    "portfolio (lists are ;-separated)"
+                )
+
+
 def run_queries(
     detector: Detector, frame: pd.DataFrame, progress: Callable[[int], None] | None = None
 ) -> tuple[QueryFigures, pd.DataFrame]:
@@ -274,6 +288,7 @@ def evaluate(
             pair_result = pair_figures(scored, detector.params.overlap_at)
         if queries:
             qframe = read_table(queries).frame
+            check_expected_ids(detector, qframe, str(queries))
             query_result, qrows, outcomes = run_queries_detailed(detector, qframe, progress)
         if scores_out:
             out = Path(scores_out)

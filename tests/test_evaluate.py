@@ -234,3 +234,22 @@ def test_details_per_pair_type_and_query_kind_keep_the_plain_json_exact(
         app, ["evaluate", "-p", str(portfolio), "--queries", str(queries), "-e", "fake"]
     )
     assert table.exit_code == 0 and "Queries by kind" in table.stdout
+
+
+def test_an_expected_id_missing_from_the_portfolio_is_named_with_row_and_column(
+    tmp_path: Path, write_csv
+) -> None:
+    portfolio, _, _ = _files(tmp_path, write_csv)
+    queries = write_csv(
+        [
+            {"query_id": "q1", "title": "Email", "description": EMAIL, "expected_ids": "r1"},
+            {"query_id": "q2", "title": "Email", "description": EMAIL, "expected_ids": "r2;r9"},
+        ],
+        "typo.csv",
+    )
+    res = CliRunner().invoke(
+        app, ["evaluate", "-p", str(portfolio), "--queries", str(queries), "-e", "fake"]
+    )
+    assert res.exit_code != 0
+    message = " ".join(res.output.split())
+    assert "typo.csv row 3, column expected_ids: 'r9' is not an id of the portfolio" in message
