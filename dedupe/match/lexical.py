@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left
 from collections.abc import Sequence
 from pathlib import Path
@@ -122,9 +123,13 @@ class LexicalModel:
         old_rows = np.full(n, -1, dtype=np.int64)
         if reuse is not None and previous is not None and previous.can_reuse:
             old_rows = np.asarray(reuse, dtype=np.int64)
-        # Per row: term ids (old model's numbering for reused rows) and counts.
-        new_terms: dict[str, None] = {}
-        analysed: dict[int, tuple[list[str], list[int]]] = {}
+        # The analysed rows' terms get provisional ids as they are met, and their (id, count)
+        # cells go to flat int64 arrays: no Python object per cell (at 100k records, ~7M cells
+        # held as strings and ints grew the process by ~0.6 GB that the allocator kept).
+        new_terms: dict[str, int] = {}
+        f_col = array("q")
+        f_cnt = array("q")
+        f_ptr = array("q", [0])
         lengths = np.zeros(n, dtype=np.int32)
         for i, text in enumerate(texts):
             if old_rows[i] >= 0:
@@ -134,8 +139,13 @@ class LexicalModel:
             grams: dict[str, int] = {}
             for term in tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]:
                 grams[term] = grams.get(term, 0) + 1
-            analysed[i] = (list(grams), list(grams.values()))
-            new_terms.update(dict.fromkeys(grams))
+            for term, count in grams.items():
+                j = new_terms.get(term)
+                if j is None:
+                    j = new_terms[term] = len(new_terms)
+                f_col.append(j)
+                f_cnt.append(count)
+            f_ptr.append(len(f_col))
         used_old = np.zeros(0, dtype=np.int64)
         old_terms: list[str] = []
         if (old_rows >= 0).any():
@@ -179,19 +189,12 @@ class LexicalModel:
                 )
             )
         if len(fresh):
-            f_ptr = [0]
-            f_col: list[int] = []
-            f_cnt: list[int] = []
-            for i in fresh.tolist():
-                terms, counts = analysed[i]
-                f_col.extend(vocab[t] for t in terms)
-                f_cnt.extend(counts)
-                f_ptr.append(len(f_col))
+            final = np.fromiter((vocab[t] for t in new_terms), dtype=np.int64, count=len(new_terms))
             block = sp.csr_matrix(
                 (
-                    np.asarray(f_cnt, dtype=np.int64),
-                    np.asarray(f_col, dtype=np.int64),
-                    np.asarray(f_ptr, dtype=np.int64),
+                    np.frombuffer(f_cnt, dtype=np.int64),
+                    final[np.frombuffer(f_col, dtype=np.int64)],
+                    np.frombuffer(f_ptr, dtype=np.int64),
                 ),
                 shape=(len(fresh), width),
             )
