@@ -19,7 +19,13 @@ from dedupe.errors import IndexCorruptError, IndexLockedError, IndexWriteError
 from dedupe.index.lock import LOCK_NAME, index_lock
 from dedupe.index.manifest import MANIFEST, Manifest, read_manifest
 from dedupe.index.sentences import SentenceVectors, build_sentence_vectors, open_sentences
-from dedupe.index.store import IndexKind, PortfolioIndex, records_frame, write_generation
+from dedupe.index.store import (
+    IndexKind,
+    PortfolioIndex,
+    records_frame,
+    vector_dtype,
+    write_generation,
+)
 from dedupe.ingest import LoadResult, dedupe_ids, write_quarantine
 from dedupe.match.acronyms import Acronyms
 from dedupe.match.boilerplate import Boilerplate, source_key
@@ -30,6 +36,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int], None]
 CACHE_NAME = "embeddings.sqlite"
+EMBED_CHUNK = 16_384  # texts embedded per call (length-sorted batches within it)
 
 
 def scored_text(
@@ -145,10 +152,20 @@ def build_generation(
         old_sentences = _previous_sentences(path, previous, old_frame)
         gen = (previous.generation + 1) if previous else 1
         cache = EmbeddingCache(path / CACHE_NAME)
+        # Vectors are built in the dtype they are stored in (float16 for large portfolios),
+        # `EMBED_CHUNK` texts at a time: no second full-size float32 copy.
+        vectors = np.zeros((len(frame), enc.dim), dtype=vector_dtype(len(frame)))
+        if n_kept:
+            vectors[:n_kept][reuse[:n_kept]] = kept_vectors[reuse[:n_kept]]
+        del kept_vectors, old_vectors
+        n_encoded = 0
         try:
-            fresh, n_encoded = embed_with_cache(
-                enc, [clean[i] for i in todo], cache, progress=progress
-            )
+            for lo in range(0, len(todo), EMBED_CHUNK):
+                part = todo[lo : lo + EMBED_CHUNK]
+                fresh, n = embed_with_cache(enc, [clean[i] for i in part], cache, progress=progress)
+                vectors[part] = fresh
+                n_encoded += n
+                del fresh
             # Every record's sentences too (what a reason aligns); unchanged texts keep theirs.
             sent_path = path / f"sentences-{gen}.npy"
             offsets_path = path / f"sentence-offsets-{gen}.npy"
@@ -165,11 +182,6 @@ def build_generation(
             )
         finally:
             cache.close()
-        vectors = np.zeros((len(frame), enc.dim), dtype=np.float32)
-        if n_kept:
-            vectors[:n_kept][reuse[:n_kept]] = kept_vectors[reuse[:n_kept]]
-        if len(todo):
-            vectors[todo] = fresh
         frame["text_hash"] = hashes
         prev_lex = _previous_lexical(path, previous, old_frame)
         lexical = LexicalModel.fit(

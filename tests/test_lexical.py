@@ -41,10 +41,16 @@ def test_search_breaks_ties_by_position_the_same_way_on_every_call() -> None:
 
 
 def test_big_portfolios_keep_no_matrix(monkeypatch) -> None:
+    texts = [*TEXTS, "Payroll system for the department", "payroll payroll payroll"]
+    full = LexicalModel.fit(texts)
     monkeypatch.setattr(lexmod, "MATRIX_MAX_RECORDS", 3)
-    model = LexicalModel.fit(TEXTS)
+    model = LexicalModel.fit(texts)
     assert model.matrix is None
     assert model.search("GCSI", 3)[0].size == 0
+    # Only document frequencies were counted: the same vocabulary, idf and transform.
+    assert model.terms == full.terms
+    assert np.array_equal(model._idf, full._idf)
+    assert (model.transform(texts) != full.transform(texts)).nnz == 0
 
 
 def test_check_adds_lexical_neighbours_to_dense_ones(tmp_path: Path, write_csv) -> None:

@@ -6,8 +6,8 @@ its time; an ingest now encodes every record's sentences once (only for texts th
 unchanged texts keep their slice of the previous generation, and every sentence vector goes
 through the embedding cache, so a killed ingest keeps what it paid for).
 
-Files of a generation: `sentences-N.npy` (float16, one row per sentence, memory-mapped) and
-`sentence-offsets-N.npy` (int64, n + 1: record i owns rows offsets[i]:offsets[i + 1]). The
+Files of a generation: `sentences-N.npy` (float16, one row per sentence; memory-mapped when
+read) and `sentence-offsets-N.npy` (int64, n + 1: record i owns rows offsets[i]:offsets[i + 1]). The
 sentences themselves are not stored: `record_sentences` of the record's stripped text gives
 them again, in the same order.
 """
@@ -92,45 +92,80 @@ def build_sentence_vectors(
     """Write the sentence vectors of `texts` (rows aligned with the new generation) to
     `vectors_path` / `offsets_path` (each atomically) and return them with how many sentences
     were encoded. `old_row[i]` >= 0: text i is unchanged from row `old_row[i]` of `old`, whose
-    slice is copied; the other texts' sentences go through the cache, `chunk` at a time, straight
-    into the memory-mapped file (memory does not grow with the portfolio). `on_total` is told
-    how many sentences that is; `progress` counts them."""
-    rows = np.full(len(texts), -1, dtype=np.int64)
+    slice is copied; the other texts are split into sentences and encoded through the cache.
+
+    The file is written in record order, ~`chunk` sentences at a time, by plain writes (not a
+    memory map, whose written pages counted in the process's memory): memory holds one chunk,
+    whatever the size of the portfolio. `on_total` is told how many texts are split and
+    encoded; `progress` counts them.
+    """
+    n = len(texts)
+    rows = np.full(n, -1, dtype=np.int64)
     if old is not None and old_row is not None:
         rows[:] = old_row
-    split = {i: record_sentences(texts[i]) for i in np.flatnonzero(rows < 0).tolist()}
-    todo = [s for i in sorted(split) for s in split[i]]
+    todo = np.flatnonzero(rows < 0)
     if on_total is not None:
         on_total(len(todo))
-    counts = np.zeros(len(texts), dtype=np.int64)
+    counts = np.zeros(n, dtype=np.int64)
     if old is not None:
         reused = rows >= 0
         counts[reused] = np.diff(old.offsets)[rows[reused]]
-    for i, sents in split.items():
-        counts[i] = len(sents)
-    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    owner = np.repeat(np.arange(len(texts)), counts)
-    src = rows[owner]
-    from_old = src >= 0
-    fresh_at = np.flatnonzero(~from_old)  # where `todo`'s vectors go, in order
     n_encoded = 0
-    with atomic_path(vectors_path) as tmp:
-        vectors = np.lib.format.open_memmap(
-            tmp, mode="w+", dtype=np.float16, shape=(int(offsets[-1]), encoder.dim)
-        )
-        if old is not None and from_old.any():
-            within = np.arange(len(owner)) - offsets[owner]
-            take = np.flatnonzero(from_old)
-            for lo in range(0, len(take), chunk * 8):
-                part = take[lo : lo + chunk * 8]
-                vectors[part] = old.vectors[old.offsets[src[part]] + within[part]]
-        for lo in range(0, len(todo), chunk):
-            fresh, n = embed_with_cache(encoder, todo[lo : lo + chunk], cache, progress=progress)
-            vectors[fresh_at[lo : lo + chunk]] = fresh
-            n_encoded += n
-        vectors.flush()
-        del vectors
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float16)), "fortran_order": False}
+    with atomic_path(vectors_path) as tmp, open(tmp, "wb") as fh:
+        # The header is written again with the final count: numpy leaves room for it to grow.
+        np.lib.format.write_array_header_1_0(fh, {**header, "shape": (0, encoder.dim)})
+        start = fh.tell()
+        total = i = 0
+        while i < n:
+            # Records i..j-1, in order, ~`chunk` sentences: new texts are split and encoded,
+            # unchanged ones copy their rows of the previous generation.
+            fresh_texts: list[str] = []
+            sentences = 0
+            j = i
+            while j < n and sentences < chunk:
+                if rows[j] < 0:
+                    split = record_sentences(texts[j])
+                    fresh_texts.extend(split)
+                    counts[j] = len(split)
+                sentences += int(counts[j])
+                j += 1
+            local = np.zeros(j - i + 1, dtype=np.int64)
+            np.cumsum(counts[i:j], out=local[1:])
+            block = np.empty((sentences, encoder.dim), dtype=np.float16)
+            mine = rows[i:j]
+            new = np.flatnonzero(mine < 0)
+            new_at = _rows_of(local, new, counts[i:j][new])
+            if fresh_texts:
+                fresh, k = embed_with_cache(encoder, fresh_texts, cache)
+                block[new_at] = fresh
+                n_encoded += k
+                if progress is not None:
+                    progress(len(new))
+            kept = np.flatnonzero(mine >= 0)
+            if len(kept):
+                assert old is not None
+                src = _rows_of(old.offsets, mine[kept], counts[i:j][kept])
+                block[_rows_of(local, kept, counts[i:j][kept])] = old.vectors[src]
+            fh.write(block.tobytes())
+            total += sentences
+            i = j
+        fh.seek(0)
+        np.lib.format.write_array_header_1_0(fh, {**header, "shape": (total, encoder.dim)})
+        if fh.tell() != start:  # numpy leaves the header room to grow; never write garbage
+            raise IndexCorruptError(f"{vectors_path}: header length changed while writing")
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
     with atomic_path(offsets_path) as tmp, open(tmp, "wb") as fh:
         np.save(fh, offsets, allow_pickle=False)
     return SentenceVectors.load(vectors_path, offsets_path), n_encoded
+
+
+def _rows_of(offsets: np.ndarray, which: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The rows `offsets[w] : offsets[w] + counts[k]` for each `w = which[k]`, concatenated."""
+    if len(which) == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.repeat(offsets[which], counts)
+    within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    out: np.ndarray = starts + within
+    return out

@@ -71,6 +71,12 @@ def choose_kind(n: int, kind: IndexKind = IndexKind.AUTO) -> IndexKind:
     return IndexKind.HNSW if n >= HNSW_FROM else IndexKind.FLAT
 
 
+def vector_dtype(n: int) -> type[np.floating[Any]]:
+    """How the vectors of an n-record generation are stored (and built): float16 from
+    `FLOAT16_FROM` records, float32 below."""
+    return np.float16 if n >= FLOAT16_FROM else np.float32
+
+
 def ivf_lists(n: int) -> int:
     """Inverted lists for n records: ~4·sqrt(n), at least 1, at most n/39 (FAISS's floor)."""
     return int(max(1, min(4 * int(np.sqrt(max(n, 1))), n // 39)))
@@ -355,11 +361,11 @@ def write_generation(
     kind: IndexKind = IndexKind.AUTO,
     scorer: dict[str, Any] | None = None,
     extra_files: dict[str, Path] | None = None,
-    vector_dtype: str | None = None,
+    storage: str | None = None,
 ) -> Manifest:
     """Write a new generation beside the current one, swap the manifest, then clean up.
 
-    `vector_dtype` ("float32" or "float16") is how vectors-N.npy is stored; by default float16
+    `storage` ("float32" or "float16") is how vectors-N.npy is stored; by default float16
     from `FLOAT16_FROM` records (cosine error < 1e-3, half the disk and memory), else float32.
     """
     path = Path(path)
@@ -372,11 +378,11 @@ def write_generation(
     }
     with atomic_path(path / names["records"]) as tmp:
         frame.to_parquet(tmp, index=False)
-    if vector_dtype is None:
-        vector_dtype = "float16" if len(vectors) >= FLOAT16_FROM else "float32"
-    if vector_dtype not in ("float32", "float16"):
-        raise ValueError(f"vector_dtype must be float32 or float16, not {vector_dtype!r}")
-    dtype = np.float16 if vector_dtype == "float16" else np.float32
+    if storage is None:
+        storage = np.dtype(vector_dtype(len(vectors))).name
+    if storage not in ("float32", "float16"):
+        raise ValueError(f"storage must be float32 or float16, not {storage!r}")
+    dtype = np.float16 if storage == "float16" else np.float32
     with atomic_path(path / names["vectors"]) as tmp:
         with open(tmp, "wb") as fh:
             np.save(fh, np.ascontiguousarray(vectors, dtype=dtype), allow_pickle=False)

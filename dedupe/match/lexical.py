@@ -30,6 +30,13 @@ def _analyzer(text: str) -> list[str]:
     return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
 
 
+def _idf(df: np.ndarray, n: int) -> np.ndarray:
+    """scikit-learn's smooth idf in float32: ln((1 + n) / (1 + df)) + 1."""
+    df32 = df.astype(np.float32) + np.float32(1)
+    idf: np.ndarray = (np.log(np.float32(n + 1) / df32) + np.float32(1)).astype(np.float32)
+    return idf
+
+
 class LexicalModel:
     """TF-IDF (unigrams + bigrams, sublinear tf) fitted on the portfolio texts.
 
@@ -120,16 +127,19 @@ class LexicalModel:
         n = len(texts)
         if n == 0:
             return cls(vocab={"empty": 0}, sorted_terms=["empty"], idf=np.ones(1))
+        keep = keep_matrix and n <= MATRIX_MAX_RECORDS
         old_rows = np.full(n, -1, dtype=np.int64)
-        if reuse is not None and previous is not None and previous.can_reuse:
+        if keep and reuse is not None and previous is not None and previous.can_reuse:
             old_rows = np.asarray(reuse, dtype=np.int64)
         # The analysed rows' terms get provisional ids as they are met, and their (id, count)
-        # cells go to flat int64 arrays: no Python object per cell (at 100k records, ~7M cells
-        # held as strings and ints grew the process by ~0.6 GB that the allocator kept).
+        # cells go to flat int32 arrays: no Python object per cell (at 100k records, ~7M cells
+        # held as strings and ints grew the process by ~0.6 GB that the allocator kept). A
+        # model that keeps no matrix only counts each term's document frequency.
         new_terms: dict[str, int] = {}
-        f_col = array("q")
-        f_cnt = array("q")
+        f_col = array("i")
+        f_cnt = array("i")
         f_ptr = array("q", [0])
+        f_df = array("q")
         lengths = np.zeros(n, dtype=np.int32)
         for i, text in enumerate(texts):
             if old_rows[i] >= 0:
@@ -143,9 +153,23 @@ class LexicalModel:
                 j = new_terms.get(term)
                 if j is None:
                     j = new_terms[term] = len(new_terms)
-                f_col.append(j)
-                f_cnt.append(count)
+                    f_df.append(0)
+                if keep:
+                    f_col.append(j)
+                    f_cnt.append(count)
+                else:
+                    f_df[j] += 1
             f_ptr.append(len(f_col))
+        if not keep:
+            vocab_terms = sorted(new_terms)
+            df_sorted = np.frombuffer(f_df, dtype=np.int64)[
+                np.fromiter((new_terms[t] for t in vocab_terms), np.int64, len(vocab_terms))
+            ]
+            del new_terms
+            return cls(
+                sorted_terms=vocab_terms,
+                idf=_idf(df_sorted, n).astype(np.float64),
+            )
         used_old = np.zeros(0, dtype=np.int64)
         old_terms: list[str] = []
         if (old_rows >= 0).any():
@@ -165,7 +189,7 @@ class LexicalModel:
         vocab_terms = used_terms + [t for t in new_terms if t not in known]
         vocab_terms.sort()  # two sorted runs (few new terms): linear for Timsort
         vocab = dict(zip(vocab_terms, range(len(vocab_terms)), strict=True))
-        remap = np.full(max(1, len(old_terms)), -1, dtype=np.int64)
+        remap = np.full(max(1, len(old_terms)), -1, dtype=np.int32)
         if len(used_old):
             remap[used_old] = [vocab[t] for t in used_terms]
         # Rows in input order: the reused ones gathered from the previous model in one sparse
@@ -179,7 +203,7 @@ class LexicalModel:
             assert previous.counts is not None
             pm = previous.matrix
             counts_m = sp.csr_matrix(
-                (np.asarray(previous.counts, dtype=np.int64), pm.indices, pm.indptr),
+                (np.asarray(previous.counts, dtype=np.int32), pm.indices, pm.indptr),
                 shape=pm.shape,
             )[old_rows[reused]]
             blocks.append(
@@ -188,44 +212,57 @@ class LexicalModel:
                     shape=(len(reused), width),
                 )
             )
+            del counts_m
         if len(fresh):
-            final = np.fromiter((vocab[t] for t in new_terms), dtype=np.int64, count=len(new_terms))
+            final = np.fromiter((vocab[t] for t in new_terms), dtype=np.int32, count=len(new_terms))
+            del new_terms
+            cols = np.frombuffer(f_col, dtype=np.int32)
             block = sp.csr_matrix(
                 (
-                    np.frombuffer(f_cnt, dtype=np.int64),
-                    final[np.frombuffer(f_col, dtype=np.int64)],
-                    np.frombuffer(f_ptr, dtype=np.int64),
+                    np.frombuffer(f_cnt, dtype=np.int32).copy(),
+                    final[cols],
+                    np.frombuffer(f_ptr, np.int64),
                 ),
                 shape=(len(fresh), width),
             )
+            del cols, f_col, f_cnt
             block.sort_indices()
             blocks.append(block)
-        where = np.empty(n, dtype=np.int64)
-        where[reused] = np.arange(len(reused))
-        where[fresh] = len(reused) + np.arange(len(fresh))
-        ordered = sp.vstack(blocks, format="csr")[where]
-        col = np.asarray(ordered.indices, dtype=np.int64)
-        cnt = np.asarray(ordered.data, dtype=np.int64)
+        if len(reused) == 0:
+            ordered = blocks[0]  # all rows analysed, already in input order
+        else:
+            where = np.empty(n, dtype=np.int64)
+            where[reused] = np.arange(len(reused))
+            where[fresh] = len(reused) + np.arange(len(fresh))
+            ordered = sp.vstack(blocks, format="csr")[where]
+        del blocks
+        col = np.asarray(ordered.indices, dtype=np.int32)
+        cnt = np.asarray(ordered.data, dtype=np.int32)
         indptr = np.asarray(ordered.indptr, dtype=np.int64)
+        del ordered
         # As scikit-learn computes it, in float32: idf = ln((1 + n) / (1 + df)) + 1, then
         # (1 + ln tf) * idf per cell and L2-normalised rows.
-        df = np.bincount(col, minlength=len(vocab_terms)).astype(np.float32) + np.float32(1)
-        idf32 = (np.log(np.float32(n + 1) / df) + np.float32(1)).astype(np.float32)
-        data = (np.log(cnt.astype(np.float32)) + np.float32(1)) * idf32[col]
-        rows = np.repeat(np.arange(n), np.diff(indptr))
-        norms = np.sqrt(np.bincount(rows, weights=data.astype(np.float64) ** 2, minlength=n))
-        data = (data / np.where(norms > 0, norms, 1.0).astype(np.float32)[rows]).astype(np.float32)
-        keep = keep_matrix and n <= MATRIX_MAX_RECORDS
-        matrix = sp.csr_matrix((data, col.astype(np.int32), indptr), shape=(n, len(vocab_terms)))
+        idf32 = _idf(np.bincount(col, minlength=width), n)
+        data = np.log(cnt, dtype=np.float32)
+        data += np.float32(1)
+        data *= idf32[col]
+        norms = np.zeros(n, dtype=np.float64)
+        rows = np.repeat(np.arange(n, dtype=np.int32), np.diff(indptr))
+        step = 1 << 22  # cells squared in float64 at a time
+        for lo in range(0, len(data), step):
+            part = data[lo : lo + step].astype(np.float64)
+            norms += np.bincount(rows[lo : lo + step], weights=part * part, minlength=n)
+        norms = np.sqrt(norms)
+        data /= np.where(norms > 0, norms, 1.0).astype(np.float32)[rows]
+        del rows
+        matrix = sp.csr_matrix((data, col, indptr), shape=(n, width))
         return cls(
             vocab=vocab,
             sorted_terms=vocab_terms,
             idf=idf32.astype(np.float64),
-            matrix=matrix if keep else None,
-            n_tokens=lengths if keep else None,
-            counts=cnt.astype(np.uint16 if cnt.size == 0 or cnt.max() < 65_535 else np.int32)
-            if keep
-            else None,
+            matrix=matrix,
+            n_tokens=lengths,
+            counts=cnt.astype(np.uint16 if cnt.size == 0 or cnt.max() < 65_535 else np.int32),
         )
 
     @property
