@@ -197,3 +197,24 @@ def test_language_is_detected_when_absent(write_csv) -> None:
         ]
     )
     assert load_files([path]).records[0].language == "fr"
+
+
+@pytest.mark.parametrize("eol", ["\n", "\r\n", "\r"])
+def test_csv_lines_end_as_in_a_file_opened_with_newline_empty(tmp_path: Path, eol: str) -> None:
+    # Quoted cells keep their line breaks; a Unicode line separator or form feed inside an
+    # unquoted cell is text, not the end of a row; short rows are padded.
+    body = eol.join(
+        [
+            "id,title,description",
+            'a,"two\nlines",x\u2028y',
+            "b,form\x0cfeed,plain",
+            "c,short",
+            "",
+        ]
+    )
+    path = tmp_path / "t.csv"
+    path.write_bytes(body.encode("utf-8"))
+    frame = read_table(path).frame
+    assert frame["id"].tolist() == ["a", "b", "c"]
+    assert frame["title"].tolist() == ["two\nlines", "form\x0cfeed", "short"]
+    assert frame["description"].tolist() == ["x\u2028y", "plain", ""]

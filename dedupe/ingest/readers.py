@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import json
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -151,29 +152,43 @@ def _read_csv(text: str, path: Path) -> pd.DataFrame:
     except csv.Error:
         if path.suffix.lower() == ".tsv":
             delimiter = "\t"
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(_lines(text), delimiter=delimiter)
     try:
-        rows = list(reader)
+        first = next(reader, None)
+        if first is None:
+            raise IngestError(f"{path}: the file is empty (no header row)")
+        header = [h.strip() or f"column_{i + 1}" for i, h in enumerate(first)]
+        _check_header(header, path)
+        width = len(header)
+        # Column by column, as the rows are parsed: no list of row lists beside the text.
+        columns: list[list[str]] = [[] for _ in header]
+        errors: list[str] = []
+        for r in reader:
+            error = ""
+            if len(r) > width and any(x.strip() for x in r[width:]):
+                error = f"the row has {len(r)} cells but the header has {width} columns"
+            for c, column in enumerate(columns):
+                column.append(r[c] if c < len(r) else "")
+            errors.append(error)
     except csv.Error as exc:
         raise IngestError(f"{path}: not valid CSV: {exc}") from None
-    if not rows:
-        raise IngestError(f"{path}: the file is empty (no header row)")
-    header = [h.strip() or f"column_{i + 1}" for i, h in enumerate(rows[0])]
-    _check_header(header, path)
-    width = len(header)
-    data: list[list[str]] = []
-    errors: list[str] = []
-    for r in rows[1:]:
-        error = ""
-        if len(r) > width and any(x.strip() for x in r[width:]):
-            error = f"the row has {len(r)} cells but the header has {width} columns"
-        r = r[:width]
-        data.append(r + [""] * (width - len(r)))
-        errors.append(error)
-    frame = pd.DataFrame(data, columns=header, dtype=object)
+    frame = pd.DataFrame(
+        {h: pd.Series(col, dtype=object) for h, col in zip(header, columns, strict=True)},
+        columns=header,
+    )
     if any(errors):
         frame[ROW_ERROR] = errors
     return frame
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+")
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The text's lines with their endings, as `csv` reads a file opened with newline="" (\n,
+    \r\n or a lone \r end a line). `io.StringIO(text)` held the text again at 4 bytes a
+    character: at a million rows, gigabytes."""
+    return (m.group() for m in _LINE.finditer(text))
 
 
 def _check_header(header: list[str], path: Path) -> None:
@@ -242,7 +257,9 @@ def read_table(path: str | Path, format: str | FileFormat | None = None) -> Tabl
         raise IngestError(
             f"{path}: cannot read as {fmt.value}: {type(exc).__name__}: {exc}"
         ) from None
-    return Table(path=path, format=fmt, frame=_strings(frame), encoding=encoding)
+    if fmt is not FileFormat.CSV:  # CSV cells are strings already
+        frame = _strings(frame)
+    return Table(path=path, format=fmt, frame=frame, encoding=encoding)
 
 
 def _records_frame(items: list[object], path: Path) -> pd.DataFrame:
