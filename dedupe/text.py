@@ -38,7 +38,10 @@ def normalize_text(value: object) -> str:
         text = unicodedata.normalize("NFC", text)
     if _CONTROL.search(text):
         text = _CONTROL.sub("", text)
-    return " ".join(text.split())  # whitespace runs collapsed, ends stripped (any code point)
+    out = " ".join(text.split())  # whitespace runs collapsed, ends stripped (any code point)
+    # An unchanged value stays the same object: a record then shares its strings with the
+    # source row the quarantine keeps, instead of holding a second copy of every text.
+    return text if out == text else out
 
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 from datetime import datetime
 from functools import lru_cache
 
@@ -149,14 +150,14 @@ def build_record(values: dict[str, str], source: str) -> Record:
         id=record_id,
         title=title,
         description=description,
-        department=department,
+        department=sys.intern(department),  # a few hundred names over millions of records
         owner_name=clean.get("owner_name", ""),
         owner_email=parse_email(clean.get("owner_email", "")),
-        status=clean.get("status", ""),
+        status=sys.intern(clean.get("status", "")),
         start_date=parse_date(clean.get("start_date", "")),
         language=parse_language(clean.get("language", ""), f"{title}. {description}"),
         url=clean.get("url", ""),
         tags=clean.get("tags", ""),
         budget=parse_budget(clean.get("budget", "")),
-        source=src,
+        source=sys.intern(src),
     )
