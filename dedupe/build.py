@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,7 @@ from dedupe.index.store import (
     vector_dtype,
     write_generation,
 )
+from dedupe.index.vectorfile import write_vector_file
 from dedupe.ingest import LoadResult, dedupe_ids, write_quarantine
 from dedupe.match.acronyms import Acronyms
 from dedupe.match.boilerplate import Boilerplate, source_key
@@ -115,12 +117,11 @@ def build_generation(
             )
             added, updated, unchanged = _count_changes(old_frame, new_frame)
             kept_frame = old_frame[keep_mask.to_numpy()]
-            assert old_vectors is not None
-            kept_vectors = old_vectors[keep_mask.to_numpy()]
+            kept_rows = np.flatnonzero(keep_mask.to_numpy())  # their rows in old_vectors
         else:
             added = len(new_frame)
             kept_frame = new_frame.iloc[0:0]
-            kept_vectors = np.zeros((0, enc.dim), dtype=np.float32)
+            kept_rows = np.zeros(0, dtype=np.int64)
 
         frame = pd.concat([kept_frame, new_frame], ignore_index=True)
         # Boilerplate is learned per source over the whole merged portfolio; the embedded
@@ -129,8 +130,8 @@ def build_generation(
         boilerplate = Boilerplate.learn(list(frame["description"]), src_keys)
         # Acronyms defined anywhere in the portfolio are spelled out where a text only uses them.
         acronyms = Acronyms.learn(
-            [f"{t}. {d}" for t, d in zip(frame["title"], frame["description"], strict=True)],
-            list(frame["department"]),
+            _TitleDotDescription(frame["title"].tolist(), frame["description"].tolist()),
+            frame["department"].tolist(),
         )
         clean = [
             scored_text(boilerplate, acronyms, t, d, k, dep)
@@ -152,20 +153,36 @@ def build_generation(
         old_sentences = _previous_sentences(path, previous, old_frame)
         gen = (previous.generation + 1) if previous else 1
         cache = EmbeddingCache(path / CACHE_NAME)
-        # Vectors are built in the dtype they are stored in (float16 for large portfolios),
-        # `EMBED_CHUNK` texts at a time: no second full-size float32 copy.
-        vectors = np.zeros((len(frame), enc.dim), dtype=vector_dtype(len(frame)))
-        if n_kept:
-            vectors[:n_kept][reuse[:n_kept]] = kept_vectors[reuse[:n_kept]]
-        del kept_vectors, old_vectors
+        # The vectors file is written in row order as the texts are embedded, in the dtype it
+        # is stored in (float16 for large portfolios): never the whole array in memory. A block
+        # holds up to `EMBED_CHUNK` texts to embed (length-sorted batches within it).
         n_encoded = 0
+        vec_path = path / f"vectors-{gen}.npy"
+
+        def fill(lo: int, hi: int) -> np.ndarray:
+            nonlocal n_encoded
+            block = np.zeros((hi - lo, enc.dim), dtype=np.float32)
+            mine = np.arange(lo, hi)
+            again = mine[reuse[lo:hi]]  # kept rows (< n_kept) whose text did not change
+            if len(again):
+                assert old_vectors is not None
+                block[again - lo] = old_vectors[kept_rows[again]]
+            new = mine[~reuse[lo:hi]]
+            if len(new):
+                fresh, k = embed_with_cache(enc, [clean[i] for i in new], cache, progress=progress)
+                block[new - lo] = fresh
+                n_encoded += k
+            return block
+
         try:
-            for lo in range(0, len(todo), EMBED_CHUNK):
-                part = todo[lo : lo + EMBED_CHUNK]
-                fresh, n = embed_with_cache(enc, [clean[i] for i in part], cache, progress=progress)
-                vectors[part] = fresh
-                n_encoded += n
-                del fresh
+            vectors = write_vector_file(
+                vec_path,
+                len(frame),
+                enc.dim,
+                vector_dtype(len(frame)),
+                fill,
+                rows=_blocks(todo, len(frame)),
+            )
             # Every record's sentences too (what a reason aligns); unchanged texts keep theirs.
             sent_path = path / f"sentences-{gen}.npy"
             offsets_path = path / f"sentence-offsets-{gen}.npy"
@@ -233,6 +250,37 @@ def build_generation(
     )
     log.info("ingest %s", summary)
     return summary
+
+
+class _TitleDotDescription(Sequence[str]):
+    """ "title. description" of each record, made when read: a list of them was a second copy
+    of every text (~0.35 GB at a million records) for the length of `Acronyms.learn`."""
+
+    def __init__(self, titles: list[str], descriptions: list[str]) -> None:
+        self._t, self._d = titles, descriptions
+
+    def __len__(self) -> int:
+        return len(self._t)
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            return [f"{t}. {d}" for t, d in zip(self._t[i], self._d[i], strict=True)]
+        return f"{self._t[i]}. {self._d[i]}"
+
+    def __iter__(self) -> Iterator[str]:
+        return (f"{t}. {d}" for t, d in zip(self._t, self._d, strict=True))
+
+
+def _blocks(todo: np.ndarray, n: int, most: int = 8 * EMBED_CHUNK) -> list[int]:
+    """Block boundaries for writing n vectors: a block holds `EMBED_CHUNK` texts to embed, or
+    `most` rows, whichever ends first."""
+    bounds = {int(b) for b in todo[EMBED_CHUNK::EMBED_CHUNK]}
+    bounds.update(range(most, n, most))
+    return sorted(bounds)
 
 
 def _old_rows(old_frame: pd.DataFrame | None, hashes: list[str]) -> np.ndarray | None:

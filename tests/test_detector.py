@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import row
 
@@ -120,8 +121,12 @@ def test_reingest_adds_updates_removes_and_embeds_only_changes(
     changed = Detector.ingest(tmp_path / "ix", [write_csv(rows)], encoder=fake)
     assert (changed.added, changed.updated, changed.removed, changed.unchanged) == (1, 1, 1, 2)
     assert changed.embedded == 2
-    ids = {r.id for r in Detector.open(tmp_path / "ix", encoder=fake).records}
-    assert ids == {"r1", "r2", "r3", "r9"}
+    det = Detector.open(tmp_path / "ix", encoder=fake)
+    assert {r.id for r in det.records} == {"r1", "r2", "r3", "r9"}
+    # Kept vectors moved with their records (the file is written in the new row order).
+    for i in range(len(det.index)):
+        want = fake.encode([det.record_text(i)])[0]
+        assert np.allclose(np.asarray(det.index.vectors[i], dtype=np.float32), want, atol=1e-6)
 
 
 def test_other_sources_are_kept_when_one_is_reingested(

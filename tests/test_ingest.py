@@ -218,3 +218,13 @@ def test_csv_lines_end_as_in_a_file_opened_with_newline_empty(tmp_path: Path, eo
     assert frame["id"].tolist() == ["a", "b", "c"]
     assert frame["title"].tolist() == ["two\nlines", "form\x0cfeed", "short"]
     assert frame["description"].tolist() == ["x\u2028y", "plain", ""]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-32", "utf-8", "cp1252"])
+def test_csv_files_are_read_in_their_encoding(tmp_path: Path, encoding: str) -> None:
+    # UTF-8 and BOM-marked files are parsed as they are read; a legacy file is decoded whole.
+    path = tmp_path / "t.csv"
+    path.write_bytes("id,title\nr1,Système de paie\nr2,Café\n".encode(encoding))
+    table = read_table(path)
+    assert table.frame["title"].tolist() == ["Système de paie", "Café"]
+    assert table.encoding == encoding

@@ -15,6 +15,7 @@ from dedupe.index.allpairs import candidate_pairs
 from dedupe.index.knn_cache import cached_knn
 from dedupe.index.sentences import record_sentences
 from dedupe.index.store import APPROX_FROM, HNSW_FROM, IndexKind, build_faiss, choose_kind, knn_all
+from dedupe.index.vectorfile import write_vector_file
 from dedupe.match.features import char_similarity
 from dedupe.match.lexical import LexicalModel
 from dedupe.match.reasons import SentenceCache, explain_many
@@ -80,6 +81,31 @@ def test_every_index_kind_finds_an_exact_copy(kind: IndexKind) -> None:
     assert used == kind.value and index.ntotal == 2000
     _, pos = index.search(v[:20], 1)
     assert (pos[:, 0] == np.arange(20)).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_vector_file_is_written_and_read_in_blocks(tmp_path: Path, dtype: type) -> None:
+    v = _unit(1000, dim=16, seed=5)
+    calls: list[tuple[int, int]] = []
+
+    def fill(lo: int, hi: int) -> np.ndarray:
+        calls.append((lo, hi))
+        return v[lo:hi]
+
+    vf = write_vector_file(tmp_path / "v.npy", 1000, 16, dtype, fill, rows=[300, 0, 300, 999])
+    assert calls == [(0, 300), (300, 999), (999, 1000)]
+    whole = np.load(tmp_path / "v.npy")  # a plain .npy
+    assert whole.dtype == dtype and np.array_equal(whole, v.astype(dtype))
+    got = np.vstack([b for _, b in vf.blocks(rows=128)])
+    assert np.array_equal(got, whole.astype(np.float32))
+    some = np.array([0, 5, 127, 128, 640, 999])
+    assert np.array_equal(vf.take(some, block=128), whole[some].astype(np.float32))
+    # The index built from the file, block by block, is the one built from the array.
+    for kind in (IndexKind.FLAT, IndexKind.IVF_SQ8):
+        from_file, _ = build_faiss(vf, kind)
+        from_array, _ = build_faiss(whole, kind)
+        q = v[:50]
+        assert np.array_equal(from_file.search(q, 5)[1], from_array.search(q, 5)[1])
 
 
 def test_lexical_model_round_trip_and_old_format(tmp_path: Path) -> None:

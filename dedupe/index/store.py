@@ -30,6 +30,7 @@ import pandas as pd
 from dedupe.csvsafe import atomic_path
 from dedupe.errors import IndexCorruptError
 from dedupe.index.manifest import FileEntry, Manifest, now_iso, read_manifest, write_manifest
+from dedupe.index.vectorfile import VectorFile
 from dedupe.records import ALL_FIELDS, Record
 
 RECORD_COLUMNS = (*ALL_FIELDS, "origin", "text_hash")
@@ -91,12 +92,13 @@ def _chunks(vectors: np.ndarray, size: int = 16_384) -> Any:
 
 
 def build_faiss(
-    vectors: np.ndarray, kind: IndexKind = IndexKind.AUTO, *, seed: int = 1234
+    vectors: np.ndarray | VectorFile, kind: IndexKind = IndexKind.AUTO, *, seed: int = 1234
 ) -> tuple[Any, str]:
     """Build a FAISS inner-product index; returns (index, kind actually used).
 
-    Vectors may be float16 or a memory map: they are converted to float32 in chunks, so the
-    build never holds a second full float32 copy (except `flat`/`hnsw`, which store one).
+    Vectors may be float16, a memory map or a `VectorFile` (read block by block): they are
+    converted to float32 in chunks, so the build never holds a full float32 copy (except
+    `flat`/`hnsw`, which store one).
     """
     n, dim = vectors.shape
     chosen = choose_kind(n, kind)
@@ -124,8 +126,14 @@ def build_faiss(
         sample = np.sort(
             rng.choice(n, size=min(n, IVF_TRAIN_PER_LIST * ivf_lists(n)), replace=False)
         )
-        index.train(np.ascontiguousarray(vectors[sample], dtype=np.float32))
-    for chunk in _chunks(vectors):
+        train = vectors.take(sample) if isinstance(vectors, VectorFile) else vectors[sample]
+        index.train(np.ascontiguousarray(train, dtype=np.float32))
+        del train
+    if isinstance(vectors, VectorFile):
+        blocks = (b for _, b in vectors.blocks())
+    else:
+        blocks = _chunks(vectors)
+    for chunk in blocks:
         index.add(chunk)
     return index, chosen.value
 
@@ -367,7 +375,7 @@ def write_generation(
     path: str | Path,
     *,
     frame: pd.DataFrame,
-    vectors: np.ndarray,
+    vectors: np.ndarray | VectorFile,
     model_id: str,
     dim: int,
     previous: Manifest | None,
@@ -391,14 +399,18 @@ def write_generation(
     }
     with atomic_path(path / names["records"]) as tmp:
         frame.to_parquet(tmp, index=False)
-    if storage is None:
-        storage = np.dtype(vector_dtype(len(vectors))).name
-    if storage not in ("float32", "float16"):
-        raise ValueError(f"storage must be float32 or float16, not {storage!r}")
-    dtype = np.float16 if storage == "float16" else np.float32
-    with atomic_path(path / names["vectors"]) as tmp:
-        with open(tmp, "wb") as fh:
-            np.save(fh, np.ascontiguousarray(vectors, dtype=dtype), allow_pickle=False)
+    if isinstance(vectors, VectorFile):  # written already (`write_vector_file`), in place
+        if vectors.path != path / names["vectors"]:
+            raise ValueError(f"{vectors.path}: the vectors file must be {names['vectors']}")
+    else:
+        if storage is None:
+            storage = np.dtype(vector_dtype(len(vectors))).name
+        if storage not in ("float32", "float16"):
+            raise ValueError(f"storage must be float32 or float16, not {storage!r}")
+        dtype = np.float16 if storage == "float16" else np.float32
+        with atomic_path(path / names["vectors"]) as tmp:
+            with open(tmp, "wb") as fh:
+                np.save(fh, np.ascontiguousarray(vectors, dtype=dtype), allow_pickle=False)
     index, used_kind = build_faiss(vectors, kind)
     with atomic_path(path / names["faiss"]) as tmp:
         faiss.write_index(index, str(tmp))
