@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -112,6 +113,13 @@ class RowValues(Mapping[str, str]):
 
     def __getitem__(self, column: str) -> str:
         value = self._cells[column][self._row]
+        return "" if value is None else str(value)
+
+    def get(self, column: str, default: Any = None) -> Any:  # `mapping.apply`'s hot path
+        cells = self._cells.get(column)
+        if cells is None:
+            return default
+        value = cells[self._row]
         return "" if value is None else str(value)
 
     def __iter__(self) -> Iterator[str]:
