@@ -204,6 +204,7 @@ def build_generation(
         lexical = LexicalModel.fit(
             clean, previous=prev_lex, reuse=old_rows if prev_lex is not None else None
         )
+        clean.clear()  # embedded, split and fitted: ~0.5 GB of texts at a million records
         lex_path = path / f"lexical-{gen}.npz"
         with atomic_path(lex_path) as tmp:
             lexical.save(tmp)

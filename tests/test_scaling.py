@@ -455,3 +455,20 @@ def test_sentence_vectors_in_small_chunks_equal_one_pass(tmp_path: Path) -> None
     assert n3 == 2  # only the new text's sentences were encoded
     for pos, text in enumerate(edited):
         assert np.allclose(again.of(pos), fake.encode(record_sentences(text)), atol=2e-3)
+
+
+def test_records_are_written_in_row_groups_and_read_back_whole(tmp_path: Path) -> None:
+    from dedupe.index.store import _write_records, records_frame
+    from dedupe.records import Record
+
+    recs = [
+        Record(id=f"r{i}", title=f"T{i}", description="d" * i, department="D", budget=i or None)
+        for i in range(10)
+    ]
+    frame = records_frame(recs, ["o"] * 10, [f"h{i}" for i in range(10)])
+    _write_records(frame, tmp_path / "r.parquet", rows=3)
+    import pyarrow.parquet as pq
+
+    assert pq.ParquetFile(tmp_path / "r.parquet").num_row_groups == 4
+    back = pd.read_parquet(tmp_path / "r.parquet")
+    assert back.astype(object).equals(frame.astype(object))

@@ -398,7 +398,7 @@ def write_generation(
         "faiss": f"index-{gen}.faiss",
     }
     with atomic_path(path / names["records"]) as tmp:
-        frame.to_parquet(tmp, index=False)
+        _write_records(frame, tmp)
     if isinstance(vectors, VectorFile):  # written already (`write_vector_file`), in place
         if vectors.path != path / names["vectors"]:
             raise ValueError(f"{vectors.path}: the vectors file must be {names['vectors']}")
@@ -436,6 +436,23 @@ def write_generation(
     write_manifest(path, manifest)
     _remove_old_generations(path, keep={e.name for e in files.values()})
     return manifest
+
+
+def _write_records(frame: pd.DataFrame, path: Path, rows: int = 65_536) -> None:
+    """The records frame as Parquet, one row group per `rows` records: Arrow holds one slice of
+    the text columns at a time (the whole frame at once was ~0.6 GB more at a million records)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    first = pa.Table.from_pandas(frame.iloc[:rows], preserve_index=False)
+    with pq.ParquetWriter(path, first.schema) as writer:
+        writer.write_table(first)
+        del first
+        for lo in range(rows, len(frame), rows):
+            part = frame.iloc[lo : lo + rows]
+            writer.write_table(
+                pa.Table.from_pandas(part, schema=writer.schema, preserve_index=False)
+            )
 
 
 def _remove_old_generations(path: Path, keep: set[str]) -> None:
