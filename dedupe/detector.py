@@ -26,7 +26,7 @@ from dedupe.match.lexical import LexicalModel
 from dedupe.match.owners import owners_of, rank_owners
 from dedupe.match.reasons import SentenceCache, explain_aligned, shared_terms_many
 from dedupe.match.scoring import ScorerParams, default_params
-from dedupe.pairs import LazyTexts, find_pairs
+from dedupe.pairs import find_pairs
 from dedupe.records import (
     ALL_FIELDS,
     CheckResult,
@@ -38,6 +38,7 @@ from dedupe.records import (
     Record,
     pair_key,
 )
+from dedupe.text import LazyTexts
 
 log = logging.getLogger(__name__)
 

@@ -5,37 +5,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from dedupe.index.allpairs import candidate_pairs, unique_pairs
 from dedupe.records import Pair, pair_key
+from dedupe.text import LazyTexts
 
 if TYPE_CHECKING:
     from dedupe.detector import Detector
-
-
-class LazyTexts(Sequence[str]):
-    """The stripped texts of indexed rows, computed when read (`pair_features` reads a text
-    only when its precomputed TF-IDF row, token count or language is missing)."""
-
-    def __init__(self, text_of: Callable[[int], str], positions: Sequence[int]) -> None:
-        self._text_of = text_of
-        self._positions = positions
-
-    def __len__(self) -> int:
-        return len(self._positions)
-
-    @overload
-    def __getitem__(self, i: int) -> str: ...
-    @overload
-    def __getitem__(self, i: slice) -> list[str]: ...
-    def __getitem__(self, i: int | slice) -> str | list[str]:
-        if isinstance(i, slice):
-            return [self._text_of(p) for p in self._positions[i]]
-        return self._text_of(self._positions[i])
 
 
 def find_pairs(

@@ -7,9 +7,10 @@ import logging
 import os
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -155,3 +156,25 @@ def detect_language(text: str) -> str:
     ident = _langid_model()
     lang, _prob = ident.classify(text)  # type: ignore[attr-defined]
     return str(lang)
+
+
+class LazyTexts(Sequence[str]):
+    """Texts computed when read, `text_of(position)` for each of `positions`: the stripped texts
+    of indexed rows (`pair_features` reads a text only when its precomputed TF-IDF row, token
+    count or language is missing), "title. description" of every record for acronym learning."""
+
+    def __init__(self, text_of: Callable[[int], str], positions: Sequence[int]) -> None:
+        self._text_of = text_of
+        self._positions = positions
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            return [self._text_of(p) for p in self._positions[i]]
+        return self._text_of(self._positions[i])
