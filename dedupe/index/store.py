@@ -64,6 +64,7 @@ IVF_NPROBE = 32
 # k-means trains on this many sampled vectors per inverted list (FAISS warns below 39): at 300k,
 # recall@10 0.9978 vs 0.9962 with 64, a third less build time and ~40% less training memory.
 IVF_TRAIN_PER_LIST = 40
+SQ_TRAIN = 32_768  # residuals the 8-bit ranges of `ivf_sq8` are learned from
 HNSW_EF_SEARCH = 128
 
 
@@ -127,7 +128,18 @@ def build_faiss(
             rng.choice(n, size=min(n, IVF_TRAIN_PER_LIST * ivf_lists(n)), replace=False)
         )
         train = vectors.take(sample) if isinstance(vectors, VectorFile) else vectors[sample]
-        index.train(np.ascontiguousarray(train, dtype=np.float32))
+        train = np.ascontiguousarray(train, dtype=np.float32)
+        if chosen is IndexKind.IVF_SQ8:
+            # As `index.train` does it (k-means with L2 assignment, centroids added to the
+            # quantizer: the same centroids), but the 8-bit ranges are then learned from the
+            # residuals of a subset: FAISS made residuals of the whole sample (+0.33 GB at 1M).
+            clus = faiss.Clustering(dim, index.nlist, index.cp)
+            clus.train(train, faiss.IndexFlatL2(dim))
+            index.quantizer.add(faiss.vector_to_array(clus.centroids).reshape(index.nlist, dim))
+            del clus
+            keep = np.sort(rng.choice(len(train), size=min(len(train), SQ_TRAIN), replace=False))
+            train = train[keep]
+        index.train(train)
         del train
     if isinstance(vectors, VectorFile):
         blocks = (b for _, b in vectors.blocks())
