@@ -127,19 +127,18 @@ def build_generation(
         # Boilerplate is learned per source over the whole merged portfolio; the embedded
         # and scored text of every record is its title + stripped description.
         src_keys = [source_key(s, o) for s, o in zip(frame["source"], frame["origin"], strict=True)]
-        boilerplate = Boilerplate.learn(list(frame["description"]), src_keys)
-        # Acronyms defined anywhere in the portfolio are spelled out where a text only uses them.
         titles, descriptions = frame["title"].tolist(), frame["description"].tolist()
+        departments = frame["department"].tolist()
+        boilerplate = Boilerplate.learn(descriptions, src_keys)
+        # Acronyms defined anywhere in the portfolio are spelled out where a text only uses them.
         acronyms = Acronyms.learn(
             # made when read: a list was a second copy of every text (~0.35 GB at 1M records)
             LazyTexts(lambda i: f"{titles[i]}. {descriptions[i]}", range(len(titles))),
-            frame["department"].tolist(),
+            departments,
         )
         clean = [
             scored_text(boilerplate, acronyms, t, d, k, dep)
-            for t, d, k, dep in zip(
-                frame["title"], frame["description"], src_keys, frame["department"], strict=True
-            )
+            for t, d, k, dep in zip(titles, descriptions, src_keys, departments, strict=True)
         ]
         hashes = [content_hash(t) for t in clean]
         n_kept = len(kept_frame)

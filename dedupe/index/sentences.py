@@ -25,6 +25,7 @@ from dedupe.embed.cache import EmbeddingCache, embed_with_cache
 from dedupe.embed.encoder import Encoder
 from dedupe.errors import IndexCorruptError
 from dedupe.index.manifest import Manifest
+from dedupe.index.vectorfile import npy_writer
 from dedupe.text import split_sentences
 
 MAX_SENTENCES = 12  # of a text, for reasons (a long charter's first dozen sentences)
@@ -111,12 +112,8 @@ def build_sentence_vectors(
         reused = rows >= 0
         counts[reused] = np.diff(old.offsets)[rows[reused]]
     n_encoded = 0
-    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float16)), "fortran_order": False}
-    with atomic_path(vectors_path) as tmp, open(tmp, "wb") as fh:
-        # The header is written again with the final count: numpy leaves room for it to grow.
-        np.lib.format.write_array_header_1_0(fh, {**header, "shape": (0, encoder.dim)})
-        start = fh.tell()
-        total = i = 0
+    with npy_writer(vectors_path, encoder.dim, np.float16) as out:
+        i = 0
         while i < n:
             # Records i..j-1, in order, ~`chunk` sentences: new texts are split and encoded,
             # unchanged ones copy their rows of the previous generation.
@@ -135,10 +132,9 @@ def build_sentence_vectors(
             block = np.empty((sentences, encoder.dim), dtype=np.float16)
             mine = rows[i:j]
             new = np.flatnonzero(mine < 0)
-            new_at = _rows_of(local, new, counts[i:j][new])
             if fresh_texts:
                 fresh, k = embed_with_cache(encoder, fresh_texts, cache)
-                block[new_at] = fresh
+                block[_rows_of(local, new, counts[i:j][new])] = fresh
                 n_encoded += k
                 if progress is not None:
                     progress(len(new))
@@ -147,13 +143,8 @@ def build_sentence_vectors(
                 assert old is not None
                 src = _rows_of(old.offsets, mine[kept], counts[i:j][kept])
                 block[_rows_of(local, kept, counts[i:j][kept])] = old.vectors[src]
-            fh.write(block.tobytes())
-            total += sentences
+            out.write(block)
             i = j
-        fh.seek(0)
-        np.lib.format.write_array_header_1_0(fh, {**header, "shape": (total, encoder.dim)})
-        if fh.tell() != start:  # numpy leaves the header room to grow; never write garbage
-            raise IndexCorruptError(f"{vectors_path}: header length changed while writing")
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     with atomic_path(offsets_path) as tmp, open(tmp, "wb") as fh:

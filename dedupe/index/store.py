@@ -87,7 +87,11 @@ def ivf_lists(n: int) -> int:
     return int(max(1, min(4 * int(np.sqrt(max(n, 1))), n // 39)))
 
 
-def _chunks(vectors: np.ndarray, size: int = 16_384) -> Any:
+def _chunks(vectors: np.ndarray | VectorFile, size: int = 16_384) -> Any:
+    """float32 blocks of the vectors, in order (a `VectorFile` is read block by block)."""
+    if isinstance(vectors, VectorFile):
+        yield from (block for _, block in vectors.blocks(size))
+        return
     for start in range(0, vectors.shape[0], size):
         yield np.ascontiguousarray(vectors[start : start + size], dtype=np.float32)
 
@@ -141,11 +145,7 @@ def build_faiss(
             train = train[keep]
         index.train(train)
         del train
-    if isinstance(vectors, VectorFile):
-        blocks = (b for _, b in vectors.blocks())
-    else:
-        blocks = _chunks(vectors)
-    for chunk in blocks:
+    for chunk in _chunks(vectors):
         index.add(chunk)
     return index, chosen.value
 

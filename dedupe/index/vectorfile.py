@@ -9,6 +9,7 @@ a memory map, whose pages count in the process's resident memory as they are tou
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -73,6 +74,44 @@ class VectorFile:
         return data.reshape(count, self.dim).astype(np.float32)
 
 
+class NpyWriter:
+    """Rows appended to an `.npy` file whose row count is known only at the end: the header is
+    written again on close with the final count (numpy leaves it room to grow)."""
+
+    def __init__(self, fh: BinaryIO, dim: int, dtype: type[np.floating]) -> None:
+        self._fh, self.dim, self.dtype, self.rows = fh, dim, dtype, 0
+        self._header = {
+            "descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
+            "fortran_order": False,
+        }
+        np.lib.format.write_array_header_1_0(fh, {**self._header, "shape": (0, dim)})
+        self._start = fh.tell()
+
+    def write(self, block: np.ndarray) -> None:
+        block = np.ascontiguousarray(block, dtype=self.dtype)
+        if block.ndim != 2 or block.shape[1] != self.dim:
+            raise ValueError(f"rows {self.rows}..: got shape {block.shape}, width {self.dim}")
+        self._fh.write(block.tobytes())
+        self.rows += len(block)
+
+    def close(self) -> None:
+        self._fh.seek(0)
+        np.lib.format.write_array_header_1_0(
+            self._fh, {**self._header, "shape": (self.rows, self.dim)}
+        )
+        if self._fh.tell() != self._start:  # cannot happen with numpy's room; never write garbage
+            raise IndexCorruptError(f"{self._fh.name}: .npy header length changed while writing")
+
+
+@contextmanager
+def npy_writer(path: Path, dim: int, dtype: type[np.floating]) -> Iterator[NpyWriter]:
+    """Write an `.npy` of rows of width `dim` atomically, block by block (`NpyWriter.write`)."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        writer = NpyWriter(fh, dim, dtype)
+        yield writer
+        writer.close()
+
+
 def write_vector_file(
     path: Path,
     n: int,
@@ -85,18 +124,12 @@ def write_vector_file(
     rows lo..hi-1. `rows` gives the block boundaries (default: every 16,384 rows)."""
     bounds = list(rows) if rows is not None else list(range(0, n, 16_384))
     bounds = sorted({0, *(b for b in bounds if 0 < b < n)}) + [n]
-    header = {
-        "descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
-        "fortran_order": False,
-        "shape": (n, dim),
-    }
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        np.lib.format.write_array_header_1_0(fh, header)
+    with npy_writer(path, dim, dtype) as out:
         for lo, hi in zip(bounds, bounds[1:], strict=False):
             if hi <= lo:
                 continue
-            block = np.ascontiguousarray(fill(lo, hi), dtype=dtype)
-            if block.shape != (hi - lo, dim):
+            block = fill(lo, hi)
+            if len(block) != hi - lo:
                 raise ValueError(f"rows {lo}..{hi}: got shape {block.shape}")
-            fh.write(block.tobytes())
+            out.write(block)
     return VectorFile.open(path)

@@ -116,11 +116,7 @@ class RowValues(Mapping[str, str]):
         return "" if value is None else str(value)
 
     def get(self, column: str, default: Any = None) -> Any:  # `mapping.apply`'s hot path
-        cells = self._cells.get(column)
-        if cells is None:
-            return default
-        value = cells[self._row]
-        return "" if value is None else str(value)
+        return self[column] if column in self._cells else default
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._cells)

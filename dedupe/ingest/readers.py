@@ -147,38 +147,21 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def _stream_encoding(path: Path) -> str | None:
-    """The encoding to stream the file with, when it has a BOM or is valid UTF-8 throughout
-    (checked 1 MB at a time, nothing kept); None: `decode_bytes` must see the whole file."""
+def _read_csv_file(path: Path) -> tuple[pd.DataFrame, str]:
+    """A CSV file as a frame, and its encoding. A file with a BOM, else as UTF-8, is parsed as it
+    is read: the decoded text is never held whole (at a million rows it was ~0.6-1.2 GB beside
+    the cells). A byte that does not decode sends the file to `decode_bytes`, which sees it
+    whole (legacy encodings, or UTF-8 with a few bad bytes quarantined row by row)."""
     with open(path, "rb") as fh:
         head = fh.read(4)
-        for bom, enc in _BOMS:
-            if head.startswith(bom):
-                return enc
-        fh.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        try:
-            while chunk := fh.read(1 << 20):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return None
-    return "utf-8"
-
-
-def _read_csv_file(path: Path) -> tuple[pd.DataFrame, str]:
-    """A CSV file as a frame, and its encoding. A UTF-8 (or BOM-marked) file is parsed as it is
-    read: the decoded text is never held whole (at a million rows it was ~0.6-1.2 GB beside the
-    cells)."""
-    encoding = _stream_encoding(path)
-    if encoding is not None:
-        try:
-            with open(path, encoding=encoding, newline="") as fh:
-                sample = fh.read(20000)
-                fh.seek(0)
-                return _read_csv(fh, sample, path), encoding
-        except UnicodeDecodeError:
-            pass  # a BOM-marked file with bad bytes: decode_bytes says where
+    encoding = next((enc for bom, enc in _BOMS if head.startswith(bom)), "utf-8")
+    try:
+        with open(path, encoding=encoding, newline="") as fh:
+            sample = fh.read(20000)
+            fh.seek(0)
+            return _read_csv(fh, sample, path), encoding
+    except UnicodeDecodeError:
+        pass
     try:
         text, encoding = decode_bytes(path.read_bytes())
     except IngestError as exc:

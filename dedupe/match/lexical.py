@@ -153,7 +153,8 @@ class LexicalModel:
                 j = new_terms.get(term)
                 if j is None:
                     j = new_terms[term] = len(new_terms)
-                    f_df.append(0)
+                    if not keep:
+                        f_df.append(0)
                 if keep:
                     f_col.append(j)
                     f_cnt.append(count)
