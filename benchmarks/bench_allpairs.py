@@ -3,8 +3,9 @@
 
 Both get the same embeddings (real 15k: the default encoder's vectors of the shared portfolio;
 synthetic 100k: `synth.synth_vectors` around them) and the same k nearest neighbours per record.
-Ours: `dedupe.index.allpairs.candidate_pairs` (exact FAISS below 20k records, clustered blocked kNN
-above). Recall: share of paraphrase_mining's pairs at cosine >= 0.5 / 0.7 that ours also returns.
+Ours: `dedupe.index.allpairs.candidate_pairs` (exact FAISS below 10k records, above a clustered
+search with soft assignment and int8 block products; see that module). Recall: share of
+paraphrase_mining's pairs at cosine >= 0.5 / 0.7 that ours also returns.
 
     python benchmarks/bench_allpairs.py [--full]   (--full adds 300k synthetic)
 """

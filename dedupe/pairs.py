@@ -23,7 +23,7 @@ def find_pairs(
     """Every pair of indexed initiatives at or above `min_score` (default: the overlap bar).
 
     Candidates: k nearest neighbours per record (`candidate_pairs`: exact FAISS search below
-    20k records, clustered blocked search above), then the pair scorer. `incremental`: the
+    10k records, a clustered search above), then the pair scorer. `incremental`: the
     neighbour lists of the previous run (`knn-cache.npz` in the index) are reused for the
     records whose text did not change (`dedupe.index.knn_cache`; same result).
     """

@@ -11,10 +11,11 @@ import pytest
 
 from dedupe.detector import Detector
 from dedupe.embed.fake import FakeEncoder
-from dedupe.index.allpairs import candidate_pairs
+from dedupe.index.allpairs import candidate_pairs, knn_all, n_clusters
+from dedupe.index.int8knn import Int8Vectors
 from dedupe.index.knn_cache import cached_knn
 from dedupe.index.sentences import record_sentences
-from dedupe.index.store import APPROX_FROM, HNSW_FROM, IndexKind, build_faiss, choose_kind, knn_all
+from dedupe.index.store import APPROX_FROM, HNSW_FROM, IndexKind, build_faiss, choose_kind
 from dedupe.index.vectorfile import write_vector_file
 from dedupe.match.features import char_similarity
 from dedupe.match.lexical import LexicalModel
@@ -48,12 +49,51 @@ def test_candidate_pairs_equal_brute_force_on_small_data() -> None:
     assert np.allclose(s, np.einsum("ij,ij->i", v[a], v[b]), atol=1e-5)
 
 
-def test_clustered_knn_with_every_cluster_probed_is_exact() -> None:
+def test_clustered_knn_with_every_record_in_every_cluster_is_exact() -> None:
     v = _unit(400, seed=1)
-    sims, pos = knn_all(v, 4, exact_below=10, probe=10_000)  # clustered path, all clusters probed
+    # clustered path, each record joins all 8 clusters: every pair is compared 8 times
+    sims, pos = knn_all(v, 4, exact_below=10, spread=10_000, quantized=False)
     exact_s, exact_p = knn_all(v, 4)
+    assert n_clusters(400) == 8
     assert (pos != np.arange(400)[:, None]).all()  # never its own neighbour
+    assert all(len(set(row.tolist())) == 4 for row in pos)  # a pair found twice counts once
     assert np.allclose(np.sort(sims, axis=1), np.sort(exact_s, axis=1), atol=1e-5)
+    assert _sorted_lists(sims, pos) == _sorted_lists(exact_s, exact_p)
+    assert (np.diff(sims, axis=1) <= 0).all()  # best first
+
+
+def test_int8_block_search_returns_the_largest_integer_products() -> None:
+    v = _unit(300, dim=48, seed=8)
+    int8 = Int8Vectors(v, threads=1)
+    assert int8.q.dtype == np.int8 and np.abs(int8.q).max() == 127
+    rows = np.arange(20, 220)
+    values, local = int8.knn(rows, 6)
+    q = int8.q[rows].astype(np.int32)
+    full = q @ q.T
+    expected = -np.sort(-full, axis=1)[:, :6]
+    assert values.shape == (200, 6) and (values == expected).all()
+    assert (np.take_along_axis(full, local, axis=1) == values).all()
+    assert int8.knn(rows[:3], 6)[1].shape == (3, 3)  # k above the block size: the whole block
+
+
+def test_int8_clustered_knn_differs_from_exact_only_at_near_ties() -> None:
+    v = _unit(400, dim=64, seed=6)
+    sims, pos = knn_all(v, 5, exact_below=10, spread=10_000)  # int8 products choose
+    exact_s, exact_p = knn_all(v, 5)
+    # the similarities reported are the float32 cosines of the neighbours listed, best first
+    assert np.allclose(sims, np.einsum("nd,nkd->nk", v, v[pos]), atol=1e-6)
+    assert (np.diff(sims, axis=1) <= 0).all()
+    # a neighbour is missed only where the exact 5th is within the quantisation error of it
+    for row in range(400):
+        for j, s in zip(exact_p[row], exact_s[row], strict=True):
+            assert j in pos[row] or s - sims[row, -1] < 0.005
+
+
+def test_clustered_knn_pads_when_clusters_are_smaller_than_k() -> None:
+    v = _unit(40, dim=8, seed=4)
+    sims, pos = knn_all(v, 30, exact_below=10, spread=1)  # 8 clusters of ~5: < 30 neighbours
+    assert ((pos == -1) == np.isneginf(sims)).all()
+    assert (pos == -1).any() and (pos[:, 0] >= 0).all()
 
 
 def test_clustered_knn_finds_close_pairs() -> None:

@@ -26,7 +26,7 @@ import faiss
 import numpy as np
 
 from dedupe.csvsafe import atomic_path
-from dedupe.index.store import _drop_self, knn_all
+from dedupe.index.allpairs import EXACT_BELOW, _drop_self, knn_all
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def cached_knn(
     k: int,
     *,
     model_id: str,
-    exact_below: int = 20_000,
+    exact_below: int = EXACT_BELOW,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """(similarities, positions, rows searched) like `knn_all(vectors, k)`, reusing the lists
     saved by the previous call in `folder` for the rows whose key and vector are unchanged.
