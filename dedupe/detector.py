@@ -514,12 +514,18 @@ class Detector:
 
     # ----------------------------------------------------------------------------- all pairs
     def pairs(
-        self, *, k: int = 10, min_score: float | None = None, incremental: bool = True
+        self,
+        *,
+        k: int = 10,
+        min_score: float | None = None,
+        incremental: bool = True,
+        exact: bool = False,
     ) -> list[Pair]:
         """Every pair of indexed initiatives at or above `min_score` (default: the overlap bar):
         k nearest neighbours per record, then the pair scorer (`dedupe.pairs.find_pairs`;
-        `incremental` reuses the previous run's neighbour lists, same result)."""
-        return find_pairs(self, k=k, min_score=min_score, incremental=incremental)
+        `incremental` reuses the previous run's neighbour lists, same result; `exact`: exact
+        neighbour lists from 10k records too, where the default search is clustered)."""
+        return find_pairs(self, k=k, min_score=min_score, incremental=incremental, exact=exact)
 
 
 def _detect(text: str) -> str:

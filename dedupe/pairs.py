@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dedupe.index.allpairs import candidate_pairs, unique_pairs
+from dedupe.index.allpairs import candidate_pairs, exact_limit, unique_pairs
 from dedupe.records import Pair, pair_key
 from dedupe.text import LazyTexts
 
@@ -18,14 +18,20 @@ if TYPE_CHECKING:
 
 
 def find_pairs(
-    det: Detector, *, k: int = 10, min_score: float | None = None, incremental: bool = True
+    det: Detector,
+    *,
+    k: int = 10,
+    min_score: float | None = None,
+    incremental: bool = True,
+    exact: bool = False,
 ) -> list[Pair]:
     """Every pair of indexed initiatives at or above `min_score` (default: the overlap bar).
 
     Candidates: k nearest neighbours per record (`candidate_pairs`: exact FAISS search below
     10k records, a clustered search above), then the pair scorer. `incremental`: the
     neighbour lists of the previous run (`knn-cache.npz` in the index) are reused for the
-    records whose text did not change (`dedupe.index.knn_cache`; same result).
+    records whose text did not change (`dedupe.index.knn_cache`; same result). `exact`: exact
+    neighbour lists at any size (slower: ~1.3 s at 15k records instead of ~0.45 s).
     """
     n = len(det.index)
     if n < 2:
@@ -36,10 +42,17 @@ def find_pairs(
 
         frame = det.index.frame
         keys = [f"{i}\x1f{h}" for i, h in zip(frame["id"], frame["text_hash"], strict=True)]
-        sims, pos, _ = cached_knn(det.path, det.index.vectors, keys, k, model_id=det.index.model_id)
+        sims, pos, _ = cached_knn(
+            det.path,
+            det.index.vectors,
+            keys,
+            k,
+            model_id=det.index.model_id,
+            exact_below=exact_limit(exact),
+        )
         a_arr, b_arr, sim_arr = unique_pairs(sims, pos)
     else:
-        a_arr, b_arr, sim_arr = candidate_pairs(det.index.vectors, k)
+        a_arr, b_arr, sim_arr = candidate_pairs(det.index.vectors, k, exact=exact)
     a_idx, b_idx = a_arr.tolist(), b_arr.tolist()
     dense = sim_arr.tolist()
     ids, titles, depts, langs = (det.column(c) for c in ("id", "title", "department", "language"))

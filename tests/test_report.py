@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -236,6 +237,20 @@ def test_cli_report_exit_codes_and_json(tmp_path: Path, monkeypatch: pytest.Monk
     assert ok.exit_code == 0, ok.output
     data = json.loads(ok.stdout)
     assert data["headline"]["pairs_flagged"] == 2 and Path(data["folder"], "report.html").exists()
+    import dedupe.report as report_pkg
+
+    seen: list[bool] = []
+    real_run = report_pkg.run_report
+
+    def spy(*a: Any, **kw: Any) -> Any:
+        seen.append(kw["exact"])
+        return real_run(*a, **kw)
+
+    monkeypatch.setattr(report_pkg, "run_report", spy)
+    exact = CliRunner().invoke(app, [*args, "--exact"])
+    assert exact.exit_code == 0, exact.output
+    assert seen == [True] and json.loads(exact.stdout)["headline"]["pairs_flagged"] == 2
+    monkeypatch.undo()
     (tmp_path / "exports" / "alpha.csv").unlink()
     failed = CliRunner().invoke(app, args)
     assert failed.exit_code == 4

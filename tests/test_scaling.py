@@ -13,7 +13,7 @@ from dedupe.detector import Detector
 from dedupe.embed.fake import FakeEncoder
 from dedupe.index.allpairs import candidate_pairs, knn_all, n_clusters
 from dedupe.index.int8knn import Int8Vectors
-from dedupe.index.knn_cache import cached_knn
+from dedupe.index.knn_cache import KNN_CACHE, cached_knn
 from dedupe.index.sentences import record_sentences
 from dedupe.index.store import APPROX_FROM, HNSW_FROM, IndexKind, build_faiss, choose_kind
 from dedupe.index.vectorfile import write_vector_file
@@ -380,6 +380,45 @@ def test_incremental_pairs_equal_full_pairs(tmp_path: Path) -> None:
         q = key[(p.id_a, p.id_b)]
         assert p.score == pytest.approx(q.score, abs=1e-6) and p.tier == q.tier
         assert p.similarity == pytest.approx(q.similarity, abs=1e-5)
+
+
+def test_cached_knn_reuses_only_lists_as_exact_as_asked(tmp_path: Path) -> None:
+    v = _unit(300, dim=16, seed=10)
+    keys = [f"r{i}:h0" for i in range(300)]
+    _, _, redo = cached_knn(tmp_path, v, keys, 5, model_id="m", exact_below=10)  # clustered
+    assert redo == 300
+    assert cached_knn(tmp_path, v, keys, 5, model_id="m", exact_below=10)[2] == 0  # reused
+    s, p, redo = cached_knn(tmp_path, v, keys, 5, model_id="m")  # exact: not the clustered lists
+    assert redo == 300 and _sorted_lists(s, p) == _sorted_lists(*knn_all(v, 5))
+    old = dict(np.load(tmp_path / KNN_CACHE))  # a cache written before the flag existed
+    del old["exact"]
+    np.savez(tmp_path / KNN_CACHE, **old)
+    assert cached_knn(tmp_path, v, keys, 5, model_id="m")[2] == 300
+
+
+def test_exact_pairs_at_a_size_where_the_default_search_is_clustered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dedupe.index.allpairs as allpairs
+
+    rows = [
+        f"r{i},Project {i % 29} platform,Work on topic {i % 11} and data {i % 23}. "
+        f"About area {i % 7}.,Dept {i % 4}\n"
+        for i in range(400)
+    ]
+    csv = tmp_path / "p.csv"
+    csv.write_text("id,title,description,department\n" + "".join(rows), encoding="utf-8")
+    Detector.ingest(tmp_path / "ix", [csv], encoder="fake")
+    det = Detector.open(tmp_path / "ix")
+    exact = {(p.id_a, p.id_b) for p in det.pairs(k=5, min_score=0.0, incremental=False)}
+    monkeypatch.setattr(allpairs, "EXACT_BELOW", 50)  # 400 records: the clustered search
+    a, b, _ = allpairs.candidate_pairs(np.asarray(det.index.vectors, dtype=np.float32), 5)
+    ids = det.column("id")
+    clustered = {tuple(sorted((str(ids[i]), str(ids[j])))) for i, j in zip(a, b, strict=True)}
+    assert clustered != exact  # the default search at this size is not the exact one
+    for incremental in (False, True, True):
+        got = det.pairs(k=5, min_score=0.0, incremental=incremental, exact=True)
+        assert {(p.id_a, p.id_b) for p in got} == exact
 
 
 def test_the_cli_starts_without_heavy_imports() -> None:

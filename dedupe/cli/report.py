@@ -45,6 +45,14 @@ EncoderOpt = Annotated[
 KOpt = Annotated[
     int, typer.Option("--k", min=1, max=100, help="Nearest neighbours searched per initiative.")
 ]
+ExactOpt = Annotated[
+    bool,
+    typer.Option(
+        "--exact",
+        help="Exact nearest-neighbour lists at any size (from 10k initiatives the default search "
+        "is clustered: ~3x faster, ~99% of the exact run's flagged pairs).",
+    ),
+]
 WaitOpt = Annotated[
     float,
     typer.Option(
@@ -74,6 +82,7 @@ def report(
     out: OutOpt = Path("reports"),
     encoder: EncoderOpt = None,
     k: KOpt = 10,
+    exact: ExactOpt = False,
     wait: WaitOpt = 0.0,
     db: DbOpt = None,
     json_out: JsonOpt = False,
@@ -113,6 +122,7 @@ def report(
             encoder=encoder,
             decided=lambda detector: known_decisions(detector, db_url=db),
             k=k,
+            exact=exact,
             lock_timeout=wait,
             stage=stage,
             progress=advance,

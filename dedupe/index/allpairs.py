@@ -17,6 +17,8 @@ cell against the cells nearest its centroid) found 0.918 / 0.967 at 100k. docs/s
 
 from __future__ import annotations
 
+import sys
+
 import faiss
 import numpy as np
 
@@ -29,8 +31,10 @@ _MERGE_ROWS = 65_536
 _RESCORE_ROWS = 1024
 
 
-def candidate_pairs(vectors: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each record's k nearest others (`knn_all`), as unique pairs.
+def candidate_pairs(
+    vectors: np.ndarray, k: int = 10, *, exact: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each record's k nearest others (`knn_all`; `exact`: at any size), as unique pairs.
 
     Returns (a, b, similarity) with a < b (positions), one row per unordered pair.
     """
@@ -38,8 +42,13 @@ def candidate_pairs(vectors: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.nd
     if n < 2:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=np.float32)
-    sims, pos = knn_all(vectors, k)
+    sims, pos = knn_all(vectors, k, exact_below=exact_limit(exact))
     return unique_pairs(sims, pos)
+
+
+def exact_limit(exact: bool) -> int:
+    """`knn_all`'s `exact_below` for a caller that wants exact lists at any size, or not."""
+    return sys.maxsize if exact else EXACT_BELOW
 
 
 def unique_pairs(sims: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

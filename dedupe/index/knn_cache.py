@@ -93,7 +93,8 @@ def cached_knn(
     old = _read(path)
     result: tuple[np.ndarray, np.ndarray] | None = None
     redo = n
-    if old is not None and _compatible(old, model_id, k_eff, vectors.shape[1]) and n > 1:
+    exact = n < exact_below
+    if old is not None and _compatible(old, model_id, k_eff, vectors.shape[1], exact) and n > 1:
         result, redo = _update(old, vectors, hashed, fp, k_eff)
     if result is None:
         result = knn_all(vectors, k_eff, exact_below=exact_below)
@@ -107,16 +108,21 @@ def cached_knn(
         pos=pos.astype(np.int64),
         k=np.asarray(k_eff),
         dim=np.asarray(vectors.shape[1]),
+        exact=np.asarray(exact),
         model_id=np.asarray(model_id),
     )
     return sims, pos, redo
 
 
-def _compatible(old: dict[str, Any], model_id: str, k: int, dim: int) -> bool:
+def _compatible(old: dict[str, Any], model_id: str, k: int, dim: int, exact: bool) -> bool:
+    """Same model, k and width, and lists as exact as asked (an approximate run's lists are not
+    reused by an exact one, nor the other way round)."""
     return (
         str(old.get("model_id", "")) == model_id
         and int(old.get("k", -1)) == k
         and int(old.get("dim", -1)) == dim
+        and "exact" in old
+        and bool(old["exact"]) == exact
         and {"keys", "fp", "sims", "pos"} <= set(old)
     )
 

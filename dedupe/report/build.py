@@ -57,6 +57,7 @@ def build_report(
     sources: Sequence[SourceOutcome] = (),
     ingest: dict[str, Any] | None = None,
     k: int = 10,
+    exact: bool = False,
     community_min_score: float | None = None,
     now: datetime | None = None,
     stage: Stage | None = None,
@@ -75,7 +76,7 @@ def build_report(
 
     t = time.perf_counter()
     say(f"finding pairs among {len(records)} initiatives (FAISS, k={k})")
-    all_pairs = detector.pairs(k=k, min_score=min(loose, flag_at))
+    all_pairs = detector.pairs(k=k, min_score=min(loose, flag_at), exact=exact)
     above = [p for p in all_pairs if p.score >= flag_at]
     # Reviewers said "not related": not an overlap, so not flagged (resolved if it was).
     flagged = [p for p in above if not dismissed(decisions.get(pair_key(p.id_a, p.id_b), ""))]
