@@ -27,8 +27,7 @@ from dedupe.index.int8knn import Int8Vectors
 EXACT_BELOW = 10_000  # below: one exact product (the clustered search would cost > 1/3 of it)
 SPREAD = 4  # clusters each record joins
 CLUSTER_SIZE = 150  # records a cluster (before spreading)
-_MERGE_ROWS = 65_536
-_RESCORE_ROWS = 1024
+_MERGE_ROWS = 2048  # rows merged (and re-scored) at a time
 
 
 def candidate_pairs(
@@ -106,7 +105,7 @@ def knn_all(
     # each record's list from each of its clusters, merged once at the end
     kk = k + 1
     buf_s = np.full((n, spread, kk), -np.inf, dtype=np.float32)
-    buf_p = np.full((n, spread, kk), -1, dtype=np.int32 if n < 2**31 else np.int64)
+    buf_p = np.full((n, spread, kk), -1, dtype=np.int32)
     int8 = Int8Vectors(x, faiss.omp_get_max_threads()) if quantized else None
     for c in range(nlist):
         members = record_of[bounds[c] : bounds[c + 1]]
@@ -123,7 +122,7 @@ def knn_all(
         buf_p[members, ranks, :found] = np.where(local >= 0, members[np.maximum(local, 0)], -1)
     out_s = np.empty((n, k), dtype=np.float32)
     out_p = np.empty((n, k), dtype=np.int64)
-    for start in range(0, n, _MERGE_ROWS):
+    for start in range(0, n, _MERGE_ROWS):  # blocks: the re-score gathers rows × k × dim floats
         rows = np.arange(start, min(n, start + _MERGE_ROWS))
         out_s[rows], out_p[rows] = _best_unique(
             buf_s[rows].reshape(len(rows), -1), buf_p[rows].reshape(len(rows), -1), rows, k
@@ -134,13 +133,8 @@ def knn_all(
 
 
 def _rescore(x: np.ndarray, rows: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """float32 similarities of rows to their listed neighbours, best first (padding stays last).
-    In blocks of `_RESCORE_ROWS`: the gathered neighbour vectors are a temporary of
-    rows × k × dim floats."""
-    sims = np.empty(pos.shape, dtype=np.float32)
-    for s in range(0, len(rows), _RESCORE_ROWS):
-        block = slice(s, s + _RESCORE_ROWS)
-        sims[block] = np.einsum("nd,nkd->nk", x[rows[block]], x[np.maximum(pos[block], 0)])
+    """float32 similarities of rows to their listed neighbours, best first (padding stays last)."""
+    sims = np.einsum("nd,nkd->nk", x[rows], x[np.maximum(pos, 0)])
     sims[pos < 0] = -np.inf
     order = np.argsort(-sims, axis=1, kind="stable")
     return np.take_along_axis(sims, order, axis=1), np.take_along_axis(pos, order, axis=1)
