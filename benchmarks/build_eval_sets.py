@@ -9,8 +9,8 @@ Writes into OUT_DIR (default build/eval/, not committed):
   queries_holdout.csv    expected_ids,expected_owner_emails); lists are ';'-separated; no ids
                          = genuinely new proposal
   queries_meta.csv     per query: kind, group, split, source_id (record the query text came from)
-  pairs_tune.csv       gov_pairs.csv split by group
-  pairs_holdout.csv
+  pairs_tune.csv       gov_pairs.csv split by group, plus ca_services_cross_year_en_fr: each
+  pairs_holdout.csv      services pair again with one side (at random) in French
 
 Intake realism (added for the quality work; deterministic from the seed):
   * family queries use the source record's own id as query_id, so `check` excludes that record
@@ -228,6 +228,46 @@ def short_note(title: str, description: str) -> str:
 
 def joined(values: Iterable[str]) -> str:
     return ";".join(dict.fromkeys(v for v in values if v))
+
+
+def cross_language_pairs(
+    pairs: pd.DataFrame,
+    holdout: pd.Series,
+    ini: pd.DataFrame,
+    svc_old: pd.DataFrame,
+    rng: np.random.Generator,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """`pairs` plus a `ca_services_cross_year_en_fr` copy of every English services pair (positives:
+    another year's wording; negatives: another service) with one side's title, text and
+    department in French; each copy keeps its source pair's split."""
+    fr: dict[str, tuple[str, str, str]] = {}
+    dept_fr = dict(zip(ini["id"], ini["department_fr"], strict=True))
+    for r in ini[ini["description_fr"] != ""].itertuples(index=False):
+        fr[r.id] = (r.title_fr, r.description_fr, r.department_fr)
+    for r in svc_old[svc_old["description_fr"] != ""].itertuples(index=False):
+        fr[r.id] = (r.title_fr, r.description_fr, dept_fr.get(r.new_id, ""))
+    src = pairs[
+        (pairs["pair_type"] == "ca_services_same_id_cross_year") & (pairs["language"] == "en")
+    ]
+    rows, where = [], []
+    for (i, r), side in zip(src.iterrows(), rng.integers(0, 2, len(src)), strict=True):
+        s = "ab"[side]
+        if r[f"id_{s}"] not in fr:
+            continue
+        title, text, dept = fr[r[f"id_{s}"]]
+        row = r.copy()
+        row["pair_id"] = f"{r['pair_id']}-{s}fr"
+        row["pair_type"] = "ca_services_cross_year_en_fr"
+        row[f"title_{s}"], row[f"text_{s}"] = title, text
+        row[f"dept_{s}"] = dept or r[f"dept_{s}"]
+        row["language"] = "en-fr"
+        rows.append(row)
+        where.append(bool(holdout.loc[i]))
+    extra = pd.DataFrame(rows, columns=pairs.columns)
+    return (
+        pd.concat([pairs, extra], ignore_index=True),
+        pd.Series([*holdout.tolist(), *where]),
+    )
 
 
 def build(shared: Path, out: Path, seed: int) -> None:
@@ -491,6 +531,13 @@ def build(shared: Path, out: Path, seed: int) -> None:
             q.at[i, "footer"] = "1"
     random_pairs = pgroup == ""
     pair_holdout = pgroup.isin(holdout) | (random_pairs & (rng.random(len(pairs)) < HOLDOUT_SHARE))
+
+    # Cross-language re-wordings: each service pair again with one side in French (drawn at
+    # random; a separate generator so the sets above do not change). The gov_pairs EN/FR type is
+    # a translation of one text; intake meets another year's wording in the other language.
+    pairs, pair_holdout = cross_language_pairs(
+        pairs, pair_holdout, ini, svc_old, np.random.default_rng(seed + 1)
+    )
 
     # checks
     in_port = set(portfolio["id"])

@@ -147,9 +147,10 @@ def fit(args: argparse.Namespace) -> None:
         x,
         y,
         features=FEATURES,
-        version=f"default-{args.encoder}-v3",
-        trained_on=f"gov_pairs tune split ({len(yp)}) + tune query candidates "
-        f"({len(yq)}, top-{args.k}); build_eval_sets seed 13",
+        version=f"default-{args.encoder}-v4",
+        trained_on=f"gov_pairs tune split with EN/FR re-worded service pairs ({len(yp)}) + "
+        f"tune query candidates ({len(yq)}, top-{args.k}); build_eval_sets seed 13; "
+        f"lexicon_fr_en.tsv",
         c=args.c,
         flag_beta=args.beta,
         sample_weight=w,

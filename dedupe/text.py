@@ -58,10 +58,18 @@ STOPWORDS: frozenset[str] = frozenset(
 )
 
 
+# French elisions (l'évaluation, d'impact, qu'il) and the English possessive ('s) are cut
+# off so the word itself is the token: `l'infonuagique` and `infonuagique` are one term.
+_ELISION = re.compile(r"^(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu|quoiqu)['’](?=\w)|['’]s$")
+
+
 def tokenize(text: str) -> list[str]:
-    """Lower-cased word tokens, accents kept, stopwords and 1-letter tokens removed."""
+    """Lower-cased word tokens, accents kept, elisions cut, stopwords and 1-letter tokens
+    removed."""
     return [
-        t for t in (w.lower() for w in _WORD.findall(text)) if len(t) > 1 and t not in STOPWORDS
+        t
+        for t in (_ELISION.sub("", w.lower()) for w in _WORD.findall(text))
+        if len(t) > 1 and t not in STOPWORDS
     ]
 
 

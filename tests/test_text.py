@@ -15,6 +15,20 @@ def test_tokenize_drops_stopwords_and_keeps_accents() -> None:
     assert tokenize("The Système de courriel and the e-mail") == ["système", "courriel", "e-mail"]
 
 
+def test_tokenize_cuts_french_elisions_and_english_possessives() -> None:
+    assert tokenize("l'infonuagique et l’évaluation d'impact") == [
+        "infonuagique",
+        "évaluation",
+        "impact",
+    ]
+    assert tokenize("jusqu'à l'ACIA; the agency's cloud; aujourd'hui") == [
+        "acia",
+        "agency",
+        "cloud",
+        "aujourd'hui",
+    ]
+
+
 def test_split_sentences_merges_fragments() -> None:
     assert split_sentences("First sentence here. Ok. Second one follows.") == [
         "First sentence here. Ok.",

@@ -10,7 +10,9 @@ the vectors already computed, the rest from sparse TF-IDF products and string le
 | title | TF-IDF cosine of the titles |
 | title_char | character 3–5-gram cosine of the titles (survives inflection, FR/EN cognates) |
 | cross_lang | 1 when the two texts are in different languages |
-| dense_x_cross | dense × cross_lang (cross-language pairs rely on the dense score alone) |
+| dense_x_cross | dense × cross_lang (the dense score counts differently across languages) |
+| lexical_xl | cross-language pairs: TF-IDF cosine with the French side translated word by word |
+|  | (`dedupe.match.bilingual`); 0 for pairs in one language |
 | short | 1 when the shorter text has fewer than `SHORT_TOKENS` content words |
 | dense_x_short | dense × short (a two-line note against a charter scores lower by nature) |
 | len_ratio | log(shorter / longer) content-word count (≤ 0) |
@@ -24,6 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from dedupe.match.bilingual import translated_similarity
 from dedupe.match.lexical import LexicalModel
 from dedupe.text import tokenize
 
@@ -189,12 +192,16 @@ def pair_features(
         ).astype(np.float64)
     if "title_char" in want:
         cols["title_char"] = char_similarity(titles_a, titles_b)
-    if want & {"cross_lang", "dense_x_cross"}:
+    if want & {"cross_lang", "dense_x_cross", "lexical_xl"}:
         la = languages(texts_a, langs_a)
         lb = languages(texts_b, langs_b)
         cross = np.array([1.0 if a and b and a != b else 0.0 for a, b in zip(la, lb, strict=True)])
         cols["cross_lang"] = cross
         cols["dense_x_cross"] = dense_v * cross
+        if "lexical_xl" in want:
+            cols["lexical_xl"] = translated_similarity(
+                lexical, texts_a, texts_b, la, lb, rows_a=rows_a, rows_b=rows_b
+            )
     if want & {"short", "dense_x_short", "len_ratio"}:
         na = token_counts(texts_a) if ntok_a is None else np.asarray(ntok_a, dtype=np.float64)
         nb = token_counts(texts_b) if ntok_b is None else np.asarray(ntok_b, dtype=np.float64)

@@ -24,6 +24,7 @@ FEATURES: tuple[str, ...] = (
     "cross_lang",
     "dense_x_cross",
     "len_ratio",
+    "lexical_xl",
 )
 LEGACY_FEATURES: tuple[str, ...] = ("dense", "lexical", "title", "same_department")
 

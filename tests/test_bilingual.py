@@ -1,0 +1,114 @@
+"""English↔French lexical similarity: the learned lexicon, its file, the `lexical_xl` feature."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dedupe.errors import DedupeError
+from dedupe.match.bilingual import (
+    Lexicon,
+    learn_lexicon,
+    shipped_lexicon,
+    translated_similarity,
+)
+from dedupe.match.features import pair_features
+from dedupe.match.lexical import LexicalModel
+
+ENGLISH = [
+    "Payroll system for employees",
+    "Fisheries licence renewal online",
+    "Cloud migration of payroll data",
+    "Online fisheries reporting for harvesters",
+    "Training for employees on the cloud",
+    "Licence for seasonal harvesters",
+]
+FRENCH = [
+    "Système de paie pour les employés",
+    "Renouvellement en ligne du permis de pêche",
+    "Migration infonuagique des données de paie",
+    "Déclaration en ligne des pêches pour les récolteurs",
+    "Formation des employés sur l'infonuagique",
+    "Permis pour les récolteurs saisonniers",
+]
+
+
+def test_learns_the_word_each_french_word_is_aligned_with() -> None:
+    lex = learn_lexicon(ENGLISH, FRENCH, min_dice=0.5, min_count=2)
+    assert lex.fr_to_en["paie"] == "payroll"
+    assert lex.fr_to_en["employés"] == "employees"
+    assert lex.fr_to_en["infonuagique"] == "cloud"
+    assert lex.fr_to_en["récolteurs"] == "harvesters"
+    assert "système" not in lex.fr_to_en  # seen once: below min_count
+    assert lex.translate("Paie des employés") == "payroll employees"
+
+
+def test_a_word_that_is_the_same_in_both_languages_is_not_stored() -> None:
+    lex = learn_lexicon(
+        ["GCdocs rollout", "GCdocs training"],
+        ["GCdocs déploiement", "GCdocs formation"],
+        min_count=2,
+    )
+    assert "gcdocs" not in lex.fr_to_en
+    assert lex.translate("GCdocs") == "gcdocs"
+
+
+def test_mismatched_corpora_are_refused() -> None:
+    with pytest.raises(DedupeError, match="3 English texts but 2 French"):
+        learn_lexicon(["a", "b", "c"], ["a", "b"])
+
+
+def test_tsv_round_trip_and_a_bad_line_is_named() -> None:
+    lex = Lexicon({"paie": "payroll", "pêche": "fisheries"}, "built for a test\nsecond line")
+    again = Lexicon.from_tsv(lex.to_tsv())
+    assert again == lex
+    with pytest.raises(DedupeError, match=r"lexicon_fr_en.tsv, line 3: .*'paie payroll'"):
+        Lexicon.from_tsv("# note\npêche\tfisheries\npaie payroll\n")
+
+
+def test_the_shipped_lexicon_knows_government_words() -> None:
+    lex = shipped_lexicon()
+    assert len(lex) > 2000
+    for fr, en in {
+        "gestion": "management",
+        "numérique": "digital",
+        "subventions": "grants",
+    }.items():
+        assert lex.fr_to_en[fr] == en
+    assert "Government of Canada" in lex.source and "held-out" in lex.source
+
+
+def test_cross_language_pairs_are_compared_after_translation() -> None:
+    texts = ["payroll system for employees", "fisheries licence for harvesters", "cloud data"]
+    model = LexicalModel.fit(texts)
+    lex = Lexicon({"paie": "payroll", "employés": "employees", "système": "system"})
+    sims = translated_similarity(
+        model,
+        ["système de paie des employés", "système de paie des employés", "payroll system"],
+        ["payroll system for employees", "fisheries licence for harvesters", "payroll system"],
+        ["fr", "fr", "en"],
+        ["en", "en", "en"],
+        lex,
+    )
+    assert sims[0] > 0.7  # the same words once translated (word order changes the bigrams)
+    assert sims[1] == 0.0  # nothing in common
+    assert sims[2] == 0.0  # one language: the `lexical` feature's job, not this one
+
+
+def test_lexical_xl_feature_is_zero_within_a_language() -> None:
+    model = LexicalModel.fit(["gestion des subventions", "grants management system"])
+    x = pair_features(
+        dense=np.array([0.5, 0.5]),
+        lexical=model,
+        texts_a=["gestion des subventions", "grants management"],
+        texts_b=["grants management system", "grants management system"],
+        titles_a=["Subventions", "Grants"],
+        titles_b=["Grants", "Grants"],
+        depts_a=["A", "A"],
+        depts_b=["B", "B"],
+        langs_a=["fr", "en"],
+        langs_b=["en", "en"],
+        features=("lexical", "lexical_xl"),
+    )
+    assert x[0, 0] == pytest.approx(0.0, abs=1e-6) and x[0, 1] > 0.5  # shipped lexicon
+    assert x[1, 1] == 0.0 and x[1, 0] > 0.5
