@@ -112,3 +112,15 @@ def test_lexical_xl_feature_is_zero_within_a_language() -> None:
     )
     assert x[0, 0] == pytest.approx(0.0, abs=1e-6) and x[0, 1] > 0.5  # shipped lexicon
     assert x[1, 1] == 0.0 and x[1, 0] > 0.5
+
+
+def test_an_english_text_read_as_french_is_not_scored_as_a_translation() -> None:
+    texts = ["cloud contact centre for public enquiries", "contact centre telephony replacement"]
+    model = LexicalModel.fit(texts)
+    lex = Lexicon({"centre": "center", "paie": "payroll", "gestion": "management"})
+    assert lex.translate_counting("cloud contact centre")[1] == pytest.approx(1 / 3)
+    english_as_french = translated_similarity(model, [texts[0]], [texts[1]], ["fr"], ["en"], lex)
+    assert model.pair_similarity([texts[0]], [texts[1]])[0] > 0.2  # plain overlap exists
+    assert english_as_french[0] > 0  # a third of its words are "French": still translated
+    sparse = Lexicon({"paie": "payroll"})  # knows none of its words: coverage 0
+    assert translated_similarity(model, [texts[0]], [texts[1]], ["fr"], ["en"], sparse)[0] == 0.0

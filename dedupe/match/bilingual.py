@@ -27,6 +27,11 @@ from dedupe.match.lexical import LexicalModel
 from dedupe.text import tokenize
 
 LEXICON_FILE = "lexicon_fr_en.tsv"
+# A "French" text of which the lexicon knows fewer tokens than this is not translated (an
+# English note that language detection read as French would otherwise score its plain word
+# overlap as a translation). Measured on held-out records, title + 60 characters: 99.3% of
+# French texts are above it, 92% of English ones below; full descriptions 100% / 96%.
+MIN_COVERAGE = 0.15
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,19 @@ class Lexicon:
     def translate(self, text: str) -> str:
         """`text`'s tokens with every French word the lexicon knows replaced by its English
         word (unknown tokens, names and acronyms are kept as they are)."""
-        return " ".join(self.fr_to_en.get(t, t) for t in tokenize(text))
+        return self.translate_counting(text)[0]
+
+    def translate_counting(self, text: str) -> tuple[str, float]:
+        """`translate`, and the share of the text's tokens the lexicon knows: 0.7 for a
+        typical French sentence, 0-0.2 for an English one (where the two agree, the lexicon
+        is a better language signal for a short text than character statistics)."""
+        tokens = tokenize(text)
+        out = [self.fr_to_en.get(t) for t in tokens]
+        known = sum(o is not None for o in out)
+        return (
+            " ".join(o or t for o, t in zip(out, tokens, strict=True)),
+            known / len(tokens) if tokens else 0.0,
+        )
 
     def to_tsv(self) -> str:
         head = "".join(f"# {line}\n" for line in self.source.splitlines())
@@ -156,9 +173,10 @@ def translated_similarity(
     ]
     if not cross or not len(lex):
         return out
-    side_a = _side_rows(lexical, lex, texts_a, langs_a, cross, rows_a)
-    side_b = _side_rows(lexical, lex, texts_b, langs_b, cross, rows_b)
-    out[cross] = np.asarray(side_a.multiply(side_b).sum(axis=1)).ravel()
+    side_a, ok_a = _side_rows(lexical, lex, texts_a, langs_a, cross, rows_a)
+    side_b, ok_b = _side_rows(lexical, lex, texts_b, langs_b, cross, rows_b)
+    sims = np.asarray(side_a.multiply(side_b).sum(axis=1)).ravel()
+    out[cross] = np.where(ok_a & ok_b, sims, 0.0)
     return out
 
 
@@ -169,9 +187,10 @@ def _side_rows(
     langs: Sequence[str],
     pairs: list[int],
     rows: sp.csr_matrix | None,
-) -> sp.csr_matrix:
+) -> tuple[sp.csr_matrix, np.ndarray]:
     """One side's TF-IDF rows for `pairs`: French texts translated (each distinct text once),
-    the others from `rows` when given."""
+    the others from `rows` when given; and per pair, False where a French text's lexicon
+    coverage is under `MIN_COVERAGE`."""
     seen: dict[tuple[str, bool], int] = {}  # (text, French?) -> row of the fresh batch
     fresh_at: list[int] = []  # positions in `pairs` computed from text
     fresh_row: list[int] = []
@@ -186,13 +205,17 @@ def _side_rows(
             known_row.append(0 if rows.shape[0] == 1 else i)
     parts: list[sp.csr_matrix] = []
     at: list[int] = []
+    ok = np.ones(len(pairs), dtype=bool)
     if seen:
-        batch = lexical.transform([lexicon.translate(t) if fr else t for t, fr in seen])
+        done = [lexicon.translate_counting(t) if fr else (t, 1.0) for t, fr in seen]
+        batch = lexical.transform([t for t, _ in done])
         parts.append(batch[np.asarray(fresh_row, dtype=np.int64)])
         at += fresh_at
+        coverage = np.array([c for _, c in done])[np.asarray(fresh_row, dtype=np.int64)]
+        ok[np.asarray(fresh_at, dtype=np.int64)] = coverage >= MIN_COVERAGE
     if known_at and rows is not None:
         parts.append(rows[np.asarray(known_row, dtype=np.int64)])
         at += known_at
     stacked = sp.csr_matrix(sp.vstack(parts, format="csr"))
     # back to the order of `pairs`
-    return sp.csr_matrix(stacked[np.argsort(np.asarray(at, dtype=np.int64), kind="stable")])
+    return sp.csr_matrix(stacked[np.argsort(np.asarray(at, dtype=np.int64), kind="stable")]), ok
