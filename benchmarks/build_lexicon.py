@@ -3,9 +3,10 @@
 
 Usage: python benchmarks/build_lexicon.py [--eval build/eval] [--shared ../shared/data]
 
-Parallel documents: the Government of Canada's programs, services (2023-24 and 2018-19) and
-Open Resource Exchange records, each published with an English and a French title and
-description (initiatives.csv, gc_services_2018_2019.csv). Every record of the held-out
+Parallel documents: the Government of Canada's programs (active and inactive), services
+(2023-24 and 2018-19) and Open Resource Exchange records, each published with an English and a
+French title and description (initiatives.csv, gc_programs.csv, gc_services_2018_2019.csv),
+plus the distinct department and core-responsibility names. Every record of the held-out
 evaluation split (pairs, queries and their expected records, from `build_eval_sets.py`'s
 output, which must exist) is left out, so the held-out figures never see a lexicon learned
 from their own texts.
@@ -59,15 +60,35 @@ def main() -> None:
     ini = ini[(ini["description_fr"] != "") & ~ini["id"].isin(excluded)]
     old = read(shared / "ca_gc_service_inventory" / "gc_services_2018_2019.csv")
     old = old[~old["service_id"].isin(excluded_services) & (old["description_fr"] != "")]
+    programs = read(shared / "ca_gc_programs" / "gc_programs.csv")
+    inactive = programs[
+        ~programs["id"].isin(set(ini["id"]) | excluded) & (programs["description_fr"] != "")
+    ]
     english = list(ini["title"] + " . " + ini["description"])
     english += list(old["title_en"] + " . " + old["description_en"])
+    english += list(inactive["title_en"] + " . " + inactive["description_en"])
     french = list(ini["title_fr"] + " . " + ini["description_fr"])
     french += list(old["title_fr"] + " . " + old["description_fr"])
+    french += list(inactive["title_fr"] + " . " + inactive["description_fr"])
+    # short parallel names, each distinct pair once: departments, core responsibilities
+    names = pd.concat(
+        [
+            programs[["department_en", "department_fr"]].set_axis(["en", "fr"], axis=1),
+            programs[["core_responsibility_en", "core_responsibility_fr"]].set_axis(
+                ["en", "fr"], axis=1
+            ),
+            ini[["department", "department_fr"]].set_axis(["en", "fr"], axis=1),
+        ]
+    ).drop_duplicates()
+    names = names[(names["en"] != "") & (names["fr"] != "") & (names["en"] != names["fr"])]
+    english += list(names["en"])
+    french += list(names["fr"])
     source = (
         f"French -> English word lexicon for dedupe (built by benchmarks/build_lexicon.py).\n"
-        f"Learned from {len(english)} bilingual Government of Canada records: program and "
-        f"service inventories (TBS, Open Government Licence - Canada / MIT) and Open Resource "
-        f"Exchange (MIT), {len(excluded)} held-out evaluation records left out.\n"
+        f"Learned from {len(english)} bilingual Government of Canada texts: program and "
+        f"service inventories (TBS, Open Government Licence - Canada / MIT), Open Resource "
+        f"Exchange (MIT), department and core-responsibility names; {len(excluded)} held-out "
+        f"evaluation records left out.\n"
         f"Dice coefficient over documents >= {args.min_dice}, co-occurring in >= "
         f"{args.min_count} documents; each French word with its best English word."
     )
