@@ -1,8 +1,9 @@
 """Pair scoring: features of a (query, candidate) pair → a calibrated probability → a tier.
 
 The probability comes from a logistic model over a few signals (dense cosine, TF-IDF cosine,
-title similarity, language, English↔French word overlap: `dedupe.match.features`). Default weights ship with the package; `calibrate` refits
-them from labelled pairs and the index records which version it uses.
+title similarity, language, English↔French word overlap: `dedupe.match.features`). Default
+weights ship with the package; `calibrate` refits them from labelled pairs and the index
+records which version it uses.
 """
 
 from __future__ import annotations
