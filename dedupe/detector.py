@@ -16,7 +16,7 @@ from dedupe.embed.encoder import Encoder, encoder_for_model_id, get_encoder
 from dedupe.errors import IndexNotFoundError
 from dedupe.index.manifest import MANIFEST, read_manifest
 from dedupe.index.sentences import SentenceVectors, open_sentences, record_sentences
-from dedupe.index.store import IndexKind, PortfolioIndex, record_from_values
+from dedupe.index.store import PortfolioIndex, record_from_values
 from dedupe.ingest import load_files
 from dedupe.ingest.mapping import ColumnMapping
 from dedupe.match.acronyms import Acronyms
@@ -25,6 +25,7 @@ from dedupe.match.features import pair_features
 from dedupe.match.lexical import LexicalModel
 from dedupe.match.owners import owners_of, rank_owners
 from dedupe.match.reasons import SentenceCache, explain_aligned, shared_terms_many
+from dedupe.match.retrieve import retrieve
 from dedupe.match.scoring import ScorerParams, default_params
 from dedupe.pairs import find_pairs
 from dedupe.records import (
@@ -372,9 +373,11 @@ class Detector:
         k: int = 50,
         features: Sequence[str] | None = None,
         lexical_k: int = 20,
+        title_k: int = 5,
     ) -> Candidates:
         """The proposal's k nearest indexed records (dense search), plus up to `lexical_k` more
-        nearest by TF-IDF, and their pair features.
+        nearest by TF-IDF and `title_k` more nearest by its title's words, and their pair
+        features.
 
         An indexed initiative checked again (same id) is left out of its own candidates.
         """
@@ -388,30 +391,18 @@ class Detector:
         # overlap on 2 cores (warm check p50 at 100k: 16.4 -> 13.2-14.2 ms in-process).
         q_sents = record_sentences(query_text)
         pending = self._worker().submit(self.encoder.encode, q_sents) if q_sents else None
-        sims, pos = self.index.search(qvec, k + 1)
-        found = [int(p) for p in pos[0] if p >= 0]
-        if self.index.manifest.index_kind == IndexKind.FLAT.value:
-            exact = [float(s) for p, s in zip(pos[0], sims[0], strict=True) if p >= 0]
-        else:  # approximate / 8-bit index: the candidates' cosines from the stored vectors
-            vecs = np.asarray(self.index.vectors[found], dtype=np.float32)
-            exact = (vecs @ np.asarray(qvec[0], dtype=np.float32)).astype(float).tolist()
-            order = np.argsort(-np.asarray(exact), kind="stable")
-            found, exact = [found[i] for i in order], [exact[i] for i in order]
-        pairs = list(zip(found, exact, strict=True))
-        ids = self.column("id")
-        pairs = [(p, s) for p, s in pairs if ids[p] != proposal.id][:k]
-        # Hybrid retrieval: the lexically nearest records join the dense ones (short notes full of
-        # acronyms and names are often far from their twin in embedding space, near in words).
-        seen = {p for p, _ in pairs}
-        qrow = self.lexical.transform([query_text])
-        lex_pos, _ = self.lexical.search_row(qrow, lexical_k + 1)
-        extra = [int(p) for p in lex_pos if int(p) not in seen and ids[int(p)] != proposal.id]
-        if extra:
-            vecs = np.asarray(self.index.vectors[extra], dtype=np.float32)
-            dense_extra = vecs @ np.asarray(qvec[0], dtype=np.float32)
-            pairs += list(zip(extra[:lexical_k], (float(d) for d in dense_extra), strict=False))
-        positions = [p for p, _ in pairs]
-        dense = np.array([s for _, s in pairs], dtype=np.float64)
+        positions, dense, qrow = retrieve(
+            self.index,
+            self.lexical,
+            self.column("id"),
+            qvec,
+            query_text,
+            proposal.title,
+            exclude_id=proposal.id,
+            k=k,
+            lexical_k=lexical_k,
+            title_k=title_k,
+        )
         n = len(positions)
         # The records' side of the lexical features comes precomputed with the TF-IDF model
         # (rows fitted on the same stripped texts): no re-transform of 50-70 candidate texts.

@@ -71,3 +71,37 @@ def test_check_adds_lexical_neighbours_to_dense_ones(tmp_path: Path, write_csv) 
     vec = det.encoder.encode([hybrid.query_text])[0]
     expected = np.asarray(det.index.vectors[hybrid.positions], dtype=np.float32) @ vec
     assert np.allclose(hybrid.dense, expected, atol=1e-5)
+
+
+def test_check_adds_the_records_nearest_by_the_title_alone(tmp_path: Path, write_csv) -> None:
+    lab = "Lawrence Livermore National Laboratory (LLNL)"
+    names = ["Mesh tools", "Solver kit", "Plasma code", "Graph library", "Quick mesh", "Dirty data"]
+    rows = [
+        {
+            "id": f"r{i}",
+            "title": t,
+            "description": f"{t}: open source release from {lab} for simulation.",
+            "department": "DOE",
+        }
+        for i, t in enumerate(names)
+    ]
+    rows.append(
+        {
+            "id": "qnd",
+            "title": "Quick n Dirty",
+            "description": "Python package for binary files in HDF5 and NetCDF formats.",
+            "department": "DOE",
+        }
+    )
+    Detector.ingest(tmp_path / "ix", [write_csv(rows)], encoder=FakeEncoder())
+    det = Detector.open(tmp_path / "ix", encoder=FakeEncoder())
+    proposal = Proposal(
+        title="Quick n Dirty", description=f"Open source release from {lab} for simulation"
+    )
+    words_only = det.candidates(proposal, k=0, lexical_k=2, title_k=0)
+    with_title = det.candidates(proposal, k=0, lexical_k=2, title_k=2)
+    assert 6 not in words_only.positions  # the laboratory's records share more words
+    assert with_title.positions == [*words_only.positions, 6]
+    assert len(with_title.dense) == len(with_title.features) == 3
+    title_only = Proposal(title="Quick n Dirty", description="")  # the text is the title:
+    assert det.candidates(title_only, k=0, lexical_k=0, title_k=2).positions == []
