@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from dedupe import explain
 from dedupe.build import build_generation, scored_text
 from dedupe.embed.encoder import Encoder, encoder_for_model_id, get_encoder
 from dedupe.errors import IndexNotFoundError
@@ -24,7 +25,7 @@ from dedupe.match.boilerplate import Boilerplate, source_key
 from dedupe.match.features import pair_features
 from dedupe.match.lexical import LexicalModel
 from dedupe.match.owners import owners_of, rank_owners
-from dedupe.match.reasons import SentenceCache, explain_aligned, shared_terms_many
+from dedupe.match.reasons import SentenceCache
 from dedupe.match.retrieve import retrieve
 from dedupe.match.scoring import ScorerParams, default_params
 from dedupe.pairs import find_pairs
@@ -58,6 +59,7 @@ class Candidates:
     # The query's sentence vectors, or their encoding still running on the detector's worker
     # thread (`query_sentence_vectors` waits for it: the caller works meanwhile).
     sentence_vectors: np.ndarray | Future[np.ndarray] | None = None
+    language: str = ""  # the query's: given, else detected
 
     @property
     def query_sentence_vectors(self) -> np.ndarray | None:
@@ -194,40 +196,11 @@ class Detector:
     ) -> list[tuple[list[str], np.ndarray]]:
         """(sentences, vectors) of indexed records: read from the index, or encoded (and kept in
         the LRU) for an index written before sentence vectors."""
-        store = self.sentence_vectors
-        split = [record_sentences(self.record_text(pos)) for pos in positions]
-        missing = [
-            n
-            for n, (pos, sents) in enumerate(zip(positions, split, strict=True))
-            if store is None or store.count(pos) != len(sents)
-        ]
-        flat = [x for n in missing for x in split[n]]
-        fresh = self.sentences.encode(flat) if flat else np.zeros((0, self.encoder.dim))
-        vecs: dict[int, np.ndarray] = {}
-        at = 0
-        for n in missing:
-            vecs[n] = fresh[at : at + len(split[n])]
-            at += len(split[n])
-        out = []
-        for n, (pos, sents) in enumerate(zip(positions, split, strict=True)):
-            v = vecs.get(n)
-            if v is None:
-                assert store is not None  # not missing: the index holds them
-                v = store.of(pos)
-            out.append((sents, v))
-        return out
+        return explain.record_sentence_vectors(self, positions)
 
     def explain_rows(self, pairs: Sequence[tuple[int, int]]) -> list[Reason]:
         """Reasons for pairs of indexed records (rows), from their stored sentence vectors."""
-        rows = list(dict.fromkeys(p for pair in pairs for p in pair))
-        got = dict(zip(rows, self.record_sentence_vectors(rows), strict=True))
-        out = []
-        for a, b in pairs:
-            (sa, va), (sb, vb) = got[a], got[b]
-            out += explain_aligned(
-                self.record_text(a), sa, va, [self.record_text(b)], [sb], [vb], self.lexical
-            )
-        return out
+        return explain.explain_rows(self, pairs)
 
     def _origin(self, pos: int) -> str:
         if self._origins is None:
@@ -299,7 +272,7 @@ class Detector:
         explained = [positions[i] for i in shown + below_idx]
         self._fetch(explained)
         if explained:
-            reasons = self._explain_query(cands, explained)
+            reasons = explain.explain_query(self, cands, explained)
         else:  # nothing to explain: the query's sentences are not needed
             reasons = []
             if isinstance(cands.sentence_vectors, Future):
@@ -347,26 +320,6 @@ class Detector:
             self._title_matrix = self.lexical.transform(self.column("title").tolist())
         return self._title_matrix[list(positions)]
 
-    def _explain_query(self, cands: Candidates, positions: Sequence[int]) -> list[Reason]:
-        # The records' side and the shared terms first: the query's sentences may still be
-        # encoding on the worker thread.
-        got = self.record_sentence_vectors(positions)
-        texts = [self.record_text(p) for p in positions]
-        terms = shared_terms_many(cands.query_text, texts, self.lexical)
-        q_vecs = cands.query_sentence_vectors
-        if q_vecs is None:
-            q_vecs = self.encoder.encode(list(cands.query_sentences))
-        return explain_aligned(
-            cands.query_text,
-            cands.query_sentences,
-            q_vecs,
-            texts,
-            [s for s, _ in got],
-            [v for _, v in got],
-            self.lexical,
-            terms=terms,
-        )
-
     def candidates(
         self,
         proposal: Proposal,
@@ -404,6 +357,7 @@ class Detector:
             title_k=title_k,
         )
         n = len(positions)
+        language = proposal.language or _detect(query_text)
         # The records' side of the lexical features comes precomputed with the TF-IDF model
         # (rows fitted on the same stripped texts): no re-transform of 50-70 candidate texts.
         lex = self.lexical
@@ -422,7 +376,7 @@ class Detector:
             [proposal.department] * n,
             self.column("department")[positions].tolist(),
             dense,
-            langs_a=[proposal.language or _detect(query_text)] * n,
+            langs_a=[language] * n,
             langs_b=self.column("language")[positions].tolist(),
             features=features,
             rows_a=qrow,
@@ -430,7 +384,7 @@ class Detector:
             ntok_b=ntok_b,
             title_rows_b=self._title_rows(positions),
         )
-        return Candidates(query_text, positions, dense, x, tuple(q_sents), pending)
+        return Candidates(query_text, positions, dense, x, tuple(q_sents), pending, language)
 
     def score_pairs(
         self,

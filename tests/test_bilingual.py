@@ -14,6 +14,7 @@ from dedupe.match.bilingual import (
 )
 from dedupe.match.features import pair_features
 from dedupe.match.lexical import LexicalModel
+from dedupe.match.reasons import shared_terms_many
 
 ENGLISH = [
     "Payroll system for employees",
@@ -124,3 +125,23 @@ def test_an_english_text_read_as_french_is_not_scored_as_a_translation() -> None
     assert english_as_french[0] > 0  # a third of its words are "French": still translated
     sparse = Lexicon({"paie": "payroll"})  # knows none of its words: coverage 0
     assert translated_similarity(model, [texts[0]], [texts[1]], ["fr"], ["en"], sparse)[0] == 0.0
+
+
+def test_shared_terms_across_languages_name_the_french_word() -> None:
+    lex = Lexicon({"courriel": "email", "gestion": "management", "ministère": "department"})
+    fr = "Initiative de transformation du courriel du ministère"
+    en = ["Email Transformation Initiative for the department", "Records management"]
+    terms = shared_terms_many(
+        fr, en, None, lexicon=lex, query_language="fr", languages=["en", "en"]
+    )
+    assert set(terms[0]) == {
+        "courriel = email",
+        "transformation",
+        "initiative",
+        "ministère = department",
+    }
+    assert terms[1] == ()
+    # the other way round, and without a lexicon only the identical words
+    back = shared_terms_many(en[0], [fr], None, lexicon=lex, query_language="en", languages=["fr"])
+    assert "courriel = email" in back[0]
+    assert set(shared_terms_many(fr, en[:1], None)[0]) == {"transformation", "initiative"}

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from dedupe.match.bilingual import Lexicon
 from dedupe.match.lexical import LexicalModel
 from dedupe.records import Reason
 from dedupe.text import split_sentences, tokenize
@@ -63,11 +64,44 @@ def _shared(ta: list[str], b: str, lexical: LexicalModel | None, limit: int = 6)
 
 
 def shared_terms_many(
-    query: str, candidates: Sequence[str], lexical: LexicalModel | None, limit: int = 6
+    query: str,
+    candidates: Sequence[str],
+    lexical: LexicalModel | None,
+    limit: int = 6,
+    *,
+    lexicon: Lexicon | None = None,
+    query_language: str = "",
+    languages: Sequence[str] | None = None,
 ) -> list[tuple[str, ...]]:
-    """`shared_terms` of one query against each candidate (the query tokenized once)."""
+    """`shared_terms` of one query against each candidate (the query tokenized once). With a
+    `lexicon` and the languages, an English/French pair shares words through it too, shown
+    `french = english` (`courriel = email`)."""
     q_tokens = tokenize(query)
-    return [_shared(q_tokens, c, lexical, limit) for c in candidates]
+    out = []
+    for i, c in enumerate(candidates):
+        lang = languages[i] if languages is not None else ""
+        if lexicon is not None and {query_language, lang} == {"en", "fr"}:
+            c_tokens = tokenize(c)
+            fr, en = (q_tokens, c_tokens) if query_language == "fr" else (c_tokens, q_tokens)
+            out.append(_shared_across(fr, en, lexicon, lexical, limit))
+        else:
+            out.append(_shared(q_tokens, c, lexical, limit))
+    return out
+
+
+def _shared_across(
+    fr: list[str], en: list[str], lexicon: Lexicon, lexical: LexicalModel | None, limit: int
+) -> tuple[str, ...]:
+    in_en = set(en)
+    pairs: dict[str, str] = {}  # English word -> how the French text says it
+    for f in fr:
+        e = lexicon.fr_to_en.get(f, f)
+        if e in in_en and not e.isdigit():
+            pairs.setdefault(e, f)
+    common = list(pairs)
+    if lexical is not None:
+        common.sort(key=lambda t: -lexical.idf(t))
+    return tuple(e if pairs[e] == e else f"{pairs[e]} = {e}" for e in common[:limit])
 
 
 def explain_many(
