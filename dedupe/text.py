@@ -58,6 +58,10 @@ STOPWORDS: frozenset[str] = frozenset(
 )
 
 
+# Bumped when `tokenize` changes what it returns: a lexical model fitted with another version
+# is not reused by the next ingest (its records' term counts are counted again). 2: elisions cut.
+TOKENIZER_VERSION = 2
+
 # French elisions (l'évaluation, d'impact, qu'il) and the English possessive ('s) are cut
 # off so the word itself is the token: `l'infonuagique` and `infonuagique` are one term.
 _ELISION = re.compile(r"^(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu|quoiqu)['’](?=\w)|['’]s$")

@@ -105,3 +105,18 @@ def test_check_adds_the_records_nearest_by_the_title_alone(tmp_path: Path, write
     assert len(with_title.dense) == len(with_title.features) == 3
     title_only = Proposal(title="Quick n Dirty", description="")  # the text is the title:
     assert det.candidates(title_only, k=0, lexical_k=0, title_k=2).positions == []
+
+
+def test_a_model_counted_with_an_older_tokenizer_is_not_reused(tmp_path: Path) -> None:
+    model = LexicalModel.fit(TEXTS)
+    model.save(tmp_path / "new.npz")
+    again = LexicalModel.load(tmp_path / "new.npz")
+    assert again.tokenizer == lexmod.TOKENIZER_VERSION and again.can_reuse
+    with np.load(tmp_path / "new.npz") as data:  # as saved before the version was recorded
+        arrays = {k: data[k] for k in data.files if k != "tokenizer"}
+    np.savez(tmp_path / "old.npz", **arrays)
+    old = LexicalModel.load(tmp_path / "old.npz")
+    assert old.tokenizer == 1 and not old.can_reuse  # its rows are counted again
+    refit = LexicalModel.fit(TEXTS, previous=old, reuse=np.arange(len(TEXTS)))
+    assert refit.tokenizer == lexmod.TOKENIZER_VERSION and refit.can_reuse
+    assert (refit.matrix != model.matrix).nnz == 0

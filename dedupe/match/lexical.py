@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from dedupe.errors import IndexCorruptError
-from dedupe.text import tokenize
+from dedupe.text import TOKENIZER_VERSION, tokenize
 
 if TYPE_CHECKING:
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -56,6 +56,7 @@ class LexicalModel:
         matrix: sp.csr_matrix | None = None,
         n_tokens: np.ndarray | None = None,
         counts: np.ndarray | None = None,
+        tokenizer: int = TOKENIZER_VERSION,
     ) -> None:
         if vectorizer is not None:
             vocab, idf = vectorizer.vocabulary_, vectorizer.idf_
@@ -75,6 +76,7 @@ class LexicalModel:
         self.matrix = matrix
         self.n_tokens = n_tokens
         self.counts = counts  # raw term counts, aligned with matrix.data (for a re-fit)
+        self.tokenizer = tokenizer  # the `TOKENIZER_VERSION` the rows were counted with
         self._by_term: sp.csr_matrix | None = None
         self._searches = 0
 
@@ -277,7 +279,8 @@ class LexicalModel:
     def can_reuse(self) -> bool:
         """Whether `fit(previous=self, reuse=...)` can read this model's rows back."""
         return (
-            self.matrix is not None
+            self.tokenizer == TOKENIZER_VERSION
+            and self.matrix is not None
             and self.counts is not None
             and self.n_tokens is not None
             and len(self.counts) == self.matrix.nnz
@@ -403,6 +406,7 @@ class LexicalModel:
             arrays: dict[str, np.ndarray] = {
                 "terms_utf8": np.frombuffer(blob, dtype=np.uint8),
                 "idf": self._idf,
+                "tokenizer": np.asarray([self.tokenizer], dtype=np.int64),
             }
             if self.matrix is not None:
                 m = self.matrix
@@ -431,6 +435,8 @@ class LexicalModel:
                 matrix = None
                 n_tokens = data["m_ntokens"] if "m_ntokens" in data.files else None
                 counts = data["m_counts"] if "m_counts" in data.files else None
+                # models saved before the version was recorded counted with version 1
+                tokenizer = int(data["tokenizer"][0]) if "tokenizer" in data.files else 1
                 if "m_data" in data.files:
                     matrix = sp.csr_matrix(
                         (data["m_data"], data["m_indices"], data["m_indptr"]),
@@ -444,7 +450,13 @@ class LexicalModel:
             raise IndexCorruptError(
                 f"{path}: {len(terms)} terms but {len(idf)} idf values; re-run ingest"
             )
-        if all(a < b for a, b in zip(terms, terms[1:], strict=False)):
-            return cls(sorted_terms=terms, idf=idf, matrix=matrix, n_tokens=n_tokens, counts=counts)
-        vocab = dict(zip(terms, range(len(terms)), strict=True))
-        return cls(vocab=vocab, idf=idf, matrix=matrix, n_tokens=n_tokens, counts=counts)
+        ordered = all(a < b for a, b in zip(terms, terms[1:], strict=False))
+        return cls(
+            vocab=None if ordered else dict(zip(terms, range(len(terms)), strict=True)),
+            sorted_terms=terms if ordered else None,
+            idf=idf,
+            matrix=matrix,
+            n_tokens=n_tokens,
+            counts=counts,
+            tokenizer=tokenizer,
+        )
