@@ -50,9 +50,8 @@ class Lexicon:
         return self.translate_counting(text)[0]
 
     def translate_counting(self, text: str) -> tuple[str, float]:
-        """`translate`, and the share of the text's tokens the lexicon knows: 0.7 for a
-        typical French sentence, 0-0.2 for an English one (where the two agree, the lexicon
-        is a better language signal for a short text than character statistics)."""
+        """`translate`, and the share of the text's tokens the lexicon knows: ~0.7 for a
+        typical French text, 0-0.2 for an English one (see `MIN_COVERAGE`)."""
         tokens = tokenize(text)
         out = [self.fr_to_en.get(t) for t in tokens]
         known = sum(o is not None for o in out)
