@@ -23,13 +23,11 @@ import pandas as pd
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from build_eval_sets import read_csv as read  # noqa: E402
+
 from dedupe.match.bilingual import LEXICON_FILE, learn_lexicon  # noqa: E402
 
 OUT = REPO / "dedupe" / "match" / LEXICON_FILE
-
-
-def read(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
 def held_out_ids(ev: Path) -> set[str]:

@@ -55,6 +55,7 @@ def explain_rows(det: Detector, pairs: Sequence[tuple[int, int]]) -> list[Reason
     rows = list(dict.fromkeys(p for pair in pairs for p in pair))
     got = dict(zip(rows, record_sentence_vectors(det, rows), strict=True))
     langs = det.column("language")
+    lexicon = shipped_lexicon()
     out = []
     for a, b in pairs:
         (sa, va), (sb, vb) = got[a], got[b]
@@ -63,7 +64,7 @@ def explain_rows(det: Detector, pairs: Sequence[tuple[int, int]]) -> list[Reason
             text_a,
             [text_b],
             det.lexical,
-            lexicon=shipped_lexicon(),
+            lexicon=lexicon,
             query_language=str(langs[a]),
             languages=[str(langs[b])],
         )

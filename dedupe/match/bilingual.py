@@ -190,31 +190,19 @@ def _side_rows(
     """One side's TF-IDF rows for `pairs`: French texts translated (each distinct text once),
     the others from `rows` when given; and per pair, False where a French text's lexicon
     coverage is under `MIN_COVERAGE`."""
-    seen: dict[tuple[str, bool], int] = {}  # (text, French?) -> row of the fresh batch
-    fresh_at: list[int] = []  # positions in `pairs` computed from text
-    fresh_row: list[int] = []
-    known_at: list[int] = []  # positions in `pairs` taken from `rows`
-    known_row: list[int] = []
-    for n, i in enumerate(pairs):
+    fresh: dict[tuple[str, bool], int] = {}  # (text, French?) -> row of the transformed batch
+    which: list[tuple[bool, int]] = []  # per pair: (transformed here?, row there / in `rows`)
+    for i in pairs:
         if langs[i] == "fr" or rows is None:
-            fresh_at.append(n)
-            fresh_row.append(seen.setdefault((texts[i], langs[i] == "fr"), len(seen)))
+            which.append((True, fresh.setdefault((texts[i], langs[i] == "fr"), len(fresh))))
         else:
-            known_at.append(n)
-            known_row.append(0 if rows.shape[0] == 1 else i)
-    parts: list[sp.csr_matrix] = []
-    at: list[int] = []
-    ok = np.ones(len(pairs), dtype=bool)
-    if seen:
-        done = [lexicon.translate_counting(t) if fr else (t, 1.0) for t, fr in seen]
-        batch = lexical.transform([t for t, _ in done])
-        parts.append(batch[np.asarray(fresh_row, dtype=np.int64)])
-        at += fresh_at
-        coverage = np.array([c for _, c in done])[np.asarray(fresh_row, dtype=np.int64)]
-        ok[np.asarray(fresh_at, dtype=np.int64)] = coverage >= MIN_COVERAGE
-    if known_at and rows is not None:
-        parts.append(rows[np.asarray(known_row, dtype=np.int64)])
-        at += known_at
-    stacked = sp.csr_matrix(sp.vstack(parts, format="csr"))
-    # back to the order of `pairs`
-    return sp.csr_matrix(stacked[np.argsort(np.asarray(at, dtype=np.int64), kind="stable")]), ok
+            which.append((False, 0 if rows.shape[0] == 1 else i))
+    done = [lexicon.translate_counting(t) if fr else (t, 1.0) for t, fr in fresh]
+    coverage = np.array([c for _, c in done])
+    parts = [lexical.transform([t for t, _ in done])] if done else []
+    if rows is not None:
+        parts.append(rows)
+    offset = len(done)  # `rows` follow the transformed batch in the stack
+    pick = np.array([j if new else offset + j for new, j in which], dtype=np.int64)
+    ok = np.array([not new or coverage[j] >= MIN_COVERAGE for new, j in which], dtype=bool)
+    return sp.csr_matrix(sp.vstack(parts, format="csr")[pick]), ok
