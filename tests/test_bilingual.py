@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -145,3 +149,23 @@ def test_shared_terms_across_languages_name_the_french_word() -> None:
     back = shared_terms_many(en[0], [fr], None, lexicon=lex, query_language="en", languages=["fr"])
     assert "courriel = email" in back[0]
     assert set(shared_terms_many(fr, en[:1], None)[0]) == {"transformation", "initiative"}
+
+
+def test_learning_is_the_same_in_every_process() -> None:
+    code = (
+        "from dedupe.match.bilingual import learn_lexicon\n"
+        "en = ['alpha beta gamma', 'alpha beta delta', 'alpha beta gamma delta']\n"
+        "fr = ['un deux trois', 'un deux quatre', 'un deux trois quatre']\n"
+        "print(sorted(learn_lexicon(en, fr, min_count=2).fr_to_en.items()))\n"
+    )
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in (1, 2, 3, 4)
+    }
+    assert len(runs) == 1  # `un` and `deux` tie between `alpha` and `beta`: always the same pick

@@ -138,7 +138,9 @@ def _incidence(texts: Sequence[str]) -> tuple[sp.csr_matrix, dict[str, int]]:
     rows: list[int] = []
     cols: list[int] = []
     for i, text in enumerate(texts):
-        for token in set(tokenize(text)):
+        # first-seen order, not `set` order (string hashes change per process): columns, and
+        # so which of two equally good English words a French word keeps, are reproducible
+        for token in dict.fromkeys(tokenize(text)):
             rows.append(i)
             cols.append(vocab.setdefault(token, len(vocab)))
     data = np.ones(len(rows), dtype=np.float32)
