@@ -52,15 +52,28 @@ class SentenceCache:
 
 def shared_terms(a: str, b: str, lexical: LexicalModel | None, limit: int = 6) -> tuple[str, ...]:
     """Terms both texts use, rarest first (by the portfolio's IDF)."""
-    return _shared(tokenize(a), b, lexical, limit)
+    return _shared(tokenize(a), tokenize(b), lexical, limit)
 
 
-def _shared(ta: list[str], b: str, lexical: LexicalModel | None, limit: int = 6) -> tuple[str, ...]:
-    tb = set(tokenize(b))
-    common = list(dict.fromkeys(t for t in ta if t in tb and not t.isdigit()))
+def _shared(
+    ta: list[str],
+    tb: list[str],
+    lexical: LexicalModel | None,
+    limit: int = 6,
+    fr_to_en: dict[str, str] | None = None,
+) -> tuple[str, ...]:
+    """Terms of `tb` that `ta` uses, rarest first; with `fr_to_en` (`ta` French, `tb`
+    English) `ta`'s words are read through it and shown `french = english`."""
+    in_b = set(tb)
+    said: dict[str, str] = {}  # term of `tb` -> how `ta` says it
+    for t in ta:
+        e = fr_to_en.get(t, t) if fr_to_en else t
+        if e in in_b and not e.isdigit():
+            said.setdefault(e, t)
+    common = list(said)
     if lexical is not None:
         common.sort(key=lambda t: -lexical.idf(t))
-    return tuple(common[:limit])
+    return tuple(e if said[e] == e else f"{said[e]} = {e}" for e in common[:limit])
 
 
 def shared_terms_many(
@@ -80,28 +93,13 @@ def shared_terms_many(
     out = []
     for i, c in enumerate(candidates):
         lang = languages[i] if languages is not None else ""
+        c_tokens = tokenize(c)
         if lexicon is not None and {query_language, lang} == {"en", "fr"}:
-            c_tokens = tokenize(c)
             fr, en = (q_tokens, c_tokens) if query_language == "fr" else (c_tokens, q_tokens)
-            out.append(_shared_across(fr, en, lexicon, lexical, limit))
+            out.append(_shared(fr, en, lexical, limit, lexicon.fr_to_en))
         else:
-            out.append(_shared(q_tokens, c, lexical, limit))
+            out.append(_shared(q_tokens, c_tokens, lexical, limit))
     return out
-
-
-def _shared_across(
-    fr: list[str], en: list[str], lexicon: Lexicon, lexical: LexicalModel | None, limit: int
-) -> tuple[str, ...]:
-    in_en = set(en)
-    pairs: dict[str, str] = {}  # English word -> how the French text says it
-    for f in fr:
-        e = lexicon.fr_to_en.get(f, f)
-        if e in in_en and not e.isdigit():
-            pairs.setdefault(e, f)
-    common = list(pairs)
-    if lexical is not None:
-        common.sort(key=lambda t: -lexical.idf(t))
-    return tuple(e if pairs[e] == e else f"{pairs[e]} = {e}" for e in common[:limit])
 
 
 def explain_many(
