@@ -7,6 +7,7 @@ Usage (from the repo root, after `python benchmarks/build_eval_sets.py build/eva
   python benchmarks/quality_report.py report --encoder use     # held-out figures (JSON + tables)
   python benchmarks/quality_report.py traps  --encoder use     # hand-written trap set
   python benchmarks/quality_report.py sanity --encoder use     # STS-B / MRPC (evaluation only)
+  python benchmarks/quality_report.py written --encoder use    # hand-written intake-like sets
 
 Indexes and embedding caches live in build/idx_<encoder> (reused between runs: CPU is scarce).
 Nothing is fitted on the held-out split or the trap set.
@@ -37,6 +38,7 @@ from dedupe.text import normalize_text  # noqa: E402
 
 WEIGHTS = REPO / "dedupe" / "match" / "default_weights.json"
 TRAPS = REPO / "tests" / "data" / "traps"
+WRITTEN = REPO / "benchmarks" / "written_sets"  # hand-written, fictional: evaluation only
 SHARED = REPO.parent / "shared" / "data"
 FR_KINDS = {"fr_bilingual", "fr_reworded", "en_to_fr", "dup_fr", "dup_en_to_fr"}
 
@@ -292,6 +294,73 @@ def traps(args: argparse.Namespace) -> None:
         per.to_csv(Path(args.out) / f"trap_queries_{args.encoder}.csv", index=False)
 
 
+def written_portfolio(pairs: pd.DataFrame, out: Path) -> pd.DataFrame:
+    """Inline written pairs as a portfolio (one record per distinct side) and id pairs over it,
+    so that they are scored as `dedupe evaluate` scores a small portfolio (its own IDF,
+    boilerplate and acronyms)."""
+
+    def sides(s: str) -> list[tuple[str, str, str, str]]:
+        cols = [pairs[f"{c}_{s}"] for c in ("title", "text", "dept", "lang")]
+        return list(zip(*cols, strict=True))
+
+    ids: dict[tuple[str, str, str], str] = {}
+    rows = []
+    for t, d, dep, lang in sides("a") + sides("b"):
+        if (t, d, dep) not in ids:
+            ids[(t, d, dep)] = f"w{len(ids):04d}"
+            rows.append([ids[(t, d, dep)], t, d, dep, lang])
+    frame = pd.DataFrame(rows, columns=["id", "title", "description", "department", "language"])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not out.exists() or read(out).shape != frame.shape:
+        frame.to_csv(out, index=False)
+    return pd.DataFrame(
+        {
+            "id_a": [ids[side[:3]] for side in sides("a")],
+            "id_b": [ids[side[:3]] for side in sides("b")],
+            "label": pairs["label"],
+            "pair_type": pairs["pair_type"],
+        }
+    )
+
+
+def inline_pairs(portfolio: Path, pairs: pd.DataFrame) -> pd.DataFrame:
+    """Id pairs over `portfolio` with both sides' title, text and department inline."""
+    port = read(portfolio).set_index("id")
+    out = pd.DataFrame({"label": "", "pair_type": pairs["pair_type"]})
+    for s in "ab":
+        ids = pairs[f"id_{s}"]
+        out[f"title_{s}"] = ids.map(port["title"])
+        out[f"text_{s}"] = ids.map(port["description"])
+        out[f"dept_{s}"] = ids.map(port["department"])
+    positive = pairs["label"].str.lower().isin(["duplicate", "overlap", "1"])
+    out["label"] = positive.astype(int).astype(str)
+    return out
+
+
+def written(args: argparse.Namespace) -> None:
+    """The hand-written sets: the blind set (portfolio, pairs, queries, written without seeing
+    the tool) and the written pairs (each side a record of one small portfolio). Not fitted on."""
+    blind = WRITTEN / "blind"
+    sets = [("blind", blind / "portfolio.csv", read(blind / "pairs.csv"))]
+    pairs = pd.concat([read(f) for f in sorted((WRITTEN / "pairs").glob("*.csv"))])
+    port = REPO / "build" / "written_portfolio.csv"
+    sets.append(("written pairs", port, written_portfolio(pairs.reset_index(drop=True), port)))
+    for name, portfolio, id_pairs in sets:
+        det = open_index(args.encoder, portfolio, REPO / "build" / f"idx_{name[:5]}_{args.encoder}")
+        thr = det.params.overlap_at
+        pt = pair_table(det, inline_pairs(portfolio, id_pairs))
+        print(
+            f"\n## {name}: {len(read(portfolio))} records, scorer {det.params.version}, "
+            f"threshold {thr}"
+        )
+        print(pair_report(pt, thr).to_string(index=False))
+        if name == "blind":
+            qf = read(blind / "queries.csv")
+            figs, per = query_report(det, qf, qf.set_index("query_id")["kind"])
+            print(f"\n## blind queries: {figs}")
+            print(summarise_queries(per).to_string())
+
+
 def sanity(args: argparse.Namespace) -> None:
     """STS-B (Spearman of cosine vs gold) and MRPC (AP of cosine), read from ../shared only."""
     from scipy.stats import spearmanr
@@ -325,7 +394,7 @@ def main() -> None:
     ap_ = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap_.add_argument("command", choices=["fit", "report", "traps", "sanity"])
+    ap_.add_argument("command", choices=["fit", "report", "traps", "sanity", "written"])
     ap_.add_argument("--encoder", default="use")
     ap_.add_argument("--eval", default=str(REPO / "build" / "eval"))
     ap_.add_argument("--split", default="holdout", choices=["tune", "holdout"])
@@ -336,7 +405,8 @@ def main() -> None:
     ap_.add_argument("--out", default="")
     ap_.add_argument("--traps-in-fit", action="store_true", help=argparse.SUPPRESS)
     args = ap_.parse_args()
-    {"fit": fit, "report": report, "traps": traps, "sanity": sanity}[args.command](args)
+    commands = {"fit": fit, "report": report, "traps": traps, "sanity": sanity, "written": written}
+    commands[args.command](args)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,103 @@
+"""The hand-written evaluation sets in benchmarks/written_sets (fictional records, written without
+seeing the tool): well formed, every id and e-mail resolves, and `evaluate` reads them whole.
+Their figures come from `python benchmarks/quality_report.py written` (README, "Hand-written
+sets"); nothing is fitted on them."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dedupe.embed.fake import FakeEncoder
+from dedupe.evaluate import evaluate
+
+SETS = Path(__file__).resolve().parent.parent / "benchmarks" / "written_sets"
+BLIND = SETS / "blind"
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+@pytest.fixture(scope="module")
+def quality_report():
+    path = SETS.parent / "quality_report.py"
+    spec = importlib.util.spec_from_file_location("quality_report", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["quality_report"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_blind_set_ids_and_owners_resolve() -> None:
+    port = _read(BLIND / "portfolio.csv")
+    pairs = _read(BLIND / "pairs.csv")
+    queries = _read(BLIND / "queries.csv")
+    assert port["id"].is_unique and queries["query_id"].is_unique
+    owners = dict(zip(port["id"], port["owner_email"], strict=True))
+    assert set(pairs["label"]) == {"duplicate", "overlap", "unrelated"}
+    assert set(pairs["id_a"]) | set(pairs["id_b"]) <= set(owners)
+    assert not pairs.apply(lambda r: frozenset((r.id_a, r.id_b)), axis=1).duplicated().any()
+    for q in queries.itertuples():
+        ids = [i for i in q.expected_ids.split(";") if i]
+        emails = [e for e in q.expected_owner_emails.split(";") if e]
+        assert [owners[i] for i in ids] == emails, q.query_id  # same records, same order
+        assert bool(ids) == (q.kind not in {"new_near", "sdp"}), q.query_id
+
+
+def test_evaluate_reads_the_blind_set_whole(tmp_path: Path) -> None:
+    result = evaluate(
+        portfolio=BLIND / "portfolio.csv",
+        pairs=BLIND / "pairs.csv",
+        queries=BLIND / "queries.csv",
+        encoder=FakeEncoder(),
+        index_dir=tmp_path / "ix",
+    )
+    assert result.pairs is not None and result.queries is not None
+    assert (result.pairs.n, result.queries.n) == (72, 46)
+
+
+def test_written_pairs_are_well_formed() -> None:
+    frames = [_read(p) for p in sorted((SETS / "pairs").glob("*.csv"))]
+    assert len(frames) == 3
+    pairs = pd.concat(frames, ignore_index=True)
+    sides = ["title", "text", "dept", "lang"]
+    assert list(pairs.columns) == ["pair_id", "pair_type", "label"] + [
+        f"{c}_{s}" for s in "ab" for c in sides
+    ]
+    assert pairs["pair_id"].is_unique
+    assert set(pairs["label"]) == {"0", "1"}
+    assert set(pairs["lang_a"]) | set(pairs["lang_b"]) == {"en", "fr"}
+    positive = {"dup_reworded", "dup_short_long", "dup_en_fr", "overlap"}
+    assert (pairs["label"] == pairs["pair_type"].isin(positive).astype(int).astype(str)).all()
+    assert (pairs[[f"{c}_{s}" for s in "ab" for c in sides]] != "").all().all()
+
+
+def test_written_pairs_become_one_portfolio(quality_report, tmp_path: Path) -> None:
+    pairs = pd.DataFrame(
+        {
+            "pair_type": ["dup_reworded", "sdp"],
+            "label": ["1", "0"],
+            "title_a": ["LMS", "LMS"],
+            "text_a": ["New LMS for staff.", "New LMS for staff."],
+            "dept_a": ["DFO", "DFO"],
+            "lang_a": ["en", "en"],
+            "title_b": ["Learning platform", "Licence tracking"],
+            "text_b": ["Replace the learning system.", "Track software licences."],
+            "dept_b": ["CSPS", "NRCan"],
+            "lang_b": ["en", "en"],
+        }
+    )
+    out = tmp_path / "portfolio.csv"
+    ids = quality_report.written_portfolio(pairs, out)
+    port = _read(out)
+    assert len(port) == 3  # the side both pairs share is one record
+    assert list(ids["id_a"]) == [port["id"][0]] * 2
+    back = quality_report.inline_pairs(out, ids)
+    assert list(back["text_b"]) == list(pairs["text_b"])
+    assert list(back["label"]) == ["1", "0"]
