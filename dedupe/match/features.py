@@ -17,6 +17,9 @@ the vectors already computed, the rest from sparse TF-IDF products and string le
 | dense_x_short | dense × short (a two-line note against a charter scores lower by nature) |
 | len_ratio | log(shorter / longer) content-word count (≤ 0) |
 | same_department | 1 when both sides name the same department |
+
+An acronym both sides spell out as different systems (`dedupe.match.homonyms`) does not count in
+`lexical`, `title` or `title_char`.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from dedupe.match.bilingual import translated_similarity
+from dedupe.match.homonyms import homonym_pairs, without
 from dedupe.match.lexical import LexicalModel
 from dedupe.text import tokenize
 
@@ -151,6 +155,33 @@ def languages(texts: Sequence[str], given: Sequence[str] | None = None) -> list[
     return out
 
 
+def _without_homonyms(
+    cols: dict[str, np.ndarray],
+    lexical: LexicalModel,
+    texts_a: Sequence[str],
+    texts_b: Sequence[str],
+    titles_a: Sequence[str],
+    titles_b: Sequence[str],
+) -> None:
+    """Word and title similarities again, without the acronyms a pair spells out as two
+    different systems (`dedupe.match.homonyms`), for the few pairs that have any."""
+    found = homonym_pairs(texts_a, texts_b)
+    if not found:
+        return
+    at = sorted(found)
+    if "lexical" in cols:
+        cols["lexical"][at] = lexical.pair_similarity(
+            [without(texts_a[i], found[i]) for i in at],
+            [without(texts_b[i], found[i]) for i in at],
+        )
+    ta = [without(titles_a[i], found[i]) for i in at]
+    tb = [without(titles_b[i], found[i]) for i in at]
+    if "title" in cols:
+        cols["title"][at] = lexical.pair_similarity(ta, tb)
+    if "title_char" in cols:
+        cols["title_char"][at] = char_similarity(ta, tb)
+
+
 def pair_features(
     *,
     dense: np.ndarray,
@@ -192,6 +223,8 @@ def pair_features(
         ).astype(np.float64)
     if "title_char" in want:
         cols["title_char"] = char_similarity(titles_a, titles_b)
+    if want & {"lexical", "title", "title_char"}:
+        _without_homonyms(cols, lexical, texts_a, texts_b, titles_a, titles_b)
     if want & {"cross_lang", "dense_x_cross", "lexical_xl"}:
         la = languages(texts_a, langs_a)
         lb = languages(texts_b, langs_b)

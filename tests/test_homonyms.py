@@ -1,0 +1,93 @@
+"""Acronym homonyms within a pair: letters both texts spell out as two different systems do not
+count as a shared word (dedupe.match.homonyms, applied by pair_features)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from dedupe.match.features import pair_features
+from dedupe.match.homonyms import (
+    conflicting_acronyms,
+    different_meanings,
+    homonym_pairs,
+    without,
+)
+from dedupe.match.lexical import LexicalModel
+
+LICENCE = "LMS renewal. Renew the Licence Management System (LMS) that tracks software licences."
+LEARNING = "LMS replacement. Replace the Learning Management System (LMS) for course enrolment."
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "homonyms"),
+    [
+        ("licence management system", "learning management system", True),
+        ("case management system", "content management system", True),
+        ("search and rescue", "synthetic aperture radar", True),  # no word in common
+        (
+            "electronic document and records management solution",
+            "electronic document records management system",
+            False,
+        ),  # generic heads
+        ("aviation parkway data center", "aviation parkway data centre", False),  # spelling
+        ("gc secret infrastructure", "government of canada secret infrastructure", False),
+        ("client service centre", "centre de service à la clientèle", False),  # translation
+        ("government of canada", "gouvernement du canada", False),
+    ],
+)
+def test_different_meanings(a: str, b: str, homonyms: bool) -> None:
+    assert different_meanings(a, b) is homonyms
+    assert different_meanings(b, a) is homonyms
+
+
+def test_only_acronyms_both_texts_define_differently_conflict() -> None:
+    assert conflicting_acronyms(LICENCE, LEARNING) == {"LMS"}
+    same = "New LMS. Buy a Learning Management System (LMS) for staff."
+    assert conflicting_acronyms(LEARNING, same) == frozenset()
+    assert conflicting_acronyms(LICENCE, "New LMS for staff training.") == frozenset()  # undefined
+
+
+class _Untouchable(Sequence[str]):
+    """Side b of a check: record texts that must not be read when side a defines nothing."""
+
+    def __len__(self) -> int:
+        return 3
+
+    def __getitem__(self, i):  # type: ignore[no-untyped-def]
+        raise AssertionError("a record text was read")
+
+
+def test_side_b_is_read_only_when_side_a_defines_an_acronym() -> None:
+    assert homonym_pairs(["Payroll modernization, no acronym."] * 3, _Untouchable()) == {}
+    assert homonym_pairs([LICENCE, LICENCE], [LEARNING, LICENCE]) == {0: frozenset({"LMS"})}
+
+
+def test_without_removes_standalone_uses_only() -> None:
+    out = without("LMS renewal (LMS) and LMSX", frozenset({"LMS"}))
+    assert "LMSX" in out and out.replace("LMSX", "").count("LMS") == 0
+    assert out.split()[0] == "renewal"
+
+
+def test_pair_features_leave_a_homonym_out_of_words_and_titles() -> None:
+    texts = [LICENCE, LEARNING, "Fleet telematics for vehicles.", "Grants portal online."]
+    lexical = LexicalModel.fit(texts)
+    args = dict(
+        dense=np.array([0.6]),
+        lexical=lexical,
+        titles_a=["LMS renewal"],
+        titles_b=["LMS replacement"],
+        depts_a=["NRCan"],
+        depts_b=["CSPS"],
+        features=("lexical", "title", "title_char"),
+    )
+    homonyms = pair_features(texts_a=[LICENCE], texts_b=[LEARNING], **args)[0]
+    twins = pair_features(  # the same pair of words with one meaning: the acronym counts
+        texts_a=[LICENCE],
+        texts_b=[LEARNING.replace("Learning", "Licence")],
+        **args,
+    )[0]
+    assert homonyms[1] == 0.0  # titles share only "LMS"
+    assert np.all(homonyms <= twins) and homonyms[0] < twins[0]
