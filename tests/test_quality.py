@@ -15,7 +15,7 @@ from dedupe.calibrate import FULL_REFIT_FROM, calibrate, read_labelled_pairs
 from dedupe.detector import Detector
 from dedupe.errors import CalibrationError
 from dedupe.ingest import LoadResult
-from dedupe.match.boilerplate import Boilerplate, is_admin_field, segments
+from dedupe.match.boilerplate import Boilerplate, is_admin_field, is_field_run, segments
 from dedupe.match.features import pair_features
 from dedupe.match.lexical import LexicalModel
 from dedupe.match.scoring import FEATURES, ScorerParams, default_params, fit_params
@@ -34,6 +34,34 @@ def test_admin_fields_are_stripped_in_english_and_french() -> None:
     assert bp.strip(f"Remplacer la paie. {FOOTER_FR}") == "Remplacer la paie."
     assert is_admin_field("Cost range: $1M-$5M.")
     assert not is_admin_field("The priority is to serve clients faster.")
+
+
+@pytest.mark.parametrize(
+    "segment",
+    [
+        "Project #: P-25-0061 - Stage: Planning - Departmental priority: 3 of 5",
+        "ISED Project Register :: Sector=CIO :: Size=Large :: Risk=High",
+        "No de projet : 2025-03 · Catégorie : Services numériques · Niveau de risque : Faible",
+    ],
+)
+def test_a_run_of_short_fields_is_stripped_whatever_its_labels(segment: str) -> None:
+    assert is_field_run(segment) and is_admin_field(segment)
+    assert Boilerplate().strip(f"Track lab samples by barcode. {segment}") == (
+        "Track lab samples by barcode."
+    )
+
+
+@pytest.mark.parametrize(
+    "segment",
+    [
+        "Objective: modernize.",  # one field: only a known administrative label is stripped
+        "Phase 2 adds: offline forms, photo capture and sync; Phase 3: analytics for managers",
+        "Models: 1) Werner's analytic polyhedron model of gravity fields for irregular bodies "
+        "2) Mascon: point masses 3) Spherical: harmonic expansion",  # long values: prose
+    ],
+)
+def test_prose_with_colons_is_not_a_field_run(segment: str) -> None:
+    assert not is_field_run(segment)
 
 
 def test_text_without_boilerplate_is_returned_unchanged() -> None:

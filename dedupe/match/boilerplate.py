@@ -72,9 +72,30 @@ def segment_key(segment: str) -> str:
     return _KEY_DROP.sub(" ", _DIGITS.sub("0", segment.lower())).strip()
 
 
+# A label inside a run of fields: capitalised, at most ~30 characters, then ':' or '='.
+_RUN_LABEL = re.compile(r"(?:^|(?<=[\s/|;,·:–—-]))([A-ZÀ-Ý][\w&/()#.'’ -]{0,28}?)\s*[:=]\s*(?=\S)")
+MIN_RUN_FIELDS = 3
+MAX_RUN_VALUE_WORDS = 8
+
+
+def is_field_run(segment: str) -> bool:
+    """A segment of at least `MIN_RUN_FIELDS` short `Label: value` fields, whatever the labels
+    ("Project #: P-25-0061 - Stage: Planning - Departmental priority: 3 of 5"): an intake tool's
+    record of fields, not prose. Every value has at most `MAX_RUN_VALUE_WORDS` words."""
+    found = list(_RUN_LABEL.finditer(segment))
+    if len(found) < MIN_RUN_FIELDS:
+        return False
+    ends = [m.start() for m in found[1:]] + [len(segment)]
+    return all(
+        len(segment[m.end() : end].split()) <= MAX_RUN_VALUE_WORDS
+        for m, end in zip(found, ends, strict=True)
+    )
+
+
 def is_admin_field(segment: str) -> bool:
-    """A `Label: value` segment whose label is an administrative intake field."""
-    return bool(_FIELD.match(segment.strip().rstrip(".;|•")))
+    """A `Label: value` segment whose label is an administrative intake field, or a run of
+    short fields (`is_field_run`)."""
+    return bool(_FIELD.match(segment.strip().rstrip(".;|•"))) or is_field_run(segment)
 
 
 @dataclass(frozen=True)
