@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dedupe.index.allpairs import candidate_pairs, exact_limit, unique_pairs
+from dedupe.match.homonyms import homonym_senses
 from dedupe.records import Pair, pair_key
 from dedupe.text import LazyTexts
 
@@ -61,6 +62,9 @@ def find_pairs(
     # texts are then only read where a record's language must be detected.
     lex = det.lexical
     own = lex.matrix is not None and lex.matrix.shape[0] == n
+    # Only two records giving an acronym two different meanings can make a homonym pair: the
+    # others' stripped texts are not read for it (most of this method's time otherwise).
+    senses = det.acronym_senses()
     have_ntok = own and lex.n_tokens is not None and len(lex.n_tokens) == n
     probs = (
         det.params.probability(
@@ -78,6 +82,9 @@ def find_pairs(
                 rows_b=lex.matrix[b_arr] if own and lex.matrix is not None else None,
                 ntok_a=lex.n_tokens[a_arr] if have_ntok and lex.n_tokens is not None else None,
                 ntok_b=lex.n_tokens[b_arr] if have_ntok and lex.n_tokens is not None else None,
+                maybe_homonyms=[
+                    homonym_senses(senses[i], senses[j]) for i, j in zip(a_idx, b_idx, strict=True)
+                ],
             )
         )
         if a_idx

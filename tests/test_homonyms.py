@@ -91,3 +91,29 @@ def test_pair_features_leave_a_homonym_out_of_words_and_titles() -> None:
     )[0]
     assert homonyms[1] == 0.0  # titles share only "LMS"
     assert np.all(homonyms <= twins) and homonyms[0] < twins[0]
+
+
+def test_all_pairs_find_homonyms_from_the_records_meanings(tmp_path, fake) -> None:
+    from dedupe import Detector
+    from dedupe.match.homonyms import homonym_senses
+
+    csv = tmp_path / "portfolio.csv"
+    csv.write_text(
+        "id,title,description,department\n"
+        f'a,LMS renewal,"{LICENCE}",NRCan\n'
+        f'b,LMS replacement,"{LEARNING}",CSPS\n'
+        "c,New LMS,New LMS for staff training.,CSPS\n"
+        "d,Payroll,Pay employees every two weeks.,PSPC\n",
+        encoding="utf-8",
+    )
+    Detector.ingest(tmp_path / "ix", [csv], encoder=fake)
+    det = Detector.open(tmp_path / "ix", encoder=fake)
+    senses = dict(zip(det.column("id"), det.acronym_senses(), strict=True))
+    assert senses["a"] == {"LMS": "licence management system"}
+    assert senses["b"] == senses["c"] == {"LMS": "learning management system"}  # CSPS's meaning
+    assert senses["d"] == {}
+    assert homonym_senses(senses["a"], senses["b"]) and homonym_senses(senses["a"], senses["c"])
+    assert not homonym_senses(senses["b"], senses["c"]) and not homonym_senses(senses["a"], {})
+    det.lexical.matrix = None  # an index too large to keep TF-IDF rows: read the raw texts
+    det._acronym_senses = None
+    assert dict(zip(det.column("id"), det.acronym_senses(), strict=True)) == senses

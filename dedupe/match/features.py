@@ -162,10 +162,11 @@ def _without_homonyms(
     texts_b: Sequence[str],
     titles_a: Sequence[str],
     titles_b: Sequence[str],
+    maybe: Sequence[bool] | None,
 ) -> None:
     """Word and title similarities again, without the acronyms a pair spells out as two
     different systems (`dedupe.match.homonyms`), for the few pairs that have any."""
-    found = homonym_pairs(texts_a, texts_b)
+    found = homonym_pairs(texts_a, texts_b, maybe)
     if not found:
         return
     at = sorted(found)
@@ -201,12 +202,14 @@ def pair_features(
     ntok_b: np.ndarray | None = None,
     title_rows_a: sp.csr_matrix | None = None,
     title_rows_b: sp.csr_matrix | None = None,
+    maybe_homonyms: Sequence[bool] | None = None,
 ) -> np.ndarray:
     """A (n, len(features)) matrix for n aligned pairs (texts already boilerplate-stripped).
 
     Optional precomputed inputs (same values, less work): `rows_a`/`rows_b` the texts' TF-IDF
     rows (one row: the same text on every pair), `ntok_a`/`ntok_b` their `tokenize` lengths,
-    `title_rows_a`/`title_rows_b` the titles' TF-IDF rows."""
+    `title_rows_a`/`title_rows_b` the titles' TF-IDF rows, `maybe_homonyms` False for the pairs
+    that cannot share an acronym (their texts are then not read for it)."""
     n = len(texts_a)
     if n == 0:
         return np.zeros((0, len(features)))
@@ -224,7 +227,7 @@ def pair_features(
     if "title_char" in want:
         cols["title_char"] = char_similarity(titles_a, titles_b)
     if want & {"lexical", "title", "title_char"}:
-        _without_homonyms(cols, lexical, texts_a, texts_b, titles_a, titles_b)
+        _without_homonyms(cols, lexical, texts_a, texts_b, titles_a, titles_b, maybe_homonyms)
     if want & {"cross_lang", "dense_x_cross", "lexical_xl"}:
         la = languages(texts_a, langs_a)
         lb = languages(texts_b, langs_b)

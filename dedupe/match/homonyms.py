@@ -41,6 +41,7 @@ def _is_french(form: str) -> bool:
     )
 
 
+@lru_cache(maxsize=1 << 14)
 def different_meanings(form_a: str, form_b: str) -> bool:
     """Whether two long forms of one acronym name different things (module docstring)."""
     if _is_french(form_a) != _is_french(form_b):
@@ -55,35 +56,59 @@ def different_meanings(form_a: str, form_b: str) -> bool:
     )
 
 
-@lru_cache(maxsize=8192)
+# What could be an acronym (two capitals or more); a text defines one only with a parenthesis.
+_CAPS = re.compile(r"(?<![\w&])[A-Za-z0-9&]*[A-Z][A-Za-z0-9&]*[A-Z][A-Za-z0-9&]*(?![\w&])")
+
+
+def capitals(text: str) -> frozenset[str]:
+    """The words of `text` that could be acronyms (two capitals or more)."""
+    return frozenset(_CAPS.findall(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _capitals(text: str) -> frozenset[str]:
+    return capitals(text) if "(" in text else frozenset()
+
+
+@lru_cache(maxsize=1 << 16)
 def _definitions(text: str) -> Mapping[str, str]:
     out: dict[str, str] = {}
-    if "(" in text:
-        for acronym, form in find_definitions(text):
-            out.setdefault(acronym, form)
+    for acronym, form in find_definitions(text):
+        out.setdefault(acronym, form)
     return out
+
+
+def homonym_senses(senses_a: Mapping[str, str], senses_b: Mapping[str, str]) -> bool:
+    """Whether two acronym -> meaning maps give one acronym two different meanings."""
+    if not senses_a or not senses_b:
+        return False
+    return any(a in senses_b and different_meanings(m, senses_b[a]) for a, m in senses_a.items())
 
 
 def conflicting_acronyms(text_a: str, text_b: str) -> frozenset[str]:
     """The acronyms both texts spell out, as different things."""
-    da = _definitions(text_a)
-    if not da:
-        return frozenset()
-    shared = [a for a in da if a in text_b]
+    shared = _capitals(text_a) & _capitals(text_b)  # cheap: most pairs share none
     if not shared:
         return frozenset()
-    db = _definitions(text_b)
-    return frozenset(a for a in shared if a in db and different_meanings(da[a], db[a]))
+    da, db = _definitions(text_a), _definitions(text_b)
+    return frozenset(a for a in shared if a in da and a in db and different_meanings(da[a], db[a]))
 
 
-def homonym_pairs(texts_a: Sequence[str], texts_b: Sequence[str]) -> dict[int, frozenset[str]]:
-    """Pair index -> its conflicting acronyms, for the pairs that have any.
+def homonym_pairs(
+    texts_a: Sequence[str], texts_b: Sequence[str], maybe: Sequence[bool] | None = None
+) -> dict[int, frozenset[str]]:
+    """Pair index -> its conflicting acronyms, for the pairs that have any (`maybe`: the pairs
+    worth a look, False where a side cannot have one, e.g. no known acronym in its record).
 
-    A text of side b is read only when its pair's side a defines an acronym (in `check`, side a
-    is the proposal on every pair: most proposals define none, and no record text is read)."""
+    A text of side b is read only when its pair's side a could define an acronym (a parenthesis
+    and a word of two capitals: in `check`, side a is the proposal on every pair, and for most
+    proposals no record text is read)."""
     out: dict[int, frozenset[str]] = {}
-    for i, a in enumerate(texts_a):
-        if not _definitions(a):
+    for i in range(len(texts_a)):
+        if maybe is not None and not maybe[i]:
+            continue
+        a = texts_a[i]
+        if not _capitals(a):
             continue
         found = conflicting_acronyms(a, texts_b[i])
         if found:
