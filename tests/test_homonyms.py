@@ -117,3 +117,13 @@ def test_all_pairs_find_homonyms_from_the_records_meanings(tmp_path, fake) -> No
     det.lexical.matrix = None  # an index too large to keep TF-IDF rows: read the raw texts
     det._acronym_senses = None
     assert dict(zip(det.column("id"), det.acronym_senses(), strict=True)) == senses
+
+
+def test_a_homonym_is_not_given_as_a_shared_term() -> None:
+    from dedupe.match.reasons import shared_terms, shared_terms_many
+
+    assert "lms" not in shared_terms(LICENCE, LEARNING, None)
+    same = "New LMS. Buy a Learning Management System (LMS) for staff."
+    assert "lms" in shared_terms(LEARNING, same, None)
+    many = shared_terms_many(LICENCE, [LEARNING, LICENCE], None)
+    assert "lms" not in many[0] and "lms" in many[1]

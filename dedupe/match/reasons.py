@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from dedupe.match.bilingual import Lexicon
+from dedupe.match.homonyms import conflicting_acronyms
 from dedupe.match.lexical import LexicalModel
 from dedupe.records import Reason
 from dedupe.text import split_sentences, tokenize
@@ -51,8 +52,17 @@ class SentenceCache:
 
 
 def shared_terms(a: str, b: str, lexical: LexicalModel | None, limit: int = 6) -> tuple[str, ...]:
-    """Terms both texts use, rarest first (by the portfolio's IDF)."""
-    return _shared(tokenize(a), tokenize(b), lexical, limit)
+    """Terms both texts use, rarest first (by the portfolio's IDF); not an acronym the two
+    spell out as different systems (`dedupe.match.homonyms`)."""
+    return _shared(tokenize(a), _not_homonyms(tokenize(b), a, b), lexical, limit)
+
+
+def _not_homonyms(tokens: list[str], a: str, b: str) -> list[str]:
+    found = conflicting_acronyms(a, b)
+    if not found:
+        return tokens
+    drop = {acronym.lower() for acronym in found}
+    return [t for t in tokens if t not in drop]
 
 
 def _shared(
@@ -86,14 +96,15 @@ def shared_terms_many(
     query_language: str = "",
     languages: Sequence[str] | None = None,
 ) -> list[tuple[str, ...]]:
-    """`shared_terms` of one query against each candidate (the query tokenized once). With a
+    """`shared_terms` of one query against each candidate (the query tokenized once; an acronym
+    the two spell out as different systems is not shared). With a
     `lexicon` and the languages, an English/French pair shares words through it too, shown
     `french = english` (`courriel = email`)."""
     q_tokens = tokenize(query)
     out = []
     for i, c in enumerate(candidates):
         lang = languages[i] if languages is not None else ""
-        c_tokens = tokenize(c)
+        c_tokens = _not_homonyms(tokenize(c), query, c)
         if lexicon is not None and {query_language, lang} == {"en", "fr"}:
             fr, en = (q_tokens, c_tokens) if query_language == "fr" else (c_tokens, q_tokens)
             out.append(_shared(fr, en, lexical, limit, lexicon.fr_to_en))
