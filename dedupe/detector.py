@@ -23,7 +23,7 @@ from dedupe.ingest.mapping import ColumnMapping
 from dedupe.match.acronyms import Acronyms
 from dedupe.match.boilerplate import Boilerplate, source_key
 from dedupe.match.features import pair_features
-from dedupe.match.homonyms import capitals
+from dedupe.match.homonyms import record_senses
 from dedupe.match.lexical import LexicalModel
 from dedupe.match.owners import owners_of, rank_owners
 from dedupe.match.reasons import SentenceCache
@@ -179,34 +179,16 @@ class Detector:
         return col
 
     def acronym_senses(self) -> list[dict[str, str]]:
-        """Per record: the acronyms its text uses that the portfolio defines in two ways or more,
-        with the meaning it takes (its department's, else the dominant one; memoised). Two
-        records can make an acronym-homonym pair only if they give one of these two meanings.
-        Read from the records' TF-IDF rows where the index keeps them (a column per acronym),
-        else from the raw texts."""
+        """Per record: its meanings of the acronyms the portfolio defines two ways or more
+        (`dedupe.match.homonyms.record_senses`; memoised)."""
         if self._acronym_senses is None:
-            ambiguous = sorted(a for a, f in self.acronyms.everywhere.items() if len(f) > 1)
-            n = len(self.index)
-            used: list[list[str]] = [[] for _ in range(n)]
-            lex = self.lexical
-            if ambiguous and lex.matrix is not None and lex.matrix.shape[0] == n:
-                columns = {a: lex._column(a.lower()) for a in ambiguous}
-                found = {a: c for a, c in columns.items() if c is not None}
-                if found:
-                    sub = lex.matrix[:, list(found.values())].tocoo()
-                    names = list(found)
-                    for row, col in zip(sub.row.tolist(), sub.col.tolist(), strict=True):
-                        used[row].append(names[col])
-            elif ambiguous:
-                titles, descriptions = self.column("title"), self.column("description")
-                for i in range(n):
-                    used[i] = sorted(capitals(f"{titles[i]} {descriptions[i]}") & set(ambiguous))
-            departments = self.column("department")
-            senses: list[dict[str, str]] = []
-            for i, acronyms in enumerate(used):
-                meanings = {a: self.acronyms.meaning(a, str(departments[i])) for a in acronyms}
-                senses.append({a: m for a, m in meanings.items() if m})
-            self._acronym_senses = senses
+            self._acronym_senses = record_senses(
+                self.acronyms,
+                self.lexical,
+                self.column("title"),
+                self.column("description"),
+                self.column("department"),
+            )
         return self._acronym_senses
 
     def position(self, record_id: str) -> int | None:

@@ -41,6 +41,20 @@ SMALL_WORDS = frozenset(
 )
 
 
+# A word that could be an acronym, wherever it stands (also inside "(LMS)").
+_CAPITALS = re.compile(rf"(?<![\w&]){_ACR}(?![\w&])")
+
+
+def capitals(text: str) -> frozenset[str]:
+    """The words of `text` that could be acronyms (two capitals or more)."""
+    return frozenset(_CAPITALS.findall(text))
+
+
+def words(text: str) -> list[str]:
+    """`text`'s words as the long forms are read (elisions and hyphens split)."""
+    return _WORD.findall(text)
+
+
 def _letters(acronym: str) -> str:
     return "".join(c for c in acronym.lower() if c.isalpha())
 

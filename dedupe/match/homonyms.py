@@ -20,9 +20,11 @@ import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
-from dedupe.match.acronyms import SMALL_WORDS, find_definitions
+import numpy as np
 
-_WORD = re.compile(r"[^\W_]+")
+from dedupe.match.acronyms import SMALL_WORDS, Acronyms, capitals, find_definitions, words
+from dedupe.match.lexical import LexicalModel
+
 GENERIC_HEADS = frozenset(
     "system systems solution solutions service services platform platforms tool tools program "
     "programme programs application applications software suite project initiative "
@@ -32,11 +34,11 @@ _FRENCH = frozenset("de du des la le les à aux au et d l en pour sur".split())
 
 
 def _content(form: str) -> list[str]:
-    return [w for w in (x.lower() for x in _WORD.findall(form)) if w not in SMALL_WORDS]
+    return [w for w in (x.lower() for x in words(form)) if w not in SMALL_WORDS]
 
 
 def _is_french(form: str) -> bool:
-    return any(w.lower() in _FRENCH for w in _WORD.findall(form)) or bool(
+    return any(w.lower() in _FRENCH for w in words(form)) or bool(
         re.search(r"[éèêàçôûîœ]", form.lower())
     )
 
@@ -56,17 +58,9 @@ def different_meanings(form_a: str, form_b: str) -> bool:
     )
 
 
-# What could be an acronym (two capitals or more); a text defines one only with a parenthesis.
-_CAPS = re.compile(r"(?<![\w&])[A-Za-z0-9&]*[A-Z][A-Za-z0-9&]*[A-Z][A-Za-z0-9&]*(?![\w&])")
-
-
-def capitals(text: str) -> frozenset[str]:
-    """The words of `text` that could be acronyms (two capitals or more)."""
-    return frozenset(_CAPS.findall(text))
-
-
 @lru_cache(maxsize=1 << 16)
 def _capitals(text: str) -> frozenset[str]:
+    # a text defines an acronym (or was expanded with one) only with a parenthesis
     return capitals(text) if "(" in text else frozenset()
 
 
@@ -76,6 +70,38 @@ def _definitions(text: str) -> Mapping[str, str]:
     for acronym, form in find_definitions(text):
         out.setdefault(acronym, form)
     return out
+
+
+def record_senses(
+    acronyms: Acronyms,
+    lexical: LexicalModel,
+    titles: Sequence[str] | np.ndarray,
+    descriptions: Sequence[str] | np.ndarray,
+    departments: Sequence[str] | np.ndarray,
+) -> list[dict[str, str]]:
+    """Per record: the acronyms its text uses that the portfolio defines in two ways or more,
+    with the meaning it takes (its department's, else the dominant one). Two records can make
+    an acronym-homonym pair only if they give one of these two meanings (`homonym_senses`).
+    Read from the records' TF-IDF rows where the index keeps them (a column per acronym),
+    else from the raw texts."""
+    ambiguous = {a for a, forms in acronyms.everywhere.items() if len(forms) > 1}
+    n = len(titles)
+    used: list[list[str]] = [[] for _ in range(n)]
+    if ambiguous and lexical.matrix is not None and lexical.matrix.shape[0] == n:
+        found = {a: c for a in sorted(ambiguous) if (c := lexical.column_of(a.lower())) is not None}
+        if found:
+            sub = lexical.matrix[:, list(found.values())].tocoo()
+            names = list(found)
+            for row, col in zip(sub.row.tolist(), sub.col.tolist(), strict=True):
+                used[row].append(names[col])
+    elif ambiguous:
+        for i in range(n):
+            used[i] = sorted(capitals(f"{titles[i]} {descriptions[i]}") & ambiguous)
+    senses: list[dict[str, str]] = []
+    for department, uses in zip(departments, used, strict=True):
+        meanings = {a: acronyms.meaning(a, str(department)) for a in uses}
+        senses.append({a: m for a, m in meanings.items() if m})
+    return senses
 
 
 def homonym_senses(senses_a: Mapping[str, str], senses_b: Mapping[str, str]) -> bool:

@@ -87,6 +87,10 @@ class LexicalModel:
             self._dict = dict(zip(self._terms, range(len(self._terms)), strict=True))
         return self._dict
 
+    def column_of(self, term: str) -> int | None:
+        """The column of `term` in the TF-IDF rows (None: not in the vocabulary)."""
+        return self._column(term)
+
     def _column(self, term: str) -> int | None:
         if self._dict is not None or self._terms is None:
             return self._vocab.get(term)
