@@ -51,7 +51,9 @@ def scored_text(
 ) -> str:
     """The text that is embedded and scored: title and boilerplate-stripped description
     (`source=None`: a proposal), acronyms spelled out with the department's meaning first."""
-    return acronyms.expand(boilerplate.clean_text(title, description, source), department)
+    return acronyms.expand(
+        boilerplate.clean_text(title, description, source, department), department
+    )
 
 
 def build_generation(
@@ -124,12 +126,13 @@ def build_generation(
             kept_rows = np.zeros(0, dtype=np.int64)
 
         frame = pd.concat([kept_frame, new_frame], ignore_index=True)
-        # Boilerplate is learned per source over the whole merged portfolio; the embedded
-        # and scored text of every record is its title + stripped description.
+        # Boilerplate is learned per source (templates per department) over the whole merged
+        # portfolio; the embedded and scored text of every record is its title + stripped
+        # description.
         src_keys = [source_key(s, o) for s, o in zip(frame["source"], frame["origin"], strict=True)]
         titles, descriptions = frame["title"].tolist(), frame["description"].tolist()
         departments = frame["department"].tolist()
-        boilerplate = Boilerplate.learn(descriptions, src_keys)
+        boilerplate = Boilerplate.learn(descriptions, src_keys, departments=departments)
         # Acronyms defined anywhere in the portfolio are spelled out where a text only uses them.
         acronyms = Acronyms.learn(
             # made when read: a list was a second copy of every text (~0.35 GB at 1M records)

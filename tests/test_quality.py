@@ -15,7 +15,13 @@ from dedupe.calibrate import FULL_REFIT_FROM, calibrate, read_labelled_pairs
 from dedupe.detector import Detector
 from dedupe.errors import CalibrationError
 from dedupe.ingest import LoadResult
-from dedupe.match.boilerplate import Boilerplate, is_admin_field, is_field_run, segments
+from dedupe.match.boilerplate import (
+    Boilerplate,
+    field_runs,
+    is_admin_field,
+    is_field_run,
+    segments,
+)
 from dedupe.match.features import pair_features
 from dedupe.match.lexical import LexicalModel
 from dedupe.match.scoring import FEATURES, ScorerParams, default_params, fit_params
@@ -64,6 +70,21 @@ def test_prose_with_colons_is_not_a_field_run(segment: str) -> None:
     assert not is_field_run(segment)
 
 
+def test_a_footer_cut_into_single_fields_by_pipes_is_stripped() -> None:
+    prose = "Replace the paper key logs with electronic key cabinets."
+    footer = (
+        "Priorité / Priority: Élevée / High | Porte / Gate: 2 | Financement / Funding: A-base"
+        " | DPF / CFO: Oui / Yes"
+    )
+    assert Boilerplate().strip(f"{prose} {footer}") == prose
+    assert is_admin_field("Porte / Gate: 2")  # an admin label in both languages
+    assert field_runs(["EARB: Approved", "Horizon: 12 months", "Cost band: A"]) == [True] * 3
+    # two fields are not a run; sentences ending in a full stop are prose
+    assert field_runs(["EARB: Approved", "Horizon: 12 months"]) == [False, False]
+    charter = ["Objective: procure a cloud LMS.", "Users: all staff.", "Scope: registration."]
+    assert field_runs(charter) == [False] * 3
+
+
 def test_text_without_boilerplate_is_returned_unchanged() -> None:
     text = "A tool (v1.2) for inspectors... works offline; syncs later | no footer"
     assert Boilerplate().strip(text) == text
@@ -89,6 +110,50 @@ def test_identical_descriptions_count_once() -> None:
     descs = ["Version release of the same tool with the same description text."] * 20
     bp = Boilerplate.learn(descs, ["codegov"] * 20, min_df=5)
     assert bp.strip(descs[0], "codegov") == descs[0]
+
+
+_TEMPLATE = "Risks: resourcing, vendor dependency, change management."
+_LMS = (
+    "Replace the learning platform that tracks mandatory training for all employees, "
+    "with course registration and completion reports for managers."
+)
+_WFM = (
+    "Forecast call volumes in the contact centres and build agent schedules that respect "
+    "collective agreement rules."
+)
+
+
+def test_a_department_template_on_two_unrelated_projects_is_stripped() -> None:
+    descs = [f"{_LMS} {_TEMPLATE}", f"{_WFM} {_TEMPLATE}", f"Fisheries licences. {_TEMPLATE}"]
+    depts = ["ESDC", "ESDC", "DFO"]
+    bp = Boilerplate.learn(descs, ["portfolio"] * 3, departments=depts)
+    assert bp.strip(descs[0], "portfolio", "ESDC") == _LMS
+    assert bp.strip(descs[1], "portfolio", "ESDC") == _WFM
+    # learned for ESDC only: DFO's one record keeps the sentence
+    assert bp.strip(descs[2], "portfolio", "DFO") == descs[2]
+    # a proposal: every department's templates (text two unrelated projects share)
+    assert bp.strip(descs[0], None, "ESDC") == _LMS
+    assert bp.strip(descs[2], None, "DFO") == "Fisheries licences."
+    again = Boilerplate.load(bp.save(Path(pytest.importorskip("tempfile").mkdtemp()) / "bp.json"))
+    assert again == bp
+
+
+def test_a_project_described_again_keeps_its_shared_sentences() -> None:
+    shared = "The platform tracks mandatory training and completion for all employees."
+    descs = [
+        f"{shared} Phase one: procure a cloud learning platform and migrate course records.",
+        f"{shared} Phase one: procure the cloud learning platform, migrate course records.",
+    ]
+    bp = Boilerplate.learn(descs, ["portfolio"] * 2, departments=["ESDC", "ESDC"])
+    assert bp.by_department == {}
+    assert bp.strip(descs[0], "portfolio", "ESDC") == descs[0]
+
+
+def test_boilerplate_saved_before_department_templates_still_loads(tmp_path: Path) -> None:
+    path = tmp_path / "bp.json"
+    path.write_text(json.dumps({"min_df": 5, "by_source": {"intake": ["a b c"]}}))
+    bp = Boilerplate.load(path)
+    assert bp.by_department == {} and bp.strip("Keep this. A b c.", "intake", "X") == "Keep this."
 
 
 def test_pair_features_shapes_and_meaning() -> None:

@@ -6,6 +6,11 @@ look alike. Two mechanisms remove them, on indexed records and on proposals alik
 
 * **learned segments**: per source, the sentences / fields that occur in many distinct
   descriptions (document frequency), learned at ingest and saved beside the index;
+* **department templates**: per department, the sentences that recur verbatim in two or more
+  of its descriptions that otherwise have little in common (a charter template's "Risks:
+  resourcing, vendor dependency." on two unrelated projects): below the document-frequency bar
+  of a small portfolio, and never a re-described project's own sentences, whose other words
+  agree too;
 * **field patterns**: `Label: value` segments whose label is an administrative field (EN + FR),
   recognised without learning, so a proposal's footer is dropped even on a fresh index.
 
@@ -15,11 +20,12 @@ The title is never stripped; a description made only of boilerplate reduces to t
 from __future__ import annotations
 
 import json
+import random
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from dedupe.csvsafe import write_text
@@ -29,6 +35,7 @@ from dedupe.errors import IndexCorruptError
 _SEG = re.compile(r"\s*[|•]\s*|(?<=[.!?;])\s+|\n+")
 _KEY_DROP = re.compile(r"[^\w]+", re.UNICODE)
 _DIGITS = re.compile(r"\d+")
+_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 
 _ADMIN_LABELS = (
     # English
@@ -49,8 +56,10 @@ _ADMIN_LABELS = (
     r"statut|état|parrain|responsable|gestionnaire de projet|personne-ressource|soumis par|"
     r"numéro de (?:demande|référence)|référence|cote de sécurité|approbation|catégorie"
 )
+# An admin label, alone or in both languages ("Priorité / Priority: Élevée / High").
+_ADMIN_LABEL = rf"(?:{_ADMIN_LABELS})(?:\s*/\s*(?:{_ADMIN_LABELS}))?"
 _FIELD = re.compile(
-    rf"^\s*(?:{_ADMIN_LABELS})\s*(?:\([^)]{{0,30}}\))?\s*[:：=–—-]\s*\S.{{0,120}}$",
+    rf"^\s*{_ADMIN_LABEL}\s*(?:\([^)]{{0,30}}\))?\s*[:：=–—-]\s*\S.{{0,120}}$",
     re.IGNORECASE,
 )
 
@@ -92,23 +101,128 @@ def is_field_run(segment: str) -> bool:
     )
 
 
+def _short_fields(segment: str) -> bool:
+    """The segment is one or more short `Label: value` fields from its first word on, cut off
+    by a pipe, bullet or line break (a sentence that ends in a full stop is prose)."""
+    if not segment or segment[-1] in ".!?;":
+        return False
+    found = list(_RUN_LABEL.finditer(segment))
+    if not found or found[0].start() != 0:
+        return False
+    ends = [m.start() for m in found[1:]] + [len(segment)]
+    return all(
+        len(segment[m.end() : end].split()) <= MAX_RUN_VALUE_WORDS
+        for m, end in zip(found, ends, strict=True)
+    )
+
+
+def field_runs(parts: Sequence[str]) -> list[bool]:
+    """Per segment, whether it belongs to a run of short fields split over consecutive segments
+    ("Porte / Gate: 2 | Financement / Funding: A-base | DPF / CFO: Oui / Yes"): a footer the
+    segment boundaries cut into single fields, counted as `is_field_run` counts one segment's."""
+    short = [_short_fields(p.strip()) for p in parts]
+    out = [False] * len(parts)
+    start = 0
+    for i in range(len(parts) + 1):
+        if i == len(parts) or not short[i]:
+            fields = sum(len(_RUN_LABEL.findall(parts[j])) for j in range(start, i))
+            if fields >= MIN_RUN_FIELDS:
+                out[start:i] = [True] * (i - start)
+            start = i + 1
+    return out
+
+
 def is_admin_field(segment: str) -> bool:
     """A `Label: value` segment whose label is an administrative intake field, or a run of
     short fields (`is_field_run`)."""
     return bool(_FIELD.match(segment.strip().rstrip(".;|•"))) or is_field_run(segment)
 
 
+# Department templates: a segment of at least `TEMPLATE_MIN_WORDS` words in two or more of a
+# department's distinct descriptions, when at least half of the (sampled) pairs of them share
+# under `TEMPLATE_MAX_REST` of their other words (Jaccard): two unrelated projects in one
+# template. A project described again (another year, a second intake) shares its other words.
+TEMPLATE_MIN_WORDS = 3
+TEMPLATE_MAX_REST = 0.2
+_TEMPLATE_PAIRS = 30
+
+
+def _content_words(parts: Iterable[str]) -> frozenset[str]:
+    return frozenset(w.lower() for p in parts for w in _WORD.findall(p))
+
+
+def learn_templates(
+    descriptions: Sequence[str], departments: Sequence[str]
+) -> dict[str, frozenset[str]]:
+    """Per department, the segment keys its unrelated descriptions share (see above)."""
+    per_dept: dict[str, set[str]] = defaultdict(set)
+    for desc, dept in zip(descriptions, departments, strict=True):
+        if desc:
+            per_dept[dept or ""].add(desc)
+    rng = random.Random(0)
+    learned: dict[str, frozenset[str]] = {}
+    for dept, unique in per_dept.items():
+        if len(unique) >= 2:
+            keys = _templates(sorted(unique), rng)
+            if keys:
+                learned[dept] = keys
+    return learned
+
+
+def _templates(descs: Sequence[str], rng: random.Random) -> frozenset[str]:
+    """One department's templates among its distinct descriptions."""
+    keyed = [[(segment_key(s), s) for s in segments(d)] for d in descs]
+    df: Counter[str] = Counter()
+    for parts in keyed:
+        df.update({k for k, _ in parts})
+    shared = {k for k, c in df.items() if c >= 2 and len(k.split()) >= TEMPLATE_MIN_WORDS}
+    if not shared:
+        return frozenset()
+    holders: dict[str, list[int]] = defaultdict(list)
+    for i, parts in enumerate(keyed):
+        for k in {k for k, _ in parts} & shared:
+            holders[k].append(i)
+    rest: dict[int, frozenset[str]] = {}  # a description's words outside the shared segments
+
+    def unrelated(a: int, b: int) -> bool:
+        for i in (a, b):
+            if i not in rest:
+                rest[i] = _content_words(s for k, s in keyed[i] if k not in shared)
+        wa, wb = rest[a], rest[b]
+        return bool(wa and wb) and len(wa & wb) < TEMPLATE_MAX_REST * len(wa | wb)
+
+    keys = set()
+    for k, held in holders.items():
+        n = len(held)
+        if n * (n - 1) // 2 <= _TEMPLATE_PAIRS:
+            pairs = [(held[i], held[j]) for i in range(n) for j in range(i + 1, n)]
+        else:
+            pairs = [(a, b) for a, b in (rng.sample(held, 2) for _ in range(_TEMPLATE_PAIRS))]
+        if 2 * sum(unrelated(a, b) for a, b in pairs) >= len(pairs):
+            keys.add(k)
+    return frozenset(keys)
+
+
 @dataclass(frozen=True)
 class Boilerplate:
-    """Learned boilerplate segment keys per source (`""` = seen in several sources)."""
+    """Learned boilerplate segment keys per source (`""` = seen in several sources) and
+    template segment keys per department."""
 
     by_source: dict[str, frozenset[str]] = field(default_factory=dict)
     min_df: int = 5
+    by_department: dict[str, frozenset[str]] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def all_keys(self) -> frozenset[str]:
         out: set[str] = set()
         for keys in self.by_source.values():
+            out |= keys
+        return frozenset(out)
+
+    @cached_property
+    def all_templates(self) -> frozenset[str]:
+        out: set[str] = set()
+        for keys in self.by_department.values():
             out |= keys
         return frozenset(out)
 
@@ -118,11 +232,13 @@ class Boilerplate:
         descriptions: Sequence[str],
         sources: Sequence[str],
         *,
+        departments: Sequence[str] | None = None,
         min_df: int = 5,
         min_share: float = 0.01,
         min_words: int = 3,
     ) -> Boilerplate:
-        """Segments in at least max(`min_df`, `min_share` × n) distinct descriptions of a source.
+        """Segments in at least max(`min_df`, `min_share` × n) distinct descriptions of a source,
+        and (given `departments`) each department's templates (`learn_templates`).
 
         Identical descriptions count once (a record listed once per version is not boilerplate).
         """
@@ -140,25 +256,49 @@ class Boilerplate:
             keys = {k for k, c in df.items() if c >= bar and len(k.split()) >= min_words}
             if keys:
                 learned[src] = frozenset(keys)
-        return cls(by_source=learned, min_df=min_df)
+        templates = learn_templates(descriptions, departments) if departments is not None else {}
+        return cls(by_source=learned, min_df=min_df, by_department=templates)
 
-    def strip(self, description: str, source: str | None = None) -> str:
-        """The description without admin fields and learned boilerplate segments.
+    @cached_property
+    def _proposal_keys(self) -> frozenset[str]:
+        return self.all_keys | self.all_templates
 
-        `source=None` (a proposal) applies every source's learned segments.
+    def _keys(self, source: str | None, department: str | None) -> frozenset[str]:
+        if source is None:  # a proposal: every source's segments, every department's templates
+            return self._proposal_keys
+        return self.by_source.get(source, frozenset()) | self.by_department.get(
+            department or "", frozenset()
+        )
+
+    def strip(
+        self, description: str, source: str | None = None, department: str | None = None
+    ) -> str:
+        """The description without admin fields, learned boilerplate segments and its
+        department's templates.
+
+        `source=None` (a proposal) applies every source's learned segments and every
+        department's templates: a template is text two unrelated projects share.
         """
         if not description:
             return description
-        keys = self.all_keys if source is None else self.by_source.get(source, frozenset())
+        keys = self._keys(source, department)
         parts = segments(description)
         kept = [
-            s for s in parts if not is_admin_field(s) and (not keys or segment_key(s) not in keys)
+            s
+            for s, in_run in zip(parts, field_runs(parts), strict=True)
+            if not in_run and not is_admin_field(s) and (not keys or segment_key(s) not in keys)
         ]
         return description if len(kept) == len(parts) else " ".join(kept)
 
-    def clean_text(self, title: str, description: str, source: str | None = None) -> str:
+    def clean_text(
+        self,
+        title: str,
+        description: str,
+        source: str | None = None,
+        department: str | None = None,
+    ) -> str:
         """The text that is embedded and scored: title and stripped description."""
-        desc = self.strip(description, source)
+        desc = self.strip(description, source, department)
         if title and desc:
             return f"{title}. {desc}"
         return title or desc or description
@@ -168,6 +308,7 @@ class Boilerplate:
         return {
             "min_df": self.min_df,
             "by_source": {k: sorted(v) for k, v in sorted(self.by_source.items())},
+            "by_department": {k: sorted(v) for k, v in sorted(self.by_department.items())},
         }
 
     def save(self, path: str | Path) -> Path:
@@ -178,24 +319,17 @@ class Boilerplate:
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
             by_source = {str(k): frozenset(str(x) for x in v) for k, v in data["by_source"].items()}
-            return cls(by_source=by_source, min_df=int(data.get("min_df", 5)))
+            by_department = {
+                str(k): frozenset(str(x) for x in v)
+                for k, v in data.get("by_department", {}).items()
+            }
+            return cls(
+                by_source=by_source, min_df=int(data.get("min_df", 5)), by_department=by_department
+            )
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise IndexCorruptError(
                 f"{path}: unreadable boilerplate model ({exc}); re-run ingest"
             ) from None
-
-
-def strip_all(
-    boilerplate: Boilerplate,
-    titles: Iterable[str],
-    descriptions: Iterable[str],
-    sources: Iterable[str | None],
-) -> list[str]:
-    """`clean_text` for aligned lists."""
-    return [
-        boilerplate.clean_text(t, d, s)
-        for t, d, s in zip(titles, descriptions, sources, strict=True)
-    ]
 
 
 def source_key(source: object, origin: object) -> str:
