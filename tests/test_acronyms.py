@@ -9,7 +9,7 @@ import pytest
 from dedupe import Detector, Proposal
 from dedupe.embed.fake import FakeEncoder
 from dedupe.errors import IndexCorruptError
-from dedupe.match.acronyms import Acronyms, find_definitions
+from dedupe.match.acronyms import Acronyms, dash_definitions, find_definitions
 
 
 @pytest.mark.parametrize(
@@ -78,6 +78,26 @@ def test_a_text_that_spells_the_acronym_out_is_left_alone() -> None:
     acr = _portfolio()
     text = "Replace the learning management system (LMS) used by staff."
     assert acr.expand(text, "Parks") == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "LMS - Loan Management System. Replace the LMS used for student loans.",
+        "LMS renewal. Renew the Licence Management System (LMS) for software licences.",
+    ],
+)
+def test_a_text_that_defines_the_acronym_otherwise_keeps_its_own_meaning(text: str) -> None:
+    acr = _portfolio()  # LMS: learning management system
+    assert acr.expand(text, "Parks") == text
+
+
+def test_dash_definitions_take_the_shortest_run_of_words_that_spells_the_acronym() -> None:
+    assert dash_definitions("CMS – Contract Management System Replacement. Scope: …") == [
+        ("CMS", "Contract Management System")
+    ]
+    assert dash_definitions("CRS - Crew Rostering System") == [("CRS", "Crew Rostering System")]
+    assert dash_definitions("Phase 2 - build the portal. IT - the new tools") == []
 
 
 def test_homonyms_take_the_department_meaning_or_stay_unexpanded() -> None:

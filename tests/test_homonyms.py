@@ -13,6 +13,7 @@ from dedupe.match.homonyms import (
     conflicting_acronyms,
     different_meanings,
     homonym_pairs,
+    name_words,
     without,
 )
 from dedupe.match.lexical import LexicalModel
@@ -91,6 +92,50 @@ def test_pair_features_leave_a_homonym_out_of_words_and_titles() -> None:
     )[0]
     assert homonyms[1] == 0.0  # titles share only "LMS"
     assert np.all(homonyms <= twins) and homonyms[0] < twins[0]
+
+
+def test_the_words_two_names_share_go_with_the_letters() -> None:
+    sims = "SIMS upgrade. Upgrade the Sample Information Management System (SIMS) for core samples."
+    soc = "SIMS upgrade. Security Incident Management System (SIMS) upgrade for SOC ticketing."
+    assert name_words(sims, soc, frozenset({"SIMS"})) == {"management", "system"}
+    assert without(sims, frozenset({"SIMS"}), frozenset({"management", "system"})).split() == (
+        "upgrade. Upgrade the Sample Information ( ) for core samples.".split()
+    )
+    lexical = LexicalModel.fit([sims, soc, "Fleet telematics.", "Grants portal online."])
+    got = pair_features(
+        dense=np.array([0.6]),
+        lexical=lexical,
+        texts_a=[sims],
+        texts_b=[soc],
+        titles_a=["SIMS upgrade"],
+        titles_b=["SIMS upgrade"],
+        depts_a=["NRCan"],
+        depts_b=["CBSA"],
+        features=("lexical",),
+    )[0, 0]
+    # what is left in common is "upgrade"; with "management system" it was higher
+    kept = lexical.pair_similarity(
+        [without(sims, frozenset({"SIMS"}))], [without(soc, frozenset({"SIMS"}))]
+    )
+    assert got < 0.7 * float(kept[0])
+
+
+def test_a_dash_definition_conflicts_with_a_parenthesised_one() -> None:
+    contract = "CMS – Case Management System Replacement. Track complaint cases and actions."
+    content = "New web CMS. Migrate the websites to a new Content Management System (CMS)."
+    assert conflicting_acronyms(contract, content) == {"CMS"}
+
+
+def test_a_text_that_names_the_other_system_is_not_a_homonym() -> None:
+    secret = "Adoption of Government of Canada Secret Infrastructure (GCSI) in ESDC."
+    secure = (
+        "Government of Canada Secret Infrastruture. "
+        "Government of Canada Secure Infrastructure (GCSI) - implementation."
+    )
+    assert different_meanings(
+        "Government of Canada Secret Infrastructure", "Government of Canada Secure Infrastructure"
+    )
+    assert conflicting_acronyms(secret, secure) == frozenset()  # the second names "Secret" too
 
 
 def test_all_pairs_find_homonyms_from_the_records_meanings(tmp_path, fake) -> None:

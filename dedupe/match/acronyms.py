@@ -111,6 +111,29 @@ def find_definitions(text: str) -> list[tuple[str, str]]:
     return out
 
 
+# "ACR – Long form …" / "ACR - Long form": a title's way to name a system (read by the homonym
+# check only; the learned meanings come from parentheses).
+_ACR_DASH = re.compile(rf"(?<![\w&])({_ACR})\s+[–—-]\s+([^.;:|()–—]{{3,160}})")
+
+
+def dash_definitions(text: str) -> list[tuple[str, str]]:
+    """(acronym, long form) pairs written "ACR – Long form": the shortest run of the words after
+    the dash whose initials spell the acronym ("CMS – Contract Management System Replacement"
+    -> Contract Management System)."""
+    out: list[tuple[str, str]] = []
+    for m in _ACR_DASH.finditer(text):
+        letters = _letters(m.group(1))
+        if not 2 <= len(letters) <= 10:
+            continue
+        found = list(_WORD.finditer(m.group(2)))
+        words = [w.group(0) for w in found]
+        for n in range(2, min(len(words), 2 * len(letters) + 2) + 1):
+            if _initials_match(words[:n], letters):
+                out.append((m.group(1), " ".join(m.group(2)[: found[n - 1].end()].split())))
+                break
+    return out
+
+
 def _key(department: str) -> str:
     return " ".join(department.lower().split())
 
@@ -153,10 +176,12 @@ class Acronyms:
         return None
 
     def expand(self, text: str, department: str = "") -> str:
-        """`text` with the long form after the first use of each acronym it does not spell out."""
+        """`text` with the long form after the first use of each acronym it does not spell out
+        (nor define itself, in another meaning: "CRS - Crew Rostering System")."""
         if not self.everywhere or not text:
             return text
         lowered = ""
+        own: set[str] | None = None  # the acronyms the text defines (read when first needed)
         done: set[str] = set()
         pieces: list[str] = []
         last = 0
@@ -170,6 +195,10 @@ class Acronyms:
                 continue
             lowered = lowered or text.lower()
             if form in lowered:
+                continue
+            if own is None:
+                own = {a for a, _ in find_definitions(text) + dash_definitions(text)}
+            if acr in own:
                 continue
             pieces.append(text[last : m.end()])
             pieces.append(f" ({form})")

@@ -30,7 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from dedupe.match.bilingual import translated_similarity
-from dedupe.match.homonyms import homonym_pairs, without
+from dedupe.match.homonyms import homonym_pairs, name_words, without
 from dedupe.match.lexical import LexicalModel
 from dedupe.text import tokenize
 
@@ -165,18 +165,20 @@ def _without_homonyms(
     maybe: Sequence[bool] | None,
 ) -> None:
     """Word and title similarities again, without the acronyms a pair spells out as two
-    different systems (`dedupe.match.homonyms`), for the few pairs that have any."""
+    different systems and the words their two names share (`dedupe.match.homonyms`), for the
+    few pairs that have any."""
     found = homonym_pairs(texts_a, texts_b, maybe)
     if not found:
         return
     at = sorted(found)
+    names = {i: name_words(texts_a[i], texts_b[i], found[i]) for i in at}
     if "lexical" in cols:
         cols["lexical"][at] = lexical.pair_similarity(
-            [without(texts_a[i], found[i]) for i in at],
-            [without(texts_b[i], found[i]) for i in at],
+            [without(texts_a[i], found[i], names[i]) for i in at],
+            [without(texts_b[i], found[i], names[i]) for i in at],
         )
-    ta = [without(titles_a[i], found[i]) for i in at]
-    tb = [without(titles_b[i], found[i]) for i in at]
+    ta = [without(titles_a[i], found[i], names[i]) for i in at]
+    tb = [without(titles_b[i], found[i], names[i]) for i in at]
     if "title" in cols:
         cols["title"][at] = lexical.pair_similarity(ta, tb)
     if "title_char" in cols:

@@ -3,8 +3,10 @@
 "Renew the Licence Management System (LMS)" and "Replace the Learning Management System (LMS)"
 share the word *LMS*, and TF-IDF counts it as evidence; it is not. Where both texts of a pair
 define (or were expanded with, `dedupe.match.acronyms`) one acronym and the two long forms name
-different things, the acronym is left out of that pair's word and title similarities; the long
-forms themselves stay and speak for themselves.
+different things, the acronym is left out of that pair's word and title similarities, and so are
+the words the two names share ("management system" of "Sample Information Management System" /
+"Security Incident Management System": parts of two names, not one subject); the words that tell
+the names apart stay and speak for themselves.
 
 Two long forms name different things when they have as many content words and an aligned pair
 of them differs: not the same word (first four letters: *document* / *documents*, *center* /
@@ -22,7 +24,14 @@ from functools import lru_cache
 
 import numpy as np
 
-from dedupe.match.acronyms import SMALL_WORDS, Acronyms, capitals, find_definitions, words
+from dedupe.match.acronyms import (
+    SMALL_WORDS,
+    Acronyms,
+    capitals,
+    dash_definitions,
+    find_definitions,
+    words,
+)
 from dedupe.match.lexical import LexicalModel
 
 GENERIC_HEADS = frozenset(
@@ -58,16 +67,19 @@ def different_meanings(form_a: str, form_b: str) -> bool:
     )
 
 
+_DASHES = re.compile(r"\s[–—-]\s")
+
+
 @lru_cache(maxsize=1 << 16)
 def _capitals(text: str) -> frozenset[str]:
-    # a text defines an acronym (or was expanded with one) only with a parenthesis
-    return capitals(text) if "(" in text else frozenset()
+    # a text defines an acronym (or was expanded with one) only with a parenthesis or a dash
+    return capitals(text) if "(" in text or _DASHES.search(text) else frozenset()
 
 
 @lru_cache(maxsize=1 << 16)
 def _definitions(text: str) -> Mapping[str, str]:
     out: dict[str, str] = {}
-    for acronym, form in find_definitions(text):
+    for acronym, form in find_definitions(text) + dash_definitions(text):
         out.setdefault(acronym, form)
     return out
 
@@ -111,13 +123,35 @@ def homonym_senses(senses_a: Mapping[str, str], senses_b: Mapping[str, str]) -> 
     return any(a in senses_b and different_meanings(m, senses_b[a]) for a, m in senses_a.items())
 
 
+@lru_cache(maxsize=1 << 14)
+def _stems(text: str) -> frozenset[str]:
+    return frozenset(w.lower()[:4] for w in words(text))
+
+
+def _mentions(text: str, form: str) -> bool:
+    """Whether `text` uses every content word of `form` (first four letters): a text that
+    names the other's system ("Secret Infrastruture" beside "Secure Infrastructure (GCSI)") is
+    not about another one."""
+    stems = _stems(text)
+    return all(w[:4] in stems for w in _content(form))
+
+
 def conflicting_acronyms(text_a: str, text_b: str) -> frozenset[str]:
-    """The acronyms both texts spell out, as different things."""
+    """The acronyms both texts spell out, as different things (and neither text uses the words
+    of the other's long form)."""
     shared = _capitals(text_a) & _capitals(text_b)  # cheap: most pairs share none
     if not shared:
         return frozenset()
     da, db = _definitions(text_a), _definitions(text_b)
-    return frozenset(a for a in shared if a in da and a in db and different_meanings(da[a], db[a]))
+    return frozenset(
+        a
+        for a in shared
+        if a in da
+        and a in db
+        and different_meanings(da[a], db[a])
+        and not _mentions(text_b, da[a])
+        and not _mentions(text_a, db[a])
+    )
 
 
 def homonym_pairs(
@@ -142,8 +176,22 @@ def homonym_pairs(
     return out
 
 
-def without(text: str, acronyms: frozenset[str]) -> str:
-    """`text` with every standalone use of `acronyms` removed."""
+def name_words(text_a: str, text_b: str, acronyms: frozenset[str]) -> frozenset[str]:
+    """The content words (lower case) that the two texts' long forms of `acronyms` share."""
+    da, db = _definitions(text_a), _definitions(text_b)
+    out: set[str] = set()
+    for acronym in acronyms:
+        if acronym in da and acronym in db:
+            out |= set(_content(da[acronym])) & set(_content(db[acronym]))
+    return frozenset(out)
+
+
+def without(text: str, acronyms: frozenset[str], names: frozenset[str] = frozenset()) -> str:
+    """`text` with every standalone use of `acronyms` removed, and of the words `names`
+    (any case)."""
     for acronym in acronyms:
         text = re.sub(rf"(?<![\w]){re.escape(acronym)}(?![\w])", " ", text)
+    if names:
+        alternatives = "|".join(re.escape(w) for w in sorted(names))
+        text = re.sub(rf"(?<![\w])(?:{alternatives})(?![\w])", " ", text, flags=re.IGNORECASE)
     return text

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from dedupe.match.bilingual import Lexicon
-from dedupe.match.homonyms import conflicting_acronyms
+from dedupe.match.homonyms import conflicting_acronyms, name_words
 from dedupe.match.lexical import LexicalModel
 from dedupe.records import Reason
 from dedupe.text import split_sentences, tokenize
@@ -53,7 +53,8 @@ class SentenceCache:
 
 def shared_terms(a: str, b: str, lexical: LexicalModel | None, limit: int = 6) -> tuple[str, ...]:
     """Terms both texts use, rarest first (by the portfolio's IDF); not an acronym the two
-    spell out as different systems (`dedupe.match.homonyms`)."""
+    spell out as different systems, nor a word their two names share
+    (`dedupe.match.homonyms`)."""
     return _shared(tokenize(a), _not_homonyms(tokenize(b), a, b), lexical, limit)
 
 
@@ -61,7 +62,7 @@ def _not_homonyms(tokens: list[str], a: str, b: str) -> list[str]:
     found = conflicting_acronyms(a, b)
     if not found:
         return tokens
-    drop = {acronym.lower() for acronym in found}
+    drop = {acronym.lower() for acronym in found} | name_words(a, b, found)
     return [t for t in tokens if t not in drop]
 
 
