@@ -34,6 +34,9 @@ LEARNING = "LMS replacement. Replace the Learning Management System (LMS) for co
             False,
         ),  # generic heads
         ("aviation parkway data center", "aviation parkway data centre", False),  # spelling
+        ("contract management system", "content management system", True),  # "cont" only
+        ("time tracking system", "time tracker system", False),  # one word, two forms
+        ("licence management system", "license management system", False),
         ("gc secret infrastructure", "government of canada secret infrastructure", False),
         ("client service centre", "centre de service à la clientèle", False),  # translation
         ("government of canada", "gouvernement du canada", False),

@@ -9,8 +9,8 @@ the words the two names share ("management system" of "Sample Information Manage
 the names apart stay and speak for themselves.
 
 Two long forms name different things when they have as many content words and an aligned pair
-of them differs: not the same word (first four letters: *document* / *documents*, *center* /
-*centre*), nor two generic heads (*system* / *solution*); or, with another number of content
+of them differs: not the same word (*document* / *documents*, *center* / *centre*, but
+*contract* / *content* differ), nor two generic heads (*system* / *solution*); or, with another number of content
 words, when they share none ("search and rescue" / "synthetic aperture radar"). Variants ("GC
 Secret Infrastructure" / "Government of Canada Secret Infrastructure") and translations ("client
 service centre" / "centre de service à la clientèle") are not homonyms.
@@ -18,8 +18,10 @@ service centre" / "centre de service à la clientèle") are not homonyms.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping, Sequence
+from difflib import SequenceMatcher
 from functools import lru_cache
 
 import numpy as np
@@ -62,9 +64,17 @@ def different_meanings(form_a: str, form_b: str) -> bool:
         stems = {w[:4] for w in b}
         return not any(w[:4] in stems for w in a)
     return any(
-        x[:4] != y[:4] and not (x in GENERIC_HEADS and y in GENERIC_HEADS)
+        not _same_word(x, y) and not (x in GENERIC_HEADS and y in GENERIC_HEADS)
         for x, y in zip(a, b, strict=True)
     )
+
+
+def _same_word(x: str, y: str) -> bool:
+    """One word in two spellings or forms: five first letters in common (*tracking* /
+    *tracker*, *licence* / *license*), or four and most of the rest (*center* / *centre*), not
+    *contract* / *content*."""
+    common = len(os.path.commonprefix([x, y]))
+    return common >= 5 or (common >= 4 and SequenceMatcher(None, x, y).ratio() >= 0.75)
 
 
 _DASHES = re.compile(r"\s[–—-]\s")
@@ -124,16 +134,19 @@ def homonym_senses(senses_a: Mapping[str, str], senses_b: Mapping[str, str]) -> 
 
 
 @lru_cache(maxsize=1 << 14)
-def _stems(text: str) -> frozenset[str]:
-    return frozenset(w.lower()[:4] for w in words(text))
+def _by_stem(text: str) -> Mapping[str, frozenset[str]]:
+    out: dict[str, set[str]] = {}
+    for w in words(text):
+        out.setdefault(w.lower()[:4], set()).add(w.lower())
+    return {k: frozenset(v) for k, v in out.items()}
 
 
 def _mentions(text: str, form: str) -> bool:
-    """Whether `text` uses every content word of `form` (first four letters): a text that
-    names the other's system ("Secret Infrastruture" beside "Secure Infrastructure (GCSI)") is
-    not about another one."""
-    stems = _stems(text)
-    return all(w[:4] in stems for w in _content(form))
+    """Whether `text` uses every content word of `form` (`_same_word`): a text that names the
+    other's system ("Secret Infrastruture" beside "Secure Infrastructure (GCSI)") is not about
+    another one."""
+    stems = _by_stem(text)
+    return all(any(_same_word(w, t) for t in stems.get(w[:4], ())) for w in _content(form))
 
 
 def conflicting_acronyms(text_a: str, text_b: str) -> frozenset[str]:
