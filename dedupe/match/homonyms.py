@@ -8,12 +8,12 @@ the words the two names share ("management system" of "Sample Information Manage
 "Security Incident Management System": parts of two names, not one subject); the words that tell
 the names apart stay and speak for themselves.
 
-Two long forms name different things when they have as many content words and an aligned pair
-of them differs: not the same word (*document* / *documents*, *center* / *centre*, but
-*contract* / *content* differ), nor two generic heads (*system* / *solution*); or, with another
-number of content words, when they share none ("search and rescue" / "synthetic aperture radar"). Variants ("GC
-Secret Infrastructure" / "Government of Canada Secret Infrastructure") and translations ("client
-service centre" / "centre de service à la clientèle") are not homonyms.
+Two long forms name different things when they have as many content words and an aligned pair of
+them differs: not the same word (*document* / *documents*, *center* / *centre*, but *contract* /
+*content* differ), nor two generic heads (*system* / *solution*); or, with another number of
+content words, when they share none ("search and rescue" / "synthetic aperture radar"). Variants
+("GC Secret Infrastructure" / "Government of Canada Secret Infrastructure") and translations
+("client service centre" / "centre de service à la clientèle") are not homonyms.
 """
 
 from __future__ import annotations
