@@ -37,6 +37,8 @@ LEARNING = "LMS replacement. Replace the Learning Management System (LMS) for co
         ("contract management system", "content management system", True),  # "cont" only
         ("time tracking system", "time tracker system", False),  # one word, two forms
         ("licence management system", "license management system", False),
+        ("software development kit", "software development kit", False),  # short words too
+        ("bankruptcy and insolvency act", "bankruptcy and insolvency acts", False),
         ("gc secret infrastructure", "government of canada secret infrastructure", False),
         ("client service centre", "centre de service à la clientèle", False),  # translation
         ("government of canada", "gouvernement du canada", False),

@@ -71,10 +71,12 @@ def different_meanings(form_a: str, form_b: str) -> bool:
 
 def _same_word(x: str, y: str) -> bool:
     """One word in two spellings or forms: five first letters in common (*tracking* /
-    *tracker*, *licence* / *license*), or four and most of the rest (*center* / *centre*), not
-    *contract* / *content*."""
+    *tracker*, *licence* / *license*) or all of the shorter word (*kit*, *act* / *acts*), or
+    four and most of the rest (*center* / *centre*), not *contract* / *content*."""
     common = len(os.path.commonprefix([x, y]))
-    return common >= 5 or (common >= 4 and SequenceMatcher(None, x, y).ratio() >= 0.75)
+    if common >= min(5, len(x), len(y)):  # also the whole of a short word: kit, act / acts
+        return True
+    return common >= 4 and SequenceMatcher(None, x, y).ratio() >= 0.75
 
 
 _DASHES = re.compile(r"\s[–—-]\s")
