@@ -132,7 +132,9 @@ def build_generation(
         src_keys = [source_key(s, o) for s, o in zip(frame["source"], frame["origin"], strict=True)]
         titles, descriptions = frame["title"].tolist(), frame["description"].tolist()
         departments = frame["department"].tolist()
-        boilerplate = Boilerplate.learn(descriptions, src_keys, departments=departments)
+        boilerplate = Boilerplate.learn(
+            descriptions, src_keys, departments=departments, titles=titles
+        )
         # Acronyms defined anywhere in the portfolio are spelled out where a text only uses them.
         acronyms = Acronyms.learn(
             # made when read: a list was a second copy of every text (~0.35 GB at 1M records)

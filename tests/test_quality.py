@@ -20,6 +20,7 @@ from dedupe.match.boilerplate import (
     field_runs,
     is_admin_field,
     is_field_run,
+    segment_key,
     segments,
 )
 from dedupe.match.features import pair_features
@@ -147,6 +148,26 @@ def test_a_project_described_again_keeps_its_shared_sentences() -> None:
     bp = Boilerplate.learn(descs, ["portfolio"] * 2, departments=["ESDC", "ESDC"])
     assert bp.by_department == {}
     assert bp.strip(descs[0], "portfolio", "ESDC") == descs[0]
+
+
+@pytest.mark.parametrize(
+    ("title_a", "title_b"),
+    [
+        ("FEMP Cyber Security Arsenal", "FEMP Cybersecurity Arsenal"),  # one title, two spellings
+        ("PowerSlurm", "SLURM"),  # the shared sentence names what both titles name
+    ],
+)
+def test_a_sentence_of_one_project_is_not_a_template(title_a: str, title_b: str) -> None:
+    shared = "Slurm and the FEMP arsenal are open-source cluster tools that schedule jobs."
+    descs = [f"{shared} {_LMS}", f"{shared} {_WFM}"]
+    bp = Boilerplate.learn(
+        descs, ["portfolio"] * 2, departments=["DOE", "DOE"], titles=[title_a, title_b]
+    )
+    assert bp.by_department == {}
+    with_other_titles = Boilerplate.learn(
+        descs, ["portfolio"] * 2, departments=["DOE", "DOE"], titles=["Pay", "Grants portal"]
+    )
+    assert with_other_titles.by_department == {"DOE": {segment_key(shared)}}
 
 
 def test_boilerplate_saved_before_department_templates_still_loads(tmp_path: Path) -> None:

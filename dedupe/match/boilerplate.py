@@ -139,9 +139,13 @@ def is_admin_field(segment: str) -> bool:
 
 
 # Department templates: a segment of at least `TEMPLATE_MIN_WORDS` words in two or more of a
-# department's distinct descriptions, when at least half of the (sampled) pairs of them share
-# under `TEMPLATE_MAX_REST` of their other words (Jaccard): two unrelated projects in one
-# template. A project described again (another year, a second intake) shares its other words.
+# department's distinct descriptions (admin fields aside), when at least half of the (sampled)
+# pairs of them are unrelated projects: titles that share under half their letter trigrams
+# ("FEMP Cyber Security Arsenal" / "FEMP Cybersecurity Arsenal" are one title) and no word the
+# sentence uses ("Sirepo is an open source framework…" names both Sirepo apps), and other
+# segments that share under `TEMPLATE_MAX_REST` of their words (Jaccard). A project described
+# again (a version, another year, a phase) keeps its title or its other words, and its
+# sentences.
 TEMPLATE_MIN_WORDS = 3
 TEMPLATE_MAX_REST = 0.2
 _TEMPLATE_PAIRS = 30
@@ -151,27 +155,50 @@ def _content_words(parts: Iterable[str]) -> frozenset[str]:
     return frozenset(w.lower() for p in parts for w in _WORD.findall(p))
 
 
+def _trigrams(title: str) -> frozenset[str]:
+    letters = "".join(_WORD.findall(title.lower()))
+    return frozenset(letters[i : i + 3] for i in range(len(letters) - 2))
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
 def learn_templates(
-    descriptions: Sequence[str], departments: Sequence[str]
+    descriptions: Sequence[str],
+    departments: Sequence[str],
+    titles: Sequence[str] | None = None,
 ) -> dict[str, frozenset[str]]:
     """Per department, the segment keys its unrelated descriptions share (see above)."""
-    per_dept: dict[str, set[str]] = defaultdict(set)
-    for desc, dept in zip(descriptions, departments, strict=True):
+    per_dept: dict[str, dict[str, list[str]]] = defaultdict(dict)
+    for n, (desc, dept) in enumerate(zip(descriptions, departments, strict=True)):
         if desc:
-            per_dept[dept or ""].add(desc)
+            per_dept[dept or ""].setdefault(desc, []).append(titles[n] if titles else "")
     rng = random.Random(0)
     learned: dict[str, frozenset[str]] = {}
     for dept, unique in per_dept.items():
         if len(unique) >= 2:
-            keys = _templates(sorted(unique), rng)
+            descs = sorted(unique)
+            keys = _templates(descs, [" ".join(unique[d]) for d in descs], rng)
             if keys:
                 learned[dept] = keys
     return learned
 
 
-def _templates(descs: Sequence[str], rng: random.Random) -> frozenset[str]:
-    """One department's templates among its distinct descriptions."""
-    keyed = [[(segment_key(s), s) for s in segments(d)] for d in descs]
+def _prose(description: str) -> list[tuple[str, str]]:
+    """(key, segment) of a description's segments that are not admin fields: two records that
+    differ only in their intake fields are one text."""
+    parts = segments(description)
+    return [
+        (segment_key(s), s)
+        for s, in_run in zip(parts, field_runs(parts), strict=True)
+        if not in_run and not is_admin_field(s)
+    ]
+
+
+def _templates(descs: Sequence[str], titles: Sequence[str], rng: random.Random) -> frozenset[str]:
+    """One department's templates among its distinct descriptions (`titles`: each one's)."""
+    keyed = [_prose(d) for d in descs]
     df: Counter[str] = Counter()
     for parts in keyed:
         df.update({k for k, _ in parts})
@@ -182,14 +209,22 @@ def _templates(descs: Sequence[str], rng: random.Random) -> frozenset[str]:
     for i, parts in enumerate(keyed):
         for k in {k for k, _ in parts} & shared:
             holders[k].append(i)
-    rest: dict[int, frozenset[str]] = {}  # a description's words outside the shared segments
+    grams = [_trigrams(t) for t in titles]
+    letters = ["".join(_WORD.findall(t.lower())) for t in titles]
 
-    def unrelated(a: int, b: int) -> bool:
-        for i in (a, b):
-            if i not in rest:
-                rest[i] = _content_words(s for k, s in keyed[i] if k not in shared)
-        wa, wb = rest[a], rest[b]
-        return bool(wa and wb) and len(wa & wb) < TEMPLATE_MAX_REST * len(wa | wb)
+    def names_both(key: str, a: int, b: int) -> bool:
+        """The sentence uses a word (4+ letters) both titles contain (Slurm: "PowerSlurm")."""
+        return any(len(w) >= 4 and w in letters[a] and w in letters[b] for w in key.split())
+
+    def unrelated(key: str, a: int, b: int) -> bool:
+        if grams[a] and _jaccard(grams[a], grams[b]) >= 0.5:
+            return False
+        if names_both(key, a, b):
+            return False
+        both = {k for k, _ in keyed[a]} & {k for k, _ in keyed[b]}
+        rest_a = _content_words(s for k, s in keyed[a] if k not in both)
+        rest_b = _content_words(s for k, s in keyed[b] if k not in both)
+        return bool(rest_a and rest_b) and _jaccard(rest_a, rest_b) < TEMPLATE_MAX_REST
 
     keys = set()
     for k, held in holders.items():
@@ -198,7 +233,7 @@ def _templates(descs: Sequence[str], rng: random.Random) -> frozenset[str]:
             pairs = [(held[i], held[j]) for i in range(n) for j in range(i + 1, n)]
         else:
             pairs = [(a, b) for a, b in (rng.sample(held, 2) for _ in range(_TEMPLATE_PAIRS))]
-        if 2 * sum(unrelated(a, b) for a, b in pairs) >= len(pairs):
+        if 2 * sum(unrelated(k, a, b) for a, b in pairs) >= len(pairs):
             keys.add(k)
     return frozenset(keys)
 
@@ -233,12 +268,14 @@ class Boilerplate:
         sources: Sequence[str],
         *,
         departments: Sequence[str] | None = None,
+        titles: Sequence[str] | None = None,
         min_df: int = 5,
         min_share: float = 0.01,
         min_words: int = 3,
     ) -> Boilerplate:
         """Segments in at least max(`min_df`, `min_share` × n) distinct descriptions of a source,
-        and (given `departments`) each department's templates (`learn_templates`).
+        and (given `departments`, and `titles` to tell projects apart) each department's
+        templates (`learn_templates`).
 
         Identical descriptions count once (a record listed once per version is not boilerplate).
         """
@@ -256,7 +293,9 @@ class Boilerplate:
             keys = {k for k, c in df.items() if c >= bar and len(k.split()) >= min_words}
             if keys:
                 learned[src] = frozenset(keys)
-        templates = learn_templates(descriptions, departments) if departments is not None else {}
+        templates = (
+            learn_templates(descriptions, departments, titles) if departments is not None else {}
+        )
         return cls(by_source=learned, min_df=min_df, by_department=templates)
 
     @cached_property
