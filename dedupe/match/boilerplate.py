@@ -147,6 +147,13 @@ def is_admin_field(segment: str) -> bool:
 # again (a version, another year, a phase) keeps its title or its other words, and its
 # sentences.
 TEMPLATE_MIN_WORDS = 3
+# Words of many titles that name no project of their own.
+GENERIC_TITLE_WORDS = frozenset(
+    "management system systems service services data information project projects program "
+    "programme programs solution solutions platform application applications portal online "
+    "digital modernization modernisation replacement renewal enterprise tool tools support "
+    "gestion système systèmes données projet programme solution plateforme portail outil".split()
+)
 TEMPLATE_MAX_REST = 0.2
 _TEMPLATE_PAIRS = 30
 
@@ -213,8 +220,12 @@ def _templates(descs: Sequence[str], titles: Sequence[str], rng: random.Random) 
     letters = ["".join(_WORD.findall(t.lower())) for t in titles]
 
     def names_both(key: str, a: int, b: int) -> bool:
-        """The sentence uses a word (4+ letters) both titles contain (Slurm: "PowerSlurm")."""
-        return any(len(w) >= 4 and w in letters[a] and w in letters[b] for w in key.split())
+        """The sentence uses a word (4+ letters, not a generic one) both titles contain
+        (Slurm: "PowerSlurm")."""
+        return any(
+            len(w) >= 4 and w not in GENERIC_TITLE_WORDS and w in letters[a] and w in letters[b]
+            for w in key.split()
+        )
 
     def unrelated(key: str, a: int, b: int) -> bool:
         if grams[a] and _jaccard(grams[a], grams[b]) >= 0.5:
