@@ -164,10 +164,18 @@ def test_a_sentence_of_one_project_is_not_a_template(title_a: str, title_b: str)
         descs, ["portfolio"] * 2, departments=["DOE", "DOE"], titles=[title_a, title_b]
     )
     assert bp.by_department == {}
-    with_other_titles = Boilerplate.learn(
-        descs, ["portfolio"] * 2, departments=["DOE", "DOE"], titles=["Pay", "Grants portal"]
-    )
-    assert with_other_titles.by_department == {"DOE": {segment_key(shared)}}
+    for others in (["Pay", "Grants portal"], ["Job Management System", "Fleet Management Tool"]):
+        # other projects, or titles that share only a generic word the sentence uses
+        template = f"{shared} Governance: the management committee."
+        with_others = Boilerplate.learn(
+            [f"{template} {_LMS}", f"{template} {_WFM}"],
+            ["portfolio"] * 2,
+            departments=["DOE", "DOE"],
+            titles=others,
+        )
+        assert (
+            segment_key("Governance: the management committee.") in with_others.by_department["DOE"]
+        )
 
 
 def test_boilerplate_saved_before_department_templates_still_loads(tmp_path: Path) -> None:
