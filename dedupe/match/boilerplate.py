@@ -2,15 +2,15 @@
 
 Intake tools append fields ("Priority: High. Gate: 2. Funding source: A-base.") and charters
 carry the same budget / timeline / risk sentences; both make unrelated projects of one source
-look alike. Two mechanisms remove them, on indexed records and on proposals alike:
+look alike. Three mechanisms remove them, on indexed records and on proposals alike:
 
 * **learned segments**: per source, the sentences / fields that occur in many distinct
   descriptions (document frequency), learned at ingest and saved beside the index;
 * **department templates**: per department, the sentences that recur verbatim in two or more
-  of its descriptions that otherwise have little in common (a charter template's "Risks:
-  resourcing, vendor dependency." on two unrelated projects): below the document-frequency bar
-  of a small portfolio, and never a re-described project's own sentences, whose other words
-  agree too;
+  of its descriptions written for unrelated projects (a charter template's "Risks:
+  resourcing, vendor dependency." on two projects): below the document-frequency bar of a
+  small portfolio, and never a re-described project's own sentences (its title, the words its
+  sentence names, or its other words agree);
 * **field patterns**: `Label: value` segments whose label is an administrative field (EN + FR),
   recognised without learning, so a proposal's footer is dropped even on a fresh index.
 
@@ -141,12 +141,15 @@ def is_admin_field(segment: str) -> bool:
 # Department templates: a segment of at least `TEMPLATE_MIN_WORDS` words in two or more of a
 # department's distinct descriptions (admin fields aside), when at least half of the (sampled)
 # pairs of them are unrelated projects: titles that share under half their letter trigrams
-# ("FEMP Cyber Security Arsenal" / "FEMP Cybersecurity Arsenal" are one title) and no word the
-# sentence uses ("Sirepo is an open source framework…" names both Sirepo apps), and other
+# ("FEMP Cyber Security Arsenal" / "FEMP Cybersecurity Arsenal" are one title) and no
+# distinctive word the sentence uses ("Slurm is an open-source cluster…" names both "PowerSlurm"
+# and "SLURM"), and other
 # segments that share under `TEMPLATE_MAX_REST` of their words (Jaccard). A project described
 # again (a version, another year, a phase) keeps its title or its other words, and its
 # sentences.
 TEMPLATE_MIN_WORDS = 3
+TEMPLATE_MAX_REST = 0.2
+_TEMPLATE_PAIRS = 30
 # Words of many titles that name no project of their own.
 GENERIC_TITLE_WORDS = frozenset(
     "management system systems service services data information project projects program "
@@ -154,16 +157,14 @@ GENERIC_TITLE_WORDS = frozenset(
     "digital modernization modernisation replacement renewal enterprise tool tools support "
     "gestion système systèmes données projet programme solution plateforme portail outil".split()
 )
-TEMPLATE_MAX_REST = 0.2
-_TEMPLATE_PAIRS = 30
 
 
 def _content_words(parts: Iterable[str]) -> frozenset[str]:
     return frozenset(w.lower() for p in parts for w in _WORD.findall(p))
 
 
-def _trigrams(title: str) -> frozenset[str]:
-    letters = "".join(_WORD.findall(title.lower()))
+@lru_cache(maxsize=4096)
+def _trigrams(letters: str) -> frozenset[str]:
     return frozenset(letters[i : i + 3] for i in range(len(letters) - 2))
 
 
@@ -203,21 +204,34 @@ def _prose(description: str) -> list[tuple[str, str]]:
     ]
 
 
+def _keys_of(description: str) -> set[str]:
+    return {segment_key(s) for s in segments(description)}
+
+
 def _templates(descs: Sequence[str], titles: Sequence[str], rng: random.Random) -> frozenset[str]:
-    """One department's templates among its distinct descriptions (`titles`: each one's)."""
-    keyed = [_prose(d) for d in descs]
+    """One department's templates among its distinct descriptions (`titles`: each one's).
+
+    Two passes over the keys (counted, then the holders of the shared ones) rather than every
+    description's segments held at once: at 300k records that was +410 MB."""
     df: Counter[str] = Counter()
-    for parts in keyed:
-        df.update({k for k, _ in parts})
+    for d in descs:
+        df.update(_keys_of(d))
     shared = {k for k, c in df.items() if c >= 2 and len(k.split()) >= TEMPLATE_MIN_WORDS}
+    del df
     if not shared:
         return frozenset()
     holders: dict[str, list[int]] = defaultdict(list)
-    for i, parts in enumerate(keyed):
-        for k in {k for k, _ in parts} & shared:
+    for i, d in enumerate(descs):
+        for k in sorted(_keys_of(d) & shared):
             holders[k].append(i)
-    grams = [_trigrams(t) for t in titles]
-    letters = ["".join(_WORD.findall(t.lower())) for t in titles]
+    prose: dict[int, list[tuple[str, str]]] = {}  # read for the sampled holders only
+    letters: dict[int, str] = {}
+
+    def prose_of(i: int) -> list[tuple[str, str]]:
+        if i not in prose:
+            prose[i] = _prose(descs[i])
+            letters[i] = "".join(_WORD.findall(titles[i].lower()))
+        return prose[i]
 
     def names_both(key: str, a: int, b: int) -> bool:
         """The sentence uses a word (4+ letters, not a generic one) both titles contain
@@ -228,17 +242,22 @@ def _templates(descs: Sequence[str], titles: Sequence[str], rng: random.Random) 
         )
 
     def unrelated(key: str, a: int, b: int) -> bool:
-        if grams[a] and _jaccard(grams[a], grams[b]) >= 0.5:
+        pa, pb = prose_of(a), prose_of(b)
+        ga, gb = _trigrams(letters[a]), _trigrams(letters[b])
+        if ga and _jaccard(ga, gb) >= 0.5:
             return False
         if names_both(key, a, b):
             return False
-        both = {k for k, _ in keyed[a]} & {k for k, _ in keyed[b]}
-        rest_a = _content_words(s for k, s in keyed[a] if k not in both)
-        rest_b = _content_words(s for k, s in keyed[b] if k not in both)
+        both = {k for k, _ in pa} & {k for k, _ in pb}
+        rest_a = _content_words(s for k, s in pa if k not in both)
+        rest_b = _content_words(s for k, s in pb if k not in both)
         return bool(rest_a and rest_b) and _jaccard(rest_a, rest_b) < TEMPLATE_MAX_REST
 
     keys = set()
-    for k, held in holders.items():
+    for k in sorted(holders):
+        held = holders[k]
+        if k not in {key for key, _ in prose_of(held[0])}:
+            continue  # an intake field: stripped as such
         n = len(held)
         if n * (n - 1) // 2 <= _TEMPLATE_PAIRS:
             pairs = [(held[i], held[j]) for i in range(n) for j in range(i + 1, n)]
