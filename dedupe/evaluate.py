@@ -6,6 +6,7 @@ from review decisions) decides, at its own flag threshold.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -73,8 +74,12 @@ def _label(value: str, where: str) -> int:
     raise IngestError(f"{where}: label {value!r} is not duplicate/overlap/unrelated or 1/0")
 
 
+_LIST_SEP = re.compile(r"[;|,]")
+
+
 def _split(value: str) -> list[str]:
-    return [v.strip() for v in str(value or "").split(";") if v.strip()]
+    """A list cell: ids or e-mails separated by `;` (or `|` or `,`)."""
+    return [v.strip() for v in _LIST_SEP.split(str(value or "")) if v.strip()]
 
 
 def _language(given: str, text: str) -> str:
@@ -178,7 +183,7 @@ def check_expected_ids(detector: Detector, frame: pd.DataFrame, source: str) -> 
             if detector.position(rid) is None:
                 raise IngestError(
                     f"{source} row {i + 2}, column expected_ids: {rid!r} is not an id of the "
-                    "portfolio (lists are ;-separated)"
+                    "portfolio (lists are separated by ;)"
                 )
 
 

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from conftest import row
 from typer.testing import CliRunner
 
@@ -253,3 +254,11 @@ def test_an_expected_id_missing_from_the_portfolio_is_named_with_row_and_column(
     assert res.exit_code != 0
     message = " ".join(res.output.split())
     assert "typo.csv row 3, column expected_ids: 'r9' is not an id of the portfolio" in message
+
+
+@pytest.mark.parametrize("sep", [";", "|", ", "])
+def test_expected_id_lists_may_use_semicolons_pipes_or_commas(sep: str) -> None:
+    from dedupe.evaluate import _split
+
+    assert _split(f"r1{sep}r2{sep}") == ["r1", "r2"]
+    assert _split(f"a@x.gc.ca{sep}b@y.gc.ca") == ["a@x.gc.ca", "b@y.gc.ca"]

@@ -35,7 +35,7 @@ def evaluate(
         "--queries",
         help=(
             "Intake queries: query_id, title, description, department, language, "
-            "expected_ids, expected_owner_emails (lists ;-separated; no expected id = a new "
+            "expected_ids, expected_owner_emails (lists separated by ; | or ,; no expected id = a new "
             "proposal). Optional kind: figures per kind."
         ),
     ),
