@@ -35,8 +35,8 @@ def evaluate(
         "--queries",
         help=(
             "Intake queries: query_id, title, description, department, language, "
-            "expected_ids, expected_owner_emails (lists separated by ; | or ,; no expected id = a new "
-            "proposal). Optional kind: figures per kind."
+            "expected_ids, expected_owner_emails (lists separated by ; | or ,; no expected id "
+            "= a new proposal). Optional kind: figures per kind."
         ),
     ),
     encoder: str | None = typer.Option(
