@@ -22,6 +22,7 @@ from dedupe.match.boilerplate import (
     is_field_run,
     segment_key,
     segments,
+    without_admin_tail,
 )
 from dedupe.match.features import pair_features
 from dedupe.match.lexical import LexicalModel
@@ -84,6 +85,16 @@ def test_a_footer_cut_into_single_fields_by_pipes_is_stripped() -> None:
     assert field_runs(["EARB: Approved", "Horizon: 12 months"]) == [False, False]
     charter = ["Objective: procure a cloud LMS.", "Users: all staff.", "Scope: registration."]
     assert field_runs(charter) == [False] * 3
+
+
+def test_an_admin_field_glued_to_a_sentence_is_cut_off() -> None:
+    glued = "Quick n Dirty (Lawrence Livermore National Laboratory (LLNL)) Priority: High"
+    assert (
+        without_admin_tail(glued) == "Quick n Dirty (Lawrence Livermore National Laboratory (LLNL))"
+    )
+    prose = "The design has one priority: high availability of the service for all its users"
+    assert without_admin_tail(prose) == prose  # lower case, and more than a field's words
+    assert Boilerplate().strip(f"{glued} | Gate: 2 | PIA: completed") == glued.split(" Priority")[0]
 
 
 def test_text_without_boilerplate_is_returned_unchanged() -> None:

@@ -132,6 +132,28 @@ def field_runs(parts: Sequence[str]) -> list[bool]:
     return out
 
 
+# An admin field glued to the end of a sentence without a full stop ("… (LLNL)) Priority: High").
+_ADMIN_TAIL = re.compile(
+    rf"(?<=\S)\s+(?=(?:{_ADMIN_LABEL})\s*(?:\([^)]{{0,30}}\))?\s*[:：=]\s*\S)", re.IGNORECASE
+)
+MAX_TAIL_WORDS = 6
+
+
+def without_admin_tail(segment: str) -> str:
+    """`segment` without an admin field glued to its end: a capitalised admin label and a value
+    of at most `MAX_TAIL_WORDS` words ("… Laboratory (LLNL)) Priority: High" -> "…
+    Laboratory (LLNL))"); the segment unchanged otherwise."""
+    last = None
+    for last in _ADMIN_TAIL.finditer(segment):  # noqa: B007 - the last match is the one
+        pass
+    if last is None:
+        return segment
+    tail = segment[last.end() :]
+    if not tail[:1].isupper() or len(tail.split()) > MAX_TAIL_WORDS:
+        return segment
+    return segment[: last.start()]
+
+
 def is_admin_field(segment: str) -> bool:
     """A `Label: value` segment whose label is an administrative intake field, or a run of
     short fields (`is_field_run`)."""
@@ -353,11 +375,11 @@ class Boilerplate:
         keys = self._keys(source, department)
         parts = segments(description)
         kept = [
-            s
+            without_admin_tail(s)
             for s, in_run in zip(parts, field_runs(parts), strict=True)
             if not in_run and not is_admin_field(s) and (not keys or segment_key(s) not in keys)
         ]
-        return description if len(kept) == len(parts) else " ".join(kept)
+        return description if kept == parts else " ".join(kept)
 
     def clean_text(
         self,
