@@ -60,7 +60,8 @@ STOPWORDS: frozenset[str] = frozenset(
 
 # Bumped when `tokenize` changes what it returns: a lexical model fitted with another version
 # is not reused by the next ingest (its records' term counts are counted again). 2: elisions cut.
-TOKENIZER_VERSION = 2
+# 3: hyphens dropped inside a word (Wi-Fi and WiFi, e-mail and email are one term).
+TOKENIZER_VERSION = 3
 
 # French elisions (l'évaluation, d'impact, qu'il) and the English possessive ('s) are cut
 # off so the word itself is the token: `l'infonuagique` and `infonuagique` are one term.
@@ -68,11 +69,11 @@ _ELISION = re.compile(r"^(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu|quoiqu)['’](?=\w
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-cased word tokens, accents kept, elisions cut, stopwords and 1-letter tokens
-    removed."""
+    """Lower-cased word tokens, accents kept, elisions cut, hyphens dropped inside a word
+    (`Wi-Fi` -> `wifi`), stopwords and 1-letter tokens removed."""
     return [
         t
-        for t in (_ELISION.sub("", w.lower()) for w in _WORD.findall(text))
+        for t in (_ELISION.sub("", w.lower()).replace("-", "") for w in _WORD.findall(text))
         if len(t) > 1 and t not in STOPWORDS
     ]
 

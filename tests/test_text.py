@@ -12,7 +12,18 @@ def test_normalize_keeps_markup_as_text() -> None:
 
 
 def test_tokenize_drops_stopwords_and_keeps_accents() -> None:
-    assert tokenize("The Système de courriel and the e-mail") == ["système", "courriel", "e-mail"]
+    assert tokenize("The Système de courriel and the e-mail") == ["système", "courriel", "email"]
+
+
+def test_a_hyphenated_word_is_the_word_written_without_its_hyphens() -> None:
+    assert tokenize("Wi-Fi / WiFi, e-mail / email, on-line / online") == [
+        "wifi",
+        "wifi",
+        "email",
+        "email",
+        "online",
+        "online",
+    ]
 
 
 def test_tokenize_cuts_french_elisions_and_english_possessives() -> None:
