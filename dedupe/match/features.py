@@ -9,6 +9,8 @@ the vectors already computed, the rest from sparse TF-IDF products and string le
 | lexical | TF-IDF cosine (word uni+bigrams, portfolio IDF) of the stripped texts |
 | title | TF-IDF cosine of the titles |
 | title_char | character 3–5-gram cosine of the titles (survives inflection, FR/EN cognates) |
+| title_sq, title_char_sq | their squares: a title near-identical counts for much more than one |
+|  | that shares a generic word or two ("LMS renewal" / "New LMS") |
 | cross_lang | 1 when the two texts are in different languages |
 | dense_x_cross | dense × cross_lang (the dense score counts differently across languages) |
 | lexical_xl | cross-language pairs: TF-IDF cosine with the French side translated word by word |
@@ -19,7 +21,7 @@ the vectors already computed, the rest from sparse TF-IDF products and string le
 | same_department | 1 when both sides name the same department |
 
 An acronym both sides spell out as different systems (`dedupe.match.homonyms`) does not count in
-`lexical`, `title` or `title_char`.
+`lexical` or the title features.
 """
 
 from __future__ import annotations
@@ -222,14 +224,18 @@ def pair_features(
         cols["lexical"] = lexical.pair_similarity(
             texts_a, texts_b, rows_a=rows_a, rows_b=rows_b
         ).astype(np.float64)
-    if "title" in want:
+    if want & {"title", "title_sq"}:
         cols["title"] = lexical.pair_similarity(
             titles_a, titles_b, rows_a=title_rows_a, rows_b=title_rows_b
         ).astype(np.float64)
-    if "title_char" in want:
+    if want & {"title_char", "title_char_sq"}:
         cols["title_char"] = char_similarity(titles_a, titles_b)
-    if want & {"lexical", "title", "title_char"}:
+    if want & {"lexical", "title", "title_char", "title_sq", "title_char_sq"}:
         _without_homonyms(cols, lexical, texts_a, texts_b, titles_a, titles_b, maybe_homonyms)
+    if "title_sq" in want:
+        cols["title_sq"] = cols["title"] ** 2
+    if "title_char_sq" in want:
+        cols["title_char_sq"] = cols["title_char"] ** 2
     if want & {"cross_lang", "dense_x_cross", "lexical_xl"}:
         la = languages(texts_a, langs_a)
         lb = languages(texts_b, langs_b)

@@ -22,6 +22,8 @@ FEATURES: tuple[str, ...] = (
     "lexical",
     "title",
     "title_char",
+    "title_sq",
+    "title_char_sq",
     "cross_lang",
     "dense_x_cross",
     "len_ratio",
