@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 
 from dedupe.detector import Detector  # noqa: E402
 from dedupe.embed.cache import EmbeddingCache, embed_with_cache  # noqa: E402
-from dedupe.evaluate import run_queries  # noqa: E402
+from dedupe.evaluate import POSITIVE, run_queries  # noqa: E402
 from dedupe.match.lexical import LexicalModel  # noqa: E402
 from dedupe.match.scoring import FEATURES, ScorerParams, fit_params  # noqa: E402
 from dedupe.records import Proposal  # noqa: E402
@@ -332,7 +332,7 @@ def inline_pairs(portfolio: Path, pairs: pd.DataFrame) -> pd.DataFrame:
         out[f"title_{s}"] = ids.map(port["title"])
         out[f"text_{s}"] = ids.map(port["description"])
         out[f"dept_{s}"] = ids.map(port["department"])
-    positive = pairs["label"].str.lower().isin(["duplicate", "overlap", "1"])
+    positive = pairs["label"].str.strip().str.lower().isin(POSITIVE)
     out["label"] = positive.astype(int).astype(str)
     return out
 

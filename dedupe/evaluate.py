@@ -183,7 +183,7 @@ def check_expected_ids(detector: Detector, frame: pd.DataFrame, source: str) -> 
             if detector.position(rid) is None:
                 raise IngestError(
                     f"{source} row {i + 2}, column expected_ids: {rid!r} is not an id of the "
-                    "portfolio (lists are separated by ;)"
+                    "portfolio (lists are separated by ; | or ,)"
                 )
 
 

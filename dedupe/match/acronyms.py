@@ -134,6 +134,11 @@ def dash_definitions(text: str) -> list[tuple[str, str]]:
     return out
 
 
+def own_definitions(text: str) -> list[tuple[str, str]]:
+    """Every (acronym, long form) a text gives itself: in parentheses, then after a dash."""
+    return find_definitions(text) + dash_definitions(text)
+
+
 def _key(department: str) -> str:
     return " ".join(department.lower().split())
 
@@ -197,7 +202,7 @@ class Acronyms:
             if form in lowered:
                 continue
             if own is None:
-                own = {a for a, _ in find_definitions(text) + dash_definitions(text)}
+                own = {a for a, _ in own_definitions(text)}
             if acr in own:
                 continue
             pieces.append(text[last : m.end()])

@@ -36,6 +36,7 @@ _SEG = re.compile(r"\s*[|•]\s*|(?<=[.!?;])\s+|\n+")
 _KEY_DROP = re.compile(r"[^\w]+", re.UNICODE)
 _DIGITS = re.compile(r"\d+")
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+_NONE: frozenset[str] = frozenset()
 
 _ADMIN_LABELS = (
     # English
@@ -87,33 +88,32 @@ MIN_RUN_FIELDS = 3
 MAX_RUN_VALUE_WORDS = 8
 
 
-def is_field_run(segment: str) -> bool:
-    """A segment of at least `MIN_RUN_FIELDS` short `Label: value` fields, whatever the labels
-    ("Project #: P-25-0061 - Stage: Planning - Departmental priority: 3 of 5"): an intake tool's
-    record of fields, not prose. Every value has at most `MAX_RUN_VALUE_WORDS` words."""
-    found = list(_RUN_LABEL.finditer(segment))
-    if len(found) < MIN_RUN_FIELDS:
-        return False
+def _short_values(segment: str, found: list[re.Match[str]]) -> bool:
+    """Every field's value (up to the next label) has at most `MAX_RUN_VALUE_WORDS` words."""
     ends = [m.start() for m in found[1:]] + [len(segment)]
     return all(
         len(segment[m.end() : end].split()) <= MAX_RUN_VALUE_WORDS
         for m, end in zip(found, ends, strict=True)
     )
+
+
+def is_field_run(segment: str) -> bool:
+    """A segment of at least `MIN_RUN_FIELDS` short `Label: value` fields, whatever the labels
+    ("Project #: P-25-0061 - Stage: Planning - Departmental priority: 3 of 5"): an intake tool's
+    record of fields, not prose. Every value has at most `MAX_RUN_VALUE_WORDS` words."""
+    if segment.count(":") + segment.count("=") < MIN_RUN_FIELDS:  # a label each: cheap no
+        return False
+    found = list(_RUN_LABEL.finditer(segment))
+    return len(found) >= MIN_RUN_FIELDS and _short_values(segment, found)
 
 
 def _short_fields(segment: str) -> bool:
     """The segment is one or more short `Label: value` fields from its first word on, cut off
     by a pipe, bullet or line break (a sentence that ends in a full stop is prose)."""
-    if not segment or segment[-1] in ".!?;":
+    if not segment or segment[-1] in ".!?;" or (":" not in segment and "=" not in segment):
         return False
     found = list(_RUN_LABEL.finditer(segment))
-    if not found or found[0].start() != 0:
-        return False
-    ends = [m.start() for m in found[1:]] + [len(segment)]
-    return all(
-        len(segment[m.end() : end].split()) <= MAX_RUN_VALUE_WORDS
-        for m, end in zip(found, ends, strict=True)
-    )
+    return bool(found) and found[0].start() == 0 and _short_values(segment, found)
 
 
 def field_runs(parts: Sequence[str]) -> list[bool]:
@@ -143,15 +143,20 @@ def without_admin_tail(segment: str) -> str:
     """`segment` without an admin field glued to its end: a capitalised admin label and a value
     of at most `MAX_TAIL_WORDS` words ("… Laboratory (LLNL)) Priority: High" -> "…
     Laboratory (LLNL))"); the segment unchanged otherwise."""
-    last = None
-    for last in _ADMIN_TAIL.finditer(segment):  # noqa: B007 - the last match is the one
-        pass
-    if last is None:
+    # A tail of at most MAX_TAIL_WORDS words starts after the text before its last words:
+    # only that end of the segment is searched (the search was most of `strip`'s time).
+    head = segment.rsplit(None, MAX_TAIL_WORDS)[0]
+    at = len(segment) - len(segment.lstrip()) + len(head) - 1  # head's last character
+    end = segment[at:]
+    if ":" not in end and "=" not in end and "：" not in end:
         return segment
-    tail = segment[last.end() :]
+    matches = list(_ADMIN_TAIL.finditer(end))
+    if not matches:
+        return segment
+    tail = end[matches[-1].end() :]
     if not tail[:1].isupper() or len(tail.split()) > MAX_TAIL_WORDS:
         return segment
-    return segment[: last.start()]
+    return segment[: at + matches[-1].start()]
 
 
 def is_admin_field(segment: str) -> bool:
@@ -165,10 +170,9 @@ def is_admin_field(segment: str) -> bool:
 # pairs of them are unrelated projects: titles that share under half their letter trigrams
 # ("FEMP Cyber Security Arsenal" / "FEMP Cybersecurity Arsenal" are one title) and no
 # distinctive word the sentence uses ("Slurm is an open-source cluster…" names both "PowerSlurm"
-# and "SLURM"), and other
-# segments that share under `TEMPLATE_MAX_REST` of their words (Jaccard). A project described
-# again (a version, another year, a phase) keeps its title or its other words, and its
-# sentences.
+# and "SLURM"), and other segments that share under `TEMPLATE_MAX_REST` of their words
+# (Jaccard). A project described again (a version, another year, a phase) keeps its title or
+# its other words, and its sentences.
 TEMPLATE_MIN_WORDS = 3
 TEMPLATE_MAX_REST = 0.2
 _TEMPLATE_PAIRS = 30
@@ -226,8 +230,11 @@ def _prose(description: str) -> list[tuple[str, str]]:
     ]
 
 
-def _keys_of(description: str) -> set[str]:
-    return {segment_key(s) for s in segments(description)}
+@lru_cache(maxsize=50_000)
+def _keys_of(description: str) -> frozenset[str]:
+    """The segment keys of a description (memoised like `segments`: the per-source pass and the
+    template passes of one ingest read each description's keys once up to that size)."""
+    return frozenset(segment_key(s) for s in segments(description))
 
 
 def _templates(descs: Sequence[str], titles: Sequence[str], rng: random.Random) -> frozenset[str]:
@@ -247,12 +254,12 @@ def _templates(descs: Sequence[str], titles: Sequence[str], rng: random.Random) 
         for k in sorted(_keys_of(d) & shared):
             holders[k].append(i)
     prose: dict[int, list[tuple[str, str]]] = {}  # read for the sampled holders only
-    letters: dict[int, str] = {}
+    held_by_any = sorted({i for held in holders.values() for i in held})
+    letters = {i: "".join(_WORD.findall(titles[i].lower())) for i in held_by_any}
 
     def prose_of(i: int) -> list[tuple[str, str]]:
         if i not in prose:
             prose[i] = _prose(descs[i])
-            letters[i] = "".join(_WORD.findall(titles[i].lower()))
         return prose[i]
 
     def names_both(key: str, a: int, b: int) -> bool:
@@ -301,17 +308,11 @@ class Boilerplate:
 
     @cached_property
     def all_keys(self) -> frozenset[str]:
-        out: set[str] = set()
-        for keys in self.by_source.values():
-            out |= keys
-        return frozenset(out)
+        return frozenset().union(*self.by_source.values())
 
     @cached_property
     def all_templates(self) -> frozenset[str]:
-        out: set[str] = set()
-        for keys in self.by_department.values():
-            out |= keys
-        return frozenset(out)
+        return frozenset().union(*self.by_department.values())
 
     @classmethod
     def learn(
@@ -340,7 +341,7 @@ class Boilerplate:
                 continue
             df: Counter[str] = Counter()
             for d in descs:
-                df.update({segment_key(s) for s in segments(d)})
+                df.update(_keys_of(d))
             bar = max(min_df, int(min_share * len(descs)))
             keys = {k for k, c in df.items() if c >= bar and len(k.split()) >= min_words}
             if keys:
@@ -350,16 +351,15 @@ class Boilerplate:
         )
         return cls(by_source=learned, min_df=min_df, by_department=templates)
 
-    @cached_property
-    def _proposal_keys(self) -> frozenset[str]:
-        return self.all_keys | self.all_templates
-
-    def _keys(self, source: str | None, department: str | None) -> frozenset[str]:
+    def _key_sets(self, source: str | None, department: str | None) -> list[frozenset[str]]:
         if source is None:  # a proposal: every source's segments, every department's templates
-            return self._proposal_keys
-        return self.by_source.get(source, frozenset()) | self.by_department.get(
-            department or "", frozenset()
-        )
+            sets = [self.all_keys, self.all_templates]
+        else:
+            sets = [
+                self.by_source.get(source, _NONE),
+                self.by_department.get(department or "", _NONE),
+            ]
+        return [keys for keys in sets if keys]
 
     def strip(
         self, description: str, source: str | None = None, department: str | None = None
@@ -372,12 +372,14 @@ class Boilerplate:
         """
         if not description:
             return description
-        keys = self._keys(source, department)
+        key_sets = self._key_sets(source, department)
         parts = segments(description)
         kept = [
             without_admin_tail(s)
             for s, in_run in zip(parts, field_runs(parts), strict=True)
-            if not in_run and not is_admin_field(s) and (not keys or segment_key(s) not in keys)
+            if not in_run
+            and not is_admin_field(s)
+            and not (key_sets and any(segment_key(s) in keys for keys in key_sets))
         ]
         return description if kept == parts else " ".join(kept)
 
@@ -398,8 +400,8 @@ class Boilerplate:
     def to_dict(self) -> dict[str, object]:
         return {
             "min_df": self.min_df,
-            "by_source": {k: sorted(v) for k, v in sorted(self.by_source.items())},
-            "by_department": {k: sorted(v) for k, v in sorted(self.by_department.items())},
+            "by_source": _table_to_json(self.by_source),
+            "by_department": _table_to_json(self.by_department),
         }
 
     def save(self, path: str | Path) -> Path:
@@ -409,18 +411,23 @@ class Boilerplate:
     def load(cls, path: str | Path) -> Boilerplate:
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
-            by_source = {str(k): frozenset(str(x) for x in v) for k, v in data["by_source"].items()}
-            by_department = {
-                str(k): frozenset(str(x) for x in v)
-                for k, v in data.get("by_department", {}).items()
-            }
             return cls(
-                by_source=by_source, min_df=int(data.get("min_df", 5)), by_department=by_department
+                by_source=_table_from_json(data["by_source"]),
+                min_df=int(data.get("min_df", 5)),
+                by_department=_table_from_json(data.get("by_department", {})),
             )
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise IndexCorruptError(
                 f"{path}: unreadable boilerplate model ({exc}); re-run ingest"
             ) from None
+
+
+def _table_to_json(table: dict[str, frozenset[str]]) -> dict[str, list[str]]:
+    return {k: sorted(v) for k, v in sorted(table.items())}
+
+
+def _table_from_json(data: dict[str, list[str]]) -> dict[str, frozenset[str]]:
+    return {str(k): frozenset(str(x) for x in v) for k, v in data.items()}
 
 
 def source_key(source: object, origin: object) -> str:

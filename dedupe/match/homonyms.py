@@ -30,8 +30,7 @@ from dedupe.match.acronyms import (
     SMALL_WORDS,
     Acronyms,
     capitals,
-    dash_definitions,
-    find_definitions,
+    own_definitions,
     words,
 )
 from dedupe.match.lexical import LexicalModel
@@ -91,7 +90,7 @@ def _capitals(text: str) -> frozenset[str]:
 @lru_cache(maxsize=1 << 16)
 def _definitions(text: str) -> Mapping[str, str]:
     out: dict[str, str] = {}
-    for acronym, form in find_definitions(text) + dash_definitions(text):
+    for acronym, form in own_definitions(text):
         out.setdefault(acronym, form)
     return out
 
@@ -176,8 +175,8 @@ def homonym_pairs(
     worth a look, False where a side cannot have one, e.g. no known acronym in its record).
 
     A text of side b is read only when its pair's side a could define an acronym (a parenthesis
-    and a word of two capitals: in `check`, side a is the proposal on every pair, and for most
-    proposals no record text is read)."""
+    or a dash, and a word of two capitals: in `check`, side a is the proposal on every pair, and
+    for most proposals no record text is read)."""
     out: dict[int, frozenset[str]] = {}
     for i in range(len(texts_a)):
         if maybe is not None and not maybe[i]:
