@@ -8,6 +8,7 @@ Usage (from the repo root, after `python benchmarks/build_eval_sets.py build/eva
   python benchmarks/quality_report.py traps  --encoder use     # hand-written trap set
   python benchmarks/quality_report.py sanity --encoder use     # STS-B / MRPC (evaluation only)
   python benchmarks/quality_report.py written --encoder use    # hand-written intake-like sets
+                                                               # (blind, written pairs, tune pairs)
 
 Indexes and embedding caches live in build/idx_<encoder> (reused between runs: CPU is scarce).
 Nothing is fitted on the held-out split or the trap set.
@@ -149,7 +150,7 @@ def fit(args: argparse.Namespace) -> None:
         x,
         y,
         features=FEATURES,
-        version=f"default-{args.encoder}-v6",
+        version=f"default-{args.encoder}-v7",
         trained_on=f"gov_pairs tune split with EN/FR re-worded service pairs ({len(yp)}) + "
         f"tune query candidates ({len(yq)}, top-{args.k}); build_eval_sets seed 13 with "
         f"family_judgements.csv and new_judgements.csv; lexicon_fr_en.tsv",
@@ -345,8 +346,14 @@ def written(args: argparse.Namespace) -> None:
     pairs = pd.concat([read(f) for f in sorted((WRITTEN / "pairs").glob("*.csv"))])
     port = REPO / "build" / "written_portfolio.csv"
     sets.append(("written pairs", port, written_portfolio(pairs.reset_index(drop=True), port)))
+    # the tune pairs: training data for a later fit (not fitted on yet), scored the same way
+    tune = pd.concat([read(f) for f in sorted((WRITTEN / "tune").glob("*.csv"))])
+    port = REPO / "build" / "tune_portfolio.csv"
+    sets.append(("tune pairs", port, written_portfolio(tune.reset_index(drop=True), port)))
     for name, portfolio, id_pairs in sets:
-        det = open_index(args.encoder, portfolio, REPO / "build" / f"idx_{name[:5]}_{args.encoder}")
+        det = open_index(
+            args.encoder, portfolio, REPO / "build" / f"idx_{name[:5].strip()}_{args.encoder}"
+        )
         thr = det.params.overlap_at
         pt = pair_table(det, inline_pairs(portfolio, id_pairs))
         print(

@@ -24,7 +24,7 @@ from dedupe.match.boilerplate import (
     segments,
     without_admin_tail,
 )
-from dedupe.match.features import pair_features
+from dedupe.match.features import no_names, pair_features
 from dedupe.match.lexical import LexicalModel
 from dedupe.match.scoring import FEATURES, ScorerParams, default_params, fit_params
 from dedupe.records import Record, Tier
@@ -333,3 +333,33 @@ def test_calibrate_round_trip(tmp_path: Path) -> None:
         calibrate(idx, [("r0", "r1", "duplicate")])
     with pytest.raises(CalibrationError):
         calibrate(idx, [("r0", "r1", "maybe")])
+
+
+def test_no_name_features_leave_out_a_shared_code_name() -> None:
+    """Two unrelated systems that share only a code name ("MERIT", defined by one text) keep
+    their word and title similarities in the base features, not in the `_nn` ones; a pair
+    that shares no word in capitals has the same values in both."""
+    a = "MERIT (Modernized Employee Records and Information Tracking) replaces paper files"
+    b = "MERIT (modernized employee records and information tracking) toolkit reviews risk models"
+    c = "Seasonal fishing licences issued online for harvesters"
+    lex = LexicalModel.fit([a, b, c, "payroll for seasonal staff", "online permits"])
+    feats = ("lexical", "title", "title_char", "lexical_nn", "title_nn", "title_char_nn")
+    x = pair_features(
+        dense=np.array([0.4, 0.3]),
+        lexical=lex,
+        texts_a=[a, c],
+        texts_b=[b, "Online permits for seasonal harvesters"],
+        titles_a=["MERIT", "Fishing licences"],
+        titles_b=["MERIT toolkit", "Permits"],
+        depts_a=["A", "A"],
+        depts_b=["B", "B"],
+        features=feats,
+    )
+    col = {f: x[:, i] for i, f in enumerate(feats)}
+    assert col["lexical"][0] > 0.3 and col["lexical_nn"][0] < 0.1
+    assert col["title"][0] > 0.5 and col["title_nn"][0] == 0.0
+    assert col["title_char"][0] > col["title_char_nn"][0]
+    for name in ("lexical", "title", "title_char"):
+        assert col[f"{name}_nn"][1] == pytest.approx(col[name][1])
+    left = no_names(a, frozenset({"MERIT"}))
+    assert left.replace("(", " ").replace(")", " ").split() == ["replaces", "paper", "files"]

@@ -19,6 +19,10 @@ the vectors already computed, the rest from sparse TF-IDF products and string le
 | dense_x_short | dense × short (a two-line note against a charter scores lower by nature) |
 | len_ratio | log(shorter / longer) content-word count (≤ 0) |
 | same_department | 1 when both sides name the same department |
+| lexical_nn, title_nn, title_char_nn, title_sq_nn, title_char_sq_nn, lexical_xl_nn | the same |
+|  | similarities without the names both sides use (words in capitals: acronyms, code names, and |
+|  | the long forms the texts give them): "MERIT" or "SAGE" shared by two unrelated systems is |
+|  | all the two have in common; twins share more (`no_names`) |
 
 An acronym both sides spell out as different systems (`dedupe.match.homonyms`) does not count in
 `lexical` or the title features.
@@ -26,11 +30,13 @@ An acronym both sides spell out as different systems (`dedupe.match.homonyms`) d
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
+from dedupe.match.acronyms import capitals, own_definitions
 from dedupe.match.bilingual import translated_similarity
 from dedupe.match.homonyms import homonym_pairs, name_words, without
 from dedupe.match.lexical import LexicalModel
@@ -187,6 +193,94 @@ def _without_homonyms(
         cols["title_char"][at] = char_similarity(ta, tb)
 
 
+NO_NAMES = {
+    f"{name}_nn": name
+    for name in ("lexical", "title", "title_char", "title_sq", "title_char_sq", "lexical_xl")
+}
+
+
+def no_names(text: str, names: frozenset[str]) -> str:
+    """`text` without the words `names` (acronyms, code names) and the long forms it gives
+    them ("MERIT (Modernized Employee Records ...)": both go)."""
+    for acronym, form in own_definitions(text):
+        if acronym in names:
+            text = re.sub(re.escape(form), " ", text, flags=re.IGNORECASE)
+    return without(text, names)
+
+
+def _may_use(rows: sp.csr_matrix, i: int, columns: np.ndarray) -> bool:
+    """Whether TF-IDF row `i` has one of `columns`."""
+    row = rows[i] if rows.shape[0] > 1 else rows[0]
+    return bool(np.isin(row.indices, columns).any())
+
+
+def _no_name_columns(
+    cols: dict[str, np.ndarray],
+    want: set[str],
+    texts_a: Sequence[str],
+    texts_b: Sequence[str],
+    titles_a: Sequence[str],
+    titles_b: Sequence[str],
+    langs_a: Sequence[str],
+    langs_b: Sequence[str],
+    depts_a: Sequence[str],
+    depts_b: Sequence[str],
+    lexical: LexicalModel,
+    rows_b: sp.csr_matrix | None = None,
+) -> None:
+    """The `_nn` features: the base similarities again, for the pairs whose two sides share a
+    word in capitals, on their texts and titles without those words (`no_names`); the same
+    values for every other pair."""
+    base = [NO_NAMES[f] for f in NO_NAMES if f in want]
+    shared: dict[int, frozenset[str]] = {}
+    names_a: dict[str, frozenset[str]] = {}  # in `check`, one proposal on every pair
+    columns: dict[frozenset[str], np.ndarray] = {}
+    for i in range(len(texts_a)):
+        key = f"{titles_a[i]}\x00{texts_a[i]}"
+        sa = names_a.get(key)
+        if sa is None:  # the words in capitals the TF-IDF vocabulary has (or the title uses)
+            title_names = capitals(titles_a[i])
+            sa = title_names | frozenset(
+                w for w in capitals(texts_a[i]) if lexical.column_of(w.lower()) is not None
+            )
+            names_a[key] = sa
+        if not sa:
+            continue
+        found = sa & capitals(titles_b[i])
+        rest = sa - found
+        if rest and rows_b is not None and rest not in columns:
+            found_cols = (lexical.column_of(w.lower()) for w in rest)
+            columns[rest] = np.array([c for c in found_cols if c is not None], dtype=np.int64)
+        if rest and (rows_b is None or _may_use(rows_b, i, columns[rest])):
+            # a record's text is read only when its TF-IDF row has one of the words
+            found |= rest & capitals(texts_b[i])
+        if found:
+            shared[i] = frozenset(found)
+    at = sorted(shared)
+    sub = (
+        pair_features(
+            dense=cols["dense"][at],
+            texts_a=[no_names(texts_a[i], shared[i]) for i in at],
+            texts_b=[no_names(texts_b[i], shared[i]) for i in at],
+            titles_a=[without(titles_a[i], shared[i]) for i in at],
+            titles_b=[without(titles_b[i], shared[i]) for i in at],
+            langs_a=[langs_a[i] for i in at],
+            langs_b=[langs_b[i] for i in at],
+            depts_a=[depts_a[i] for i in at],
+            depts_b=[depts_b[i] for i in at],
+            features=base,
+            lexical=lexical,
+        )
+        if at
+        else None
+    )
+    for j, name in enumerate(base):
+        col = cols[name].copy()
+        if sub is not None:
+            col[at] = sub[:, j]
+        cols[f"{name}_nn"] = col
+
+
 def pair_features(
     *,
     dense: np.ndarray,
@@ -246,6 +340,42 @@ def pair_features(
             cols["lexical_xl"] = translated_similarity(
                 lexical, texts_a, texts_b, la, lb, rows_a=rows_a, rows_b=rows_b
             )
+    if want & set(NO_NAMES):
+        need = {NO_NAMES[f] for f in want & set(NO_NAMES)} - set(cols)
+        if need:  # base columns the caller did not ask for
+            more = pair_features(
+                dense=dense_v,
+                lexical=lexical,
+                texts_a=texts_a,
+                texts_b=texts_b,
+                titles_a=titles_a,
+                titles_b=titles_b,
+                depts_a=depts_a,
+                depts_b=depts_b,
+                langs_a=langs_a,
+                langs_b=langs_b,
+                features=sorted(need),
+                rows_a=rows_a,
+                rows_b=rows_b,
+                title_rows_a=title_rows_a,
+                title_rows_b=title_rows_b,
+                maybe_homonyms=maybe_homonyms,
+            )
+            cols.update({f: more[:, j] for j, f in enumerate(sorted(need))})
+        _no_name_columns(
+            cols,
+            want,
+            texts_a,
+            texts_b,
+            titles_a,
+            titles_b,
+            languages(texts_a, langs_a),
+            languages(texts_b, langs_b),
+            lexical=lexical,
+            depts_a=depts_a,
+            depts_b=depts_b,
+            rows_b=rows_b,
+        )
     if want & {"short", "dense_x_short", "len_ratio"}:
         na = token_counts(texts_a) if ntok_a is None else np.asarray(ntok_a, dtype=np.float64)
         nb = token_counts(texts_b) if ntok_b is None else np.asarray(ntok_b, dtype=np.float64)

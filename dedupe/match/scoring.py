@@ -28,6 +28,12 @@ FEATURES: tuple[str, ...] = (
     "dense_x_cross",
     "len_ratio",
     "lexical_xl",
+    "lexical_nn",
+    "title_nn",
+    "title_char_nn",
+    "title_sq_nn",
+    "title_char_sq_nn",
+    "lexical_xl_nn",
 )
 LEGACY_FEATURES: tuple[str, ...] = ("dense", "lexical", "title", "same_department")
 
