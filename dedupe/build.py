@@ -140,6 +140,7 @@ def build_generation(
             # made when read: a list was a second copy of every text (~0.35 GB at 1M records)
             LazyTexts(lambda i: f"{titles[i]}. {descriptions[i]}", range(len(titles))),
             departments,
+            titles=titles,
         )
         clean = [
             scored_text(boilerplate, acronyms, t, d, k, dep)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -126,7 +127,7 @@ def test_ingest_learns_acronyms_and_check_uses_them(tmp_path: Path, fake: FakeEn
     csv = tmp_path / "portfolio.csv"
     csv.write_text(
         "id,title,description,department\n"
-        "a,LMS replacement,Replace the learning management system (LMS) used to enrol staff.,ESDC\n"
+        "a,Staff learning,Replace the learning management system (LMS) used to enrol staff.,ESDC\n"
         "b,Payroll,Pay employees every two weeks.,PSPC\n",
         encoding="utf-8",
     )
@@ -144,3 +145,27 @@ def test_an_acronym_used_far_more_than_defined_is_not_spelled_out_elsewhere() ->
     assert acr.uses["GSA"] == 26
     assert acr.meaning("GSA", "Procurement") is None  # 26 uses for 1 definition: a homonym
     assert acr.meaning("GSA", "Library") == "google search appliance"  # the department's own
+
+
+def test_a_project_name_is_not_lent_to_other_departments() -> None:
+    """An acronym in the title of the record that defines it names that project: another
+    department's bare use of it is not spelled out with that long form (code names are reused
+    for unrelated systems), the project's own department's is."""
+    titles = ["MERIT", "Outil MERIT", "Staff learning", "MERIT reports"]
+    descs = [
+        "MERIT (Modernized Employee Records and Information Tracking) replaces paper files.",
+        "MERIT est une boîte à outils pour examiner les modèles de risque.",
+        "Replace the learning management system (LMS) used to enrol staff.",
+        "Monthly MERIT reports for managers.",
+    ]
+    depts = ["CSC", "OSFI", "ESDC", "CSC"]
+    acr = Acronyms.learn(
+        [f"{t}. {d}" for t, d in zip(titles, descs, strict=True)], depts, titles=titles
+    )
+    assert acr.names == frozenset({"MERIT"})
+    assert acr.meaning("MERIT", "OSFI") is None
+    assert acr.meaning("MERIT", "CSC") == "modernized employee records and information tracking"
+    assert acr.expand(descs[1], "OSFI") == descs[1]
+    assert "(modernized employee" in acr.expand(descs[3], "CSC")
+    assert acr.meaning("LMS", "HC") == "learning management system"  # not a title: lent
+    assert Acronyms.load(acr.save(Path(tempfile.mkdtemp()) / "a.json")).names == acr.names

@@ -13,6 +13,13 @@ Appliance" but used in 179 texts for the General Services Administration).
 
 Expansion inserts the long form after the first use of an acronym that the text does not
 already spell out: `New LMS (learning management system) for staff training`.
+
+An acronym that is a project's name — it stands in the title of a record that defines it:
+"MERIT", "MERIT (Modernized Employee Records and Information Tracking) will replace …" — is
+spelled out only in its own department's texts. Code names are reused across departments for
+unrelated systems ("MERIT" is also a financial regulator's model-review toolkit), and writing
+one record's long form into another department's text would make the two look alike before they
+are compared.
 """
 
 from __future__ import annotations
@@ -150,28 +157,42 @@ class Acronyms:
     by_department: dict[str, dict[str, str]] = field(default_factory=dict)
     everywhere: dict[str, dict[str, int]] = field(default_factory=dict)
     uses: dict[str, int] = field(default_factory=dict)  # texts that contain the acronym
+    names: frozenset[str] = frozenset()  # acronyms that name a defining record's project
 
     @classmethod
-    def learn(cls, texts: Sequence[str], departments: Sequence[str]) -> Acronyms:
+    def learn(
+        cls,
+        texts: Sequence[str],
+        departments: Sequence[str],
+        titles: Sequence[str] | None = None,
+    ) -> Acronyms:
+        """Definitions of `texts` (title and description); `titles`: the records' titles, to
+        tell which acronyms are projects' names."""
         by_dept: dict[str, dict[str, str]] = {}
         every: dict[str, Counter[str]] = {}
-        for text, dept in zip(texts, departments, strict=True):
+        names: set[str] = set()
+        for i, (text, dept) in enumerate(zip(texts, departments, strict=True)):
             if "(" not in text:
                 continue
+            title_caps = capitals(titles[i]) if titles is not None else frozenset()
             for acr, long in find_definitions(text):
                 form = " ".join(long.lower().replace("-", " ").split())
                 by_dept.setdefault(_key(dept), {}).setdefault(acr, form)
                 every.setdefault(acr, Counter())[form] += 1
+                if acr in title_caps:
+                    names.add(acr)
         uses: Counter[str] = Counter()
         for text in texts:
             uses.update({t for t in _TOKEN.findall(text) if t in every})
-        return cls(by_dept, {a: dict(c) for a, c in every.items()}, dict(uses))
+        return cls(by_dept, {a: dict(c) for a, c in every.items()}, dict(uses), frozenset(names))
 
     def meaning(self, acronym: str, department: str = "") -> str | None:
         """The long form of `acronym` for a text of `department` (None: unknown or ambiguous)."""
         own = self.by_department.get(_key(department), {}).get(acronym)
         if own:
             return own
+        if acronym in self.names:  # a project's name: not lent to other departments
+            return None
         forms = self.everywhere.get(acronym)
         if not forms or self.uses.get(acronym, 0) > MAX_USES_PER_DEFINITION * sum(forms.values()):
             return None
@@ -221,6 +242,7 @@ class Acronyms:
             },
             "everywhere": {k: dict(sorted(v.items())) for k, v in sorted(self.everywhere.items())},
             "uses": dict(sorted(self.uses.items())),
+            "names": sorted(self.names),
         }
 
     def save(self, path: str | Path) -> Path:
@@ -239,6 +261,7 @@ class Acronyms:
                 for a, fs in data["everywhere"].items()
             }
             uses = {str(a): int(n) for a, n in data.get("uses", {}).items()}
-            return cls(by_dept, every, uses)
+            names = frozenset(str(a) for a in data.get("names", []))
+            return cls(by_dept, every, uses, names)
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise IndexCorruptError(f"{path}: unreadable acronyms ({exc}); re-run ingest") from None

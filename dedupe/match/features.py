@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -199,6 +200,7 @@ NO_NAMES = {
 }
 
 
+@lru_cache(maxsize=4096)  # in `check`, the proposal's text on every pair
 def no_names(text: str, names: frozenset[str]) -> str:
     """`text` without the words `names` (acronyms, code names) and the long forms it gives
     them ("MERIT (Modernized Employee Records ...)": both go)."""
@@ -206,12 +208,6 @@ def no_names(text: str, names: frozenset[str]) -> str:
         if acronym in names:
             text = re.sub(re.escape(form), " ", text, flags=re.IGNORECASE)
     return without(text, names)
-
-
-def _may_use(rows: sp.csr_matrix, i: int, columns: np.ndarray) -> bool:
-    """Whether TF-IDF row `i` has one of `columns`."""
-    row = rows[i] if rows.shape[0] > 1 else rows[0]
-    return bool(np.isin(row.indices, columns).any())
 
 
 def _no_name_columns(
@@ -232,28 +228,33 @@ def _no_name_columns(
     word in capitals, on their texts and titles without those words (`no_names`); the same
     values for every other pair."""
     base = [NO_NAMES[f] for f in NO_NAMES if f in want]
-    shared: dict[int, frozenset[str]] = {}
+    n = len(texts_a)
     names_a: dict[str, frozenset[str]] = {}  # in `check`, one proposal on every pair
-    columns: dict[frozenset[str], np.ndarray] = {}
-    for i in range(len(texts_a)):
+    side_a: list[frozenset[str]] = []
+    for i in range(n):
         key = f"{titles_a[i]}\x00{texts_a[i]}"
         sa = names_a.get(key)
         if sa is None:  # the words in capitals the TF-IDF vocabulary has (or the title uses)
-            title_names = capitals(titles_a[i])
-            sa = title_names | frozenset(
-                w for w in capitals(texts_a[i]) if lexical.column_of(w.lower()) is not None
-            )
-            names_a[key] = sa
+            words_ = (w for w in capitals(texts_a[i]) if lexical.column_of(w.lower()) is not None)
+            sa = names_a[key] = capitals(titles_a[i]) | frozenset(words_)
+        side_a.append(sa)
+    # A record's text is read only where its TF-IDF row has one of side a's words (`check`:
+    # one sparse product per distinct proposal instead of ~70 record texts).
+    may = np.ones(n, dtype=bool)
+    if rows_b is not None and rows_b.shape[0] == n:
+        for sa in {s for s in side_a if s}:
+            idx = np.array([i for i in range(n) if side_a[i] == sa], dtype=np.int64)
+            found_cols = (lexical.column_of(w.lower()) for w in sa)
+            cols_ = [c for c in found_cols if c is not None]
+            may[idx] = rows_b[idx][:, cols_].getnnz(axis=1) > 0 if cols_ else False
+    shared: dict[int, frozenset[str]] = {}
+    for i in range(n):
+        sa = side_a[i]
         if not sa:
             continue
         found = sa & capitals(titles_b[i])
-        rest = sa - found
-        if rest and rows_b is not None and rest not in columns:
-            found_cols = (lexical.column_of(w.lower()) for w in rest)
-            columns[rest] = np.array([c for c in found_cols if c is not None], dtype=np.int64)
-        if rest and (rows_b is None or _may_use(rows_b, i, columns[rest])):
-            # a record's text is read only when its TF-IDF row has one of the words
-            found |= rest & capitals(texts_b[i])
+        if may[i] and found != sa:
+            found |= sa & capitals(texts_b[i])
         if found:
             shared[i] = frozenset(found)
     at = sorted(shared)
