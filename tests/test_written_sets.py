@@ -1,7 +1,7 @@
-"""The hand-written evaluation sets in benchmarks/written_sets (fictional records, written without
-seeing the tool): well formed, every id and e-mail resolves, and `evaluate` reads them whole.
-Their figures come from `python benchmarks/quality_report.py written` (README, "Hand-written
-sets"); nothing is fitted on them."""
+"""The hand-written sets in benchmarks/written_sets (fictional records, written without seeing
+the tool): well formed, every id and e-mail resolves, and `evaluate` reads them whole. Their
+figures come from `python benchmarks/quality_report.py written` (README, "Hand-written sets");
+nothing shipped is fitted on them (`tune/` is kept as training data for a later fit)."""
 
 from __future__ import annotations
 
@@ -62,10 +62,12 @@ def test_evaluate_reads_the_blind_set_whole(tmp_path: Path) -> None:
     assert (result.pairs.n, result.queries.n) == (72, 46)
 
 
-def test_written_pairs_are_well_formed() -> None:
-    frames = [_read(p) for p in sorted((SETS / "pairs").glob("*.csv"))]
-    assert len(frames) == 3
+@pytest.mark.parametrize(("folder", "files", "rows"), [("pairs", 3, 301), ("tune", 4, 400)])
+def test_written_pairs_are_well_formed(folder: str, files: int, rows: int) -> None:
+    frames = [_read(p) for p in sorted((SETS / folder).glob("*.csv"))]
+    assert len(frames) == files
     pairs = pd.concat(frames, ignore_index=True)
+    assert len(pairs) == rows
     sides = ["title", "text", "dept", "lang"]
     assert list(pairs.columns) == ["pair_id", "pair_type", "label"] + [
         f"{c}_{s}" for s in "ab" for c in sides
@@ -76,6 +78,13 @@ def test_written_pairs_are_well_formed() -> None:
     positive = {"dup_reworded", "dup_short_long", "dup_en_fr", "overlap"}
     assert (pairs["label"] == pairs["pair_type"].isin(positive).astype(int).astype(str)).all()
     assert (pairs[[f"{c}_{s}" for s in "ab" for c in sides]] != "").all().all()
+    if folder == "tune":  # cross-department positives, one department for footer-alike pairs
+        pos = pairs[pairs["label"] == "1"]
+        assert (pos["dept_a"] != pos["dept_b"]).all()
+        footer = pairs[pairs["pair_type"] == "footer_alike"]
+        assert (footer["dept_a"] == footer["dept_b"]).all()
+        texts = pd.concat([pairs["text_a"], pairs["text_b"]])
+        assert texts.is_unique  # no record text reused across pairs
 
 
 def test_written_pairs_become_one_portfolio(quality_report, tmp_path: Path) -> None:
