@@ -148,17 +148,19 @@ def test_an_acronym_used_far_more_than_defined_is_not_spelled_out_elsewhere() ->
 
 
 def test_a_project_name_is_not_lent_to_other_departments() -> None:
-    """An acronym in the title of the record that defines it names that project: another
-    department's bare use of it is not spelled out with that long form (code names are reused
-    for unrelated systems), the project's own department's is."""
-    titles = ["MERIT", "Outil MERIT", "Staff learning", "MERIT reports"]
+    """An acronym in the title of the record that defines it, defined by one department only,
+    names that project: another department's bare use of it is not spelled out with that long
+    form (code names are reused for unrelated systems), the project's own department's is."""
+    titles = ["MERIT", "Outil MERIT", "Staff learning", "MERIT reports", "WLM", "WLM wave 2"]
     descs = [
         "MERIT (Modernized Employee Records and Information Tracking) replaces paper files.",
         "MERIT est une boîte à outils pour examiner les modèles de risque.",
         "Replace the learning management system (LMS) used to enrol staff.",
         "Monthly MERIT reports for managers.",
+        "Work Load Migration (WLM) of our legacy applications.",
+        "Move the rest of the servers: Work Load Migration (WLM), second wave.",
     ]
-    depts = ["CSC", "OSFI", "ESDC", "CSC"]
+    depts = ["CSC", "OSFI", "ESDC", "CSC", "AAFC", "ISED"]
     acr = Acronyms.learn(
         [f"{t}. {d}" for t, d in zip(titles, descs, strict=True)], depts, titles=titles
     )
@@ -168,4 +170,5 @@ def test_a_project_name_is_not_lent_to_other_departments() -> None:
     assert acr.expand(descs[1], "OSFI") == descs[1]
     assert "(modernized employee" in acr.expand(descs[3], "CSC")
     assert acr.meaning("LMS", "HC") == "learning management system"  # not a title: lent
+    assert acr.meaning("WLM", "DFO") == "work load migration"  # defined by two departments: lent
     assert Acronyms.load(acr.save(Path(tempfile.mkdtemp()) / "a.json")).names == acr.names

@@ -14,12 +14,13 @@ Appliance" but used in 179 texts for the General Services Administration).
 Expansion inserts the long form after the first use of an acronym that the text does not
 already spell out: `New LMS (learning management system) for staff training`.
 
-An acronym that is a project's name — it stands in the title of a record that defines it:
-"MERIT", "MERIT (Modernized Employee Records and Information Tracking) will replace …" — is
-spelled out only in its own department's texts. Code names are reused across departments for
-unrelated systems ("MERIT" is also a financial regulator's model-review toolkit), and writing
-one record's long form into another department's text would make the two look alike before they
-are compared.
+An acronym that is a project's name — it stands in the title of a record that defines it, and
+one department alone defines it: "MERIT", "MERIT (Modernized Employee Records and Information
+Tracking) will replace …" — is spelled out only in its own department's texts (a program
+several departments define, "Workload Migration (WLM)", is lent as before). Code names are
+reused across departments for unrelated systems ("MERIT" is also a financial regulator's
+model-review toolkit), and writing one record's long form into another department's text would
+make the two look alike before they are compared.
 """
 
 from __future__ import annotations
@@ -157,7 +158,7 @@ class Acronyms:
     by_department: dict[str, dict[str, str]] = field(default_factory=dict)
     everywhere: dict[str, dict[str, int]] = field(default_factory=dict)
     uses: dict[str, int] = field(default_factory=dict)  # texts that contain the acronym
-    names: frozenset[str] = frozenset()  # acronyms that name a defining record's project
+    names: frozenset[str] = frozenset()  # one department's project names: not lent elsewhere
 
     @classmethod
     def learn(
@@ -170,7 +171,8 @@ class Acronyms:
         tell which acronyms are projects' names."""
         by_dept: dict[str, dict[str, str]] = {}
         every: dict[str, Counter[str]] = {}
-        names: set[str] = set()
+        titled: set[str] = set()  # defined by a record whose title uses it
+        definers: dict[str, set[str]] = {}  # the departments that define it
         for i, (text, dept) in enumerate(zip(texts, departments, strict=True)):
             if "(" not in text:
                 continue
@@ -179,8 +181,10 @@ class Acronyms:
                 form = " ".join(long.lower().replace("-", " ").split())
                 by_dept.setdefault(_key(dept), {}).setdefault(acr, form)
                 every.setdefault(acr, Counter())[form] += 1
+                definers.setdefault(acr, set()).add(_key(dept))
                 if acr in title_caps:
-                    names.add(acr)
+                    titled.add(acr)
+        names = {a for a in titled if len(definers[a]) == 1}
         uses: Counter[str] = Counter()
         for text in texts:
             uses.update({t for t in _TOKEN.findall(text) if t in every})
