@@ -150,7 +150,7 @@ def fit(args: argparse.Namespace) -> None:
         x,
         y,
         features=FEATURES,
-        version=f"default-{args.encoder}-v9",
+        version=f"default-{args.encoder}-v10",
         trained_on=f"gov_pairs tune split with EN/FR re-worded service pairs ({len(yp)}) + "
         f"tune query candidates ({len(yq)}, top-{args.k}); build_eval_sets seed 13 with "
         f"family_judgements.csv and new_judgements.csv; lexicon_fr_en.tsv",

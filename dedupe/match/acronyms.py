@@ -30,6 +30,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from dedupe.csvsafe import write_text
@@ -53,6 +54,7 @@ SMALL_WORDS = frozenset(
 _CAPITALS = re.compile(rf"(?<![\w&]){_ACR}(?![\w&])")
 
 
+@lru_cache(maxsize=1 << 16)  # a record's text is read for each of its pairs
 def capitals(text: str) -> frozenset[str]:
     """The words of `text` that could be acronyms (two capitals or more)."""
     return frozenset(_CAPITALS.findall(text))

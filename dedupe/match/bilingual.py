@@ -165,20 +165,43 @@ def translated_similarity(
     `rows_a` / `rows_b`: the texts' own TF-IDF rows when known (one row: the same text on
     every pair), used for the side that needs no translation; a text is read only when its
     side is French or has no row."""
-    lex = lexicon if lexicon is not None else shipped_lexicon()
     out = np.zeros(len(langs_a), dtype=np.float64)
+    got = translated_rows(
+        lexical, texts_a, texts_b, langs_a, langs_b, lexicon, rows_a=rows_a, rows_b=rows_b
+    )
+    if got is None:
+        return out
+    cross, side_a, side_b, ok = got
+    sims = np.asarray(side_a.multiply(side_b).sum(axis=1)).ravel()
+    out[cross] = np.where(ok, sims, 0.0)
+    return out
+
+
+def translated_rows(
+    lexical: LexicalModel,
+    texts_a: Sequence[str],
+    texts_b: Sequence[str],
+    langs_a: Sequence[str],
+    langs_b: Sequence[str],
+    lexicon: Lexicon | None = None,
+    *,
+    rows_a: sp.csr_matrix | None = None,
+    rows_b: sp.csr_matrix | None = None,
+) -> tuple[list[int], sp.csr_matrix, sp.csr_matrix, np.ndarray] | None:
+    """What `translated_similarity` multiplies: the English/French pairs' indices, both sides'
+    TF-IDF rows (French translated) and per pair whether both sides are read well enough
+    (None: no such pair, or no lexicon)."""
+    lex = lexicon if lexicon is not None else shipped_lexicon()
     cross = [
         i
         for i, (a, b) in enumerate(zip(langs_a, langs_b, strict=True))
         if a != b and {a, b} == {"en", "fr"}
     ]
     if not cross or not len(lex):
-        return out
+        return None
     side_a, ok_a = _side_rows(lexical, lex, texts_a, langs_a, cross, rows_a)
     side_b, ok_b = _side_rows(lexical, lex, texts_b, langs_b, cross, rows_b)
-    sims = np.asarray(side_a.multiply(side_b).sum(axis=1)).ravel()
-    out[cross] = np.where(ok_a & ok_b, sims, 0.0)
-    return out
+    return cross, side_a, side_b, ok_a & ok_b
 
 
 def _side_rows(

@@ -22,7 +22,7 @@ the vectors already computed, the rest from sparse TF-IDF products and string le
 | lexical_nn, title_nn, title_char_nn, title_sq_nn, title_char_sq_nn, lexical_xl_nn | the same |
 |  | similarities without the names both sides use (words in capitals: acronyms, code names, and |
 |  | the long forms the texts give them): "MERIT" or "SAGE" shared by two unrelated systems is |
-|  | all the two have in common; twins share more (`no_names`) |
+|  | all the two have in common; twins share more (`_no_name_columns`) |
 
 An acronym both sides spell out as different systems (`dedupe.match.homonyms`) does not count in
 `lexical` or the title features.
@@ -30,7 +30,6 @@ An acronym both sides spell out as different systems (`dedupe.match.homonyms`) d
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -38,7 +37,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from dedupe.match.acronyms import capitals, own_definitions
-from dedupe.match.bilingual import translated_similarity
+from dedupe.match.bilingual import translated_rows, translated_similarity
 from dedupe.match.homonyms import homonym_pairs, name_words, without
 from dedupe.match.lexical import LexicalModel
 from dedupe.text import tokenize
@@ -200,14 +199,60 @@ NO_NAMES = {
 }
 
 
-@lru_cache(maxsize=4096)  # in `check`, the proposal's text on every pair
-def no_names(text: str, names: frozenset[str]) -> str:
-    """`text` without the words `names` (acronyms, code names) and the long forms it gives
-    them ("MERIT (Modernized Employee Records ...)": both go)."""
+@lru_cache(maxsize=1 << 16)  # a record's text is read for each of its pairs
+def _forms(text: str) -> dict[str, str]:
+    """The acronyms a text defines itself, with their long forms (the first of each)."""
+    out: dict[str, str] = {}
     for acronym, form in own_definitions(text):
-        if acronym in names:
-            text = re.sub(re.escape(form), " ", text, flags=re.IGNORECASE)
-    return without(text, names)
+        out.setdefault(acronym, form)
+    return out
+
+
+def _name_terms(text_a: str, text_b: str, names: frozenset[str]) -> frozenset[str]:
+    """The words (as `tokenize` reads them) that go with a pair's shared `names`: the names,
+    and the long forms either text gives them."""
+    out = {w.lower() for w in names}
+    for text in (text_a, text_b):
+        forms = _forms(text)
+        for name in names & forms.keys():
+            out.update(tokenize(forms[name]))
+    return frozenset(out)
+
+
+def _drop_matrix(
+    lexical: LexicalModel, terms: Sequence[frozenset[str]], width: int
+) -> sp.csr_matrix:
+    """(len(terms), width): 1 at the TF-IDF column of each of pair k's `terms`."""
+    r: list[int] = []
+    c: list[int] = []
+    for k, words_ in enumerate(terms):
+        cols_ = {col for w in words_ if (col := lexical.column_of(w)) is not None}
+        r += [k] * len(cols_)
+        c += sorted(cols_)
+    return sp.csr_matrix((np.ones(len(r), dtype=np.float32), (r, c)), shape=(len(terms), width))
+
+
+def _cosine_without(ma: sp.csr_matrix, mb: sp.csr_matrix, drop: sp.csr_matrix) -> np.ndarray:
+    """Row-wise cosine of `ma` and `mb` with the columns `drop` marks left out (renormalised)."""
+    ka = ma - ma.multiply(drop)
+    kb = mb - mb.multiply(drop)
+    dot = np.asarray(ka.multiply(kb).sum(axis=1)).ravel()
+    na = np.sqrt(np.asarray(ka.multiply(ka).sum(axis=1)).ravel())
+    nb = np.sqrt(np.asarray(kb.multiply(kb).sum(axis=1)).ravel())
+    den = na * nb
+    return np.where(den > 0, dot / np.where(den > 0, den, 1.0), 0.0)
+
+
+def _rows(
+    lexical: LexicalModel, texts: Sequence[str], at: list[int], rows: sp.csr_matrix | None
+) -> sp.csr_matrix:
+    """The TF-IDF rows of `texts[at]`: from `rows` when given (one row: the same text on every
+    pair), else transformed (each distinct text once)."""
+    if rows is not None:
+        return sp.csr_matrix(rows[[0] * len(at)] if rows.shape[0] == 1 else rows[at])
+    first: dict[str, int] = {}
+    which = [first.setdefault(texts[i], len(first)) for i in at]
+    return sp.csr_matrix(lexical.transform(list(first))[np.asarray(which, dtype=np.int64)])
 
 
 def _no_name_columns(
@@ -219,17 +264,19 @@ def _no_name_columns(
     titles_b: Sequence[str],
     langs_a: Sequence[str],
     langs_b: Sequence[str],
-    depts_a: Sequence[str],
-    depts_b: Sequence[str],
     lexical: LexicalModel,
+    rows_a: sp.csr_matrix | None = None,
     rows_b: sp.csr_matrix | None = None,
+    title_rows_a: sp.csr_matrix | None = None,
+    title_rows_b: sp.csr_matrix | None = None,
 ) -> None:
-    """The `_nn` features: the base similarities again, for the pairs whose two sides share a
-    word in capitals, on their texts and titles without those words (`no_names`); the same
-    values for every other pair."""
-    base = [NO_NAMES[f] for f in NO_NAMES if f in want]
+    """The `_nn` features: for the pairs whose two sides share a name (a word in capitals both
+    texts or titles use), the base similarities without it — the TF-IDF cosines with its
+    column, and those of the words of the long forms the texts give it, left out
+    (renormalised), the titles' character n-grams without the word; the same values for every
+    other pair."""
     n = len(texts_a)
-    names_a: dict[str, frozenset[str]] = {}  # in `check`, one proposal on every pair
+    names_a: dict[str, frozenset[str]] = {}  # `check`: one proposal on every pair
     side_a: list[frozenset[str]] = []
     for i in range(n):
         key = f"{titles_a[i]}\x00{texts_a[i]}"
@@ -239,14 +286,21 @@ def _no_name_columns(
             sa = names_a[key] = capitals(titles_a[i]) | frozenset(words_)
         side_a.append(sa)
     # A record's text is read only where its TF-IDF row has one of side a's words (`check`:
-    # one sparse product per distinct proposal instead of ~70 record texts).
+    # one sparse product instead of ~70 record texts).
     may = np.ones(n, dtype=bool)
     if rows_b is not None and rows_b.shape[0] == n:
-        for sa in {s for s in side_a if s}:
-            idx = np.array([i for i in range(n) if side_a[i] == sa], dtype=np.int64)
-            found_cols = (lexical.column_of(w.lower()) for w in sa)
-            cols_ = [c for c in found_cols if c is not None]
-            may[idx] = rows_b[idx][:, cols_].getnnz(axis=1) > 0 if cols_ else False
+        columns: dict[frozenset[str], list[int]] = {}
+        r: list[int] = []
+        c: list[int] = []
+        for i, sa in enumerate(side_a):
+            if sa:
+                if sa not in columns:
+                    found_cols = (lexical.column_of(w.lower()) for w in sa)
+                    columns[sa] = [col for col in found_cols if col is not None]
+                r += [i] * len(columns[sa])
+                c += columns[sa]
+        marks = sp.csr_matrix((np.ones(len(r)), (r, c)), shape=rows_b.shape)
+        may = np.asarray(rows_b.multiply(marks).getnnz(axis=1) > 0).ravel()
     shared: dict[int, frozenset[str]] = {}
     for i in range(n):
         sa = side_a[i]
@@ -257,32 +311,49 @@ def _no_name_columns(
             found |= sa & capitals(texts_b[i])
         if found:
             shared[i] = frozenset(found)
+    for name in NO_NAMES.values():
+        if name in cols:
+            cols[f"{name}_nn"] = cols[name].copy()
     at = sorted(shared)
-    sub = (
-        pair_features(
-            dense=cols["dense"][at],
-            texts_a=[no_names(texts_a[i], shared[i]) for i in at],
-            texts_b=[no_names(texts_b[i], shared[i]) for i in at],
-            titles_a=[without(titles_a[i], shared[i]) for i in at],
-            titles_b=[without(titles_b[i], shared[i]) for i in at],
-            langs_a=[langs_a[i] for i in at],
-            langs_b=[langs_b[i] for i in at],
-            depts_a=[depts_a[i] for i in at],
-            depts_b=[depts_b[i] for i in at],
-            features=base,
-            # the shared names are gone, and with them any acronym two texts could define in two
-            # ways (the same features on 11k held-out, query and tune pairs; ~1 ms a check)
-            maybe_homonyms=[False] * len(at),
-            lexical=lexical,
+    if not at:
+        return
+    found_at = [frozenset(w.lower() for w in shared[i]) for i in at]  # the titles': names
+    terms_at = [_name_terms(texts_a[i], texts_b[i], shared[i]) for i in at]
+    if "lexical_nn" in want:
+        ra, rb = _rows(lexical, texts_a, at, rows_a), _rows(lexical, texts_b, at, rows_b)
+        cols["lexical_nn"][at] = _cosine_without(
+            ra, rb, _drop_matrix(lexical, terms_at, ra.shape[1])
         )
-        if at
-        else None
-    )
-    for j, name in enumerate(base):
-        col = cols[name].copy()
-        if sub is not None:
-            col[at] = sub[:, j]
-        cols[f"{name}_nn"] = col
+    if want & {"title_nn", "title_sq_nn"}:
+        ta = _rows(lexical, titles_a, at, title_rows_a)
+        tb = _rows(lexical, titles_b, at, title_rows_b)
+        cols["title_nn"][at] = _cosine_without(ta, tb, _drop_matrix(lexical, found_at, ta.shape[1]))
+    if want & {"title_char_nn", "title_char_sq_nn"}:
+        cols["title_char_nn"][at] = char_similarity(
+            [without(titles_a[i], shared[i]) for i in at],
+            [without(titles_b[i], shared[i]) for i in at],
+        )
+    if "title_sq_nn" in want:
+        cols["title_sq_nn"] = cols["title_nn"] ** 2
+    if "title_char_sq_nn" in want:
+        cols["title_char_sq_nn"] = cols["title_char_nn"] ** 2
+    if "lexical_xl_nn" in want:
+        got = translated_rows(
+            lexical,
+            [texts_a[i] for i in at],
+            [texts_b[i] for i in at],
+            [langs_a[i] for i in at],
+            [langs_b[i] for i in at],
+            rows_a=None if rows_a is None else _rows(lexical, texts_a, at, rows_a),
+            rows_b=None if rows_b is None else _rows(lexical, texts_b, at, rows_b),
+        )
+        if got is not None:
+            cross, xa, xb, ok = got
+            sims = _cosine_without(
+                xa, xb, _drop_matrix(lexical, [terms_at[k] for k in cross], xa.shape[1])
+            )
+            idx = np.asarray(at, dtype=np.int64)[cross]
+            cols["lexical_xl_nn"][idx] = np.where(ok, sims, 0.0)
 
 
 def pair_features(
@@ -334,6 +405,8 @@ def pair_features(
         cols["title_sq"] = cols["title"] ** 2
     if "title_char_sq" in want:
         cols["title_char_sq"] = cols["title_char"] ** 2
+    la: list[str] | None = None
+    lb: list[str] | None = None
     if want & {"cross_lang", "dense_x_cross", "lexical_xl"}:
         la = languages(texts_a, langs_a)
         lb = languages(texts_b, langs_b)
@@ -373,12 +446,13 @@ def pair_features(
             texts_b,
             titles_a,
             titles_b,
-            languages(texts_a, langs_a),
-            languages(texts_b, langs_b),
+            la if la is not None else languages(texts_a, langs_a),
+            lb if lb is not None else languages(texts_b, langs_b),
             lexical=lexical,
-            depts_a=depts_a,
-            depts_b=depts_b,
+            rows_a=rows_a,
             rows_b=rows_b,
+            title_rows_a=title_rows_a,
+            title_rows_b=title_rows_b,
         )
     if want & {"short", "dense_x_short", "len_ratio"}:
         na = token_counts(texts_a) if ntok_a is None else np.asarray(ntok_a, dtype=np.float64)

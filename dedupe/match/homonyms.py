@@ -203,9 +203,18 @@ def name_words(text_a: str, text_b: str, acronyms: frozenset[str]) -> frozenset[
 def without(text: str, acronyms: frozenset[str], names: frozenset[str] = frozenset()) -> str:
     """`text` with every standalone use of `acronyms` removed, and of the words `names`
     (any case)."""
-    for acronym in acronyms:
-        text = re.sub(rf"(?<![\w]){re.escape(acronym)}(?![\w])", " ", text)
+    for pattern in _patterns(acronyms, names):
+        text = pattern.sub(" ", text)
+    return text
+
+
+@lru_cache(maxsize=1 << 12)
+def _patterns(acronyms: frozenset[str], names: frozenset[str]) -> tuple[re.Pattern[str], ...]:
+    out = []
+    if acronyms:
+        alternatives = "|".join(re.escape(a) for a in sorted(acronyms, key=lambda a: (-len(a), a)))
+        out.append(re.compile(rf"(?<![\w])(?:{alternatives})(?![\w])"))
     if names:
         alternatives = "|".join(re.escape(w) for w in sorted(names))
-        text = re.sub(rf"(?<![\w])(?:{alternatives})(?![\w])", " ", text, flags=re.IGNORECASE)
-    return text
+        out.append(re.compile(rf"(?<![\w])(?:{alternatives})(?![\w])", flags=re.IGNORECASE))
+    return tuple(out)
