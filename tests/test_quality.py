@@ -336,9 +336,9 @@ def test_calibrate_round_trip(tmp_path: Path) -> None:
 
 
 def test_no_name_features_leave_out_a_shared_code_name() -> None:
-    """Two unrelated systems that share only a code name ("MERIT") keep their word and title
-    similarities in the base features, not in the `_nn` ones; a pair that shares no word in
-    capitals has the same values in both."""
+    """Two unrelated systems that share only a code name ("MERIT", in a title) keep their word
+    and title similarities in the base features, not in the `_nn` ones; a pair that shares no
+    word in capitals has the same values in both."""
     a = "MERIT (Modernized Employee Records and Information Tracking) replaces paper files"
     b = "MERIT toolkit reviews the risk models of federal banks"
     c = "Seasonal fishing licences issued online for harvesters"
@@ -373,8 +373,8 @@ def test_no_name_features_also_leave_out_the_long_forms_given_to_the_name() -> N
         lexical=lex,
         texts_a=[a],
         texts_b=[b],
-        titles_a=["Servers"],
-        titles_b=["Cloud move"],
+        titles_a=["WLM wave 1"],
+        titles_b=["Cloud move"],  # a name stands in one title: the other's text uses it
         depts_a=["A"],
         depts_b=["B"],
         features=feats,
@@ -385,3 +385,21 @@ def test_no_name_features_also_leave_out_the_long_forms_given_to_the_name() -> N
     for word in ("work", "load", "migration", "wlm"):
         col = lex.column_of(word)
         assert col is not None and rows[0, col] > 0 and rows[1, col] > 0
+
+
+def test_a_word_in_capitals_only_texts_share_is_not_a_name() -> None:
+    """A name stands in a title: "GC" in both texts and neither title is left in."""
+    a, b = "GC servers move to the cloud", "GC payroll reports for managers"
+    lex = LexicalModel.fit([a, b, "Pay staff", "Cloud storage"])
+    x = pair_features(
+        dense=np.array([0.3]),
+        lexical=lex,
+        texts_a=[a],
+        texts_b=[b],
+        titles_a=["Server move"],
+        titles_b=["Payroll reports"],
+        depts_a=["A"],
+        depts_b=["B"],
+        features=("lexical", "lexical_nn"),
+    )
+    assert x[0, 0] > 0 and x[0, 1] == pytest.approx(x[0, 0])

@@ -208,6 +208,11 @@ def _forms(text: str) -> dict[str, str]:
     return out
 
 
+@lru_cache(maxsize=1 << 14)
+def _form_terms(form: str) -> tuple[str, ...]:
+    return tuple(tokenize(form))
+
+
 def _name_terms(text_a: str, text_b: str, names: frozenset[str]) -> frozenset[str]:
     """The words (as `tokenize` reads them) that go with a pair's shared `names`: the names,
     and the long forms either text gives them."""
@@ -215,7 +220,7 @@ def _name_terms(text_a: str, text_b: str, names: frozenset[str]) -> frozenset[st
     for text in (text_a, text_b):
         forms = _forms(text)
         for name in names & forms.keys():
-            out.update(tokenize(forms[name]))
+            out.update(_form_terms(forms[name]))
     return frozenset(out)
 
 
@@ -255,6 +260,31 @@ def _rows(
     return sp.csr_matrix(lexical.transform(list(first))[np.asarray(which, dtype=np.int64)])
 
 
+def _may_use(
+    lexical: LexicalModel,
+    names: Sequence[frozenset[str]],
+    rows: sp.csr_matrix | None,
+    n: int,
+) -> np.ndarray:
+    """Per pair, whether the other side's TF-IDF row can hold one of `names` (True where the
+    row is not known)."""
+    if rows is None or rows.shape[0] not in (1, n):
+        return np.ones(n, dtype=bool)
+    columns: dict[frozenset[str], list[int]] = {}
+    r: list[int] = []
+    c: list[int] = []
+    for i, found in enumerate(names):
+        if found:
+            if found not in columns:
+                cols_ = (lexical.column_of(w.lower()) for w in found)
+                columns[found] = [col for col in cols_ if col is not None]
+            r += [i] * len(columns[found])
+            c += columns[found]
+    marks = sp.csr_matrix((np.ones(len(r)), (r, c)), shape=(n, rows.shape[1]))
+    full = rows if rows.shape[0] == n else sp.csr_matrix(rows[[0] * n])
+    return np.asarray(full.multiply(marks).getnnz(axis=1) > 0).ravel()
+
+
 def _no_name_columns(
     cols: dict[str, np.ndarray],
     want: set[str],
@@ -270,45 +300,29 @@ def _no_name_columns(
     title_rows_a: sp.csr_matrix | None = None,
     title_rows_b: sp.csr_matrix | None = None,
 ) -> None:
-    """The `_nn` features: for the pairs whose two sides share a name (a word in capitals both
-    texts or titles use), the base similarities without it — the TF-IDF cosines with its
-    column, and those of the words of the long forms the texts give it, left out
-    (renormalised), the titles' character n-grams without the word; the same values for every
-    other pair."""
+    """The `_nn` features: for the pairs whose two sides share a name (a word in capitals in one
+    side's title that the other side uses), the base similarities without it — the TF-IDF
+    cosines with its column, and those of the words of the long forms the texts give it, left
+    out (renormalised), the titles' character n-grams without the word; the same values for
+    every other pair."""
     n = len(texts_a)
-    names_a: dict[str, frozenset[str]] = {}  # `check`: one proposal on every pair
-    side_a: list[frozenset[str]] = []
-    for i in range(n):
-        key = f"{titles_a[i]}\x00{texts_a[i]}"
-        sa = names_a.get(key)
-        if sa is None:  # the words in capitals the TF-IDF vocabulary has (or the title uses)
-            words_ = (w for w in capitals(texts_a[i]) if lexical.column_of(w.lower()) is not None)
-            sa = names_a[key] = capitals(titles_a[i]) | frozenset(words_)
-        side_a.append(sa)
-    # A record's text is read only where its TF-IDF row has one of side a's words (`check`:
-    # one sparse product instead of ~70 record texts).
-    may = np.ones(n, dtype=bool)
-    if rows_b is not None and rows_b.shape[0] == n:
-        columns: dict[frozenset[str], list[int]] = {}
-        r: list[int] = []
-        c: list[int] = []
-        for i, sa in enumerate(side_a):
-            if sa:
-                if sa not in columns:
-                    found_cols = (lexical.column_of(w.lower()) for w in sa)
-                    columns[sa] = [col for col in found_cols if col is not None]
-                r += [i] * len(columns[sa])
-                c += columns[sa]
-        marks = sp.csr_matrix((np.ones(len(r)), (r, c)), shape=rows_b.shape)
-        may = np.asarray(rows_b.multiply(marks).getnnz(axis=1) > 0).ravel()
+    # A name stands in a title: the words in capitals of one side's title that the other side
+    # uses in its title or text. A text is read only where the other side's title has such a
+    # word and the text's TF-IDF row has its column (`check`: one sparse product per side).
+    title_caps_a = [capitals(t) for t in titles_a]
+    title_caps_b = [capitals(t) for t in titles_b]
+    in_b = _may_use(lexical, title_caps_a, rows_b, n)
+    in_a = _may_use(lexical, title_caps_b, rows_a, n)
     shared: dict[int, frozenset[str]] = {}
     for i in range(n):
-        sa = side_a[i]
-        if not sa:
+        ca, cb = title_caps_a[i], title_caps_b[i]
+        if not ca and not cb:
             continue
-        found = sa & capitals(titles_b[i])
-        if may[i] and found != sa:
-            found |= sa & capitals(texts_b[i])
+        found = set(ca & cb)
+        if ca - found and in_b[i]:
+            found |= ca & capitals(texts_b[i])
+        if cb - found and in_a[i]:
+            found |= cb & capitals(texts_a[i])
         if found:
             shared[i] = frozenset(found)
     for name in NO_NAMES.values():
@@ -394,6 +408,9 @@ def pair_features(
             texts_a, texts_b, rows_a=rows_a, rows_b=rows_b
         ).astype(np.float64)
     if want & {"title", "title_sq"}:
+        if want & {"title_nn", "title_sq_nn"}:  # the same rows serve the no-name titles
+            title_rows_a = _rows(lexical, titles_a, list(range(n)), title_rows_a)
+            title_rows_b = _rows(lexical, titles_b, list(range(n)), title_rows_b)
         cols["title"] = lexical.pair_similarity(
             titles_a, titles_b, rows_a=title_rows_a, rows_b=title_rows_b
         ).astype(np.float64)
