@@ -401,6 +401,7 @@ def pair_features(
     if n == 0:
         return np.zeros((0, len(features)))
     want = set(features)
+    want |= {NO_NAMES[f] for f in want & set(NO_NAMES)}  # a no-name feature starts from its base
     dense_v = np.asarray(dense, dtype=np.float64).reshape(n)
     cols: dict[str, np.ndarray] = {"dense": dense_v}
     if "lexical" in want:
@@ -435,27 +436,6 @@ def pair_features(
                 lexical, texts_a, texts_b, la, lb, rows_a=rows_a, rows_b=rows_b
             )
     if want & set(NO_NAMES):
-        need = {NO_NAMES[f] for f in want & set(NO_NAMES)} - set(cols)
-        if need:  # base columns the caller did not ask for
-            more = pair_features(
-                dense=dense_v,
-                lexical=lexical,
-                texts_a=texts_a,
-                texts_b=texts_b,
-                titles_a=titles_a,
-                titles_b=titles_b,
-                depts_a=depts_a,
-                depts_b=depts_b,
-                langs_a=langs_a,
-                langs_b=langs_b,
-                features=sorted(need),
-                rows_a=rows_a,
-                rows_b=rows_b,
-                title_rows_a=title_rows_a,
-                title_rows_b=title_rows_b,
-                maybe_homonyms=maybe_homonyms,
-            )
-            cols.update({f: more[:, j] for j, f in enumerate(sorted(need))})
         _no_name_columns(
             cols,
             want,
