@@ -33,7 +33,7 @@ from dedupe.detector import Detector  # noqa: E402
 from dedupe.embed.cache import EmbeddingCache, embed_with_cache  # noqa: E402
 from dedupe.evaluate import POSITIVE, run_queries  # noqa: E402
 from dedupe.match.lexical import LexicalModel  # noqa: E402
-from dedupe.match.scoring import FEATURES, ScorerParams, fit_params  # noqa: E402
+from dedupe.match.scoring import FEATURES, ScorerParams, fit_params, refit_weights  # noqa: E402
 from dedupe.records import Proposal  # noqa: E402
 from dedupe.text import normalize_text  # noqa: E402
 
@@ -150,7 +150,7 @@ def fit(args: argparse.Namespace) -> None:
         x,
         y,
         features=FEATURES,
-        version=f"default-{args.encoder}-v10",
+        version=f"default-{args.encoder}-v11",
         trained_on=f"gov_pairs tune split with EN/FR re-worded service pairs ({len(yp)}) + "
         f"tune query candidates ({len(yq)}, top-{args.k}); build_eval_sets seed 13 with "
         f"family_judgements.csv and new_judgements.csv; lexicon_fr_en.tsv",
@@ -158,11 +158,52 @@ def fit(args: argparse.Namespace) -> None:
         flag_beta=args.beta,
         sample_weight=w,
     )
+    # English<->French pairs: their own intercept and dense slope, refitted on the tune split's
+    # cross-language rows and the hand-written tune pairs' (natively written French twins,
+    # which the public pairs lack), every other weight held: same-language scores unchanged.
+    xl = FEATURES.index("cross_lang")
+    hand = hand_written_tune(args.encoder)
+    hx, hy = hand[list(FEATURES)].to_numpy(), hand["label"].to_numpy()
+    cp, cq, ch = xp[:, xl] > 0, xq[:, xl] > 0, hx[:, xl] > 0
+    n = int(cp.sum())  # the three sources weigh: pairs 1, query candidates 1, hand-written hw
+    wx = np.concatenate(
+        [
+            np.ones(n),
+            np.full(int(cq.sum()), n / max(int(cq.sum()), 1)),
+            np.full(int(ch.sum()), args.hand_weight * n / max(int(ch.sum()), 1)),
+        ]
+    )
+    params = refit_weights(
+        params,
+        np.vstack([xp[cp], xq[cq], hx[ch]]),
+        np.concatenate([yp[cp], yq[cq], hy[ch]]),
+        ("cross_lang", "dense_x_cross"),
+        sample_weight=wx,
+    )
+    params = ScorerParams(
+        **{
+            **params.__dict__,
+            "trained_on": params.trained_on
+            + f"; cross_lang and dense_x_cross refitted on the cross-language rows with the "
+            f"hand-written tune pairs' ({int(ch.sum())}, weight {args.hand_weight})",
+        }
+    )
     print(json.dumps(params.to_dict(), indent=1))
     table = json.loads(WEIGHTS.read_text()) if WEIGHTS.exists() else {}
     table[det.encoder.model_id.split("@")[0]] = params.to_dict()
     WEIGHTS.write_text(json.dumps(table, indent=2, sort_keys=True) + "\n")
     print(f"wrote {WEIGHTS} [{det.encoder.model_id}]", file=sys.stderr)
+
+
+def hand_written_tune(encoder: str) -> pd.DataFrame:
+    """The hand-written tune pairs (`written_sets/tune`, training data) as a pair table, each
+    distinct side a record of one portfolio (as `written` scores them)."""
+    tune = pd.concat([read(f) for f in sorted((WRITTEN / "tune").glob("*.csv"))])
+    port = REPO / "build" / "tune_portfolio.csv"
+    id_pairs = written_portfolio(tune.reset_index(drop=True), port)
+    det = open_index(encoder, port, REPO / "build" / f"idx_tune_{encoder}")
+    zero = ScorerParams((0.0,) * len(FEATURES), 0.0, features=FEATURES)
+    return pair_table(det, inline_pairs(port, id_pairs), zero)
 
 
 def ap(y: np.ndarray, s: np.ndarray) -> float:
@@ -408,6 +449,7 @@ def main() -> None:
     ap_.add_argument("--k", type=int, default=20)
     ap_.add_argument("--c", type=float, default=1.0)
     ap_.add_argument("--beta", type=float, default=1.0)
+    ap_.add_argument("--hand-weight", type=float, default=0.1)
     ap_.add_argument("--limit", type=int, default=0)
     ap_.add_argument("--out", default="")
     ap_.add_argument("--traps-in-fit", action="store_true", help=argparse.SUPPRESS)

@@ -26,7 +26,13 @@ from dedupe.match.boilerplate import (
 )
 from dedupe.match.features import pair_features
 from dedupe.match.lexical import LexicalModel
-from dedupe.match.scoring import FEATURES, ScorerParams, default_params, fit_params
+from dedupe.match.scoring import (
+    FEATURES,
+    ScorerParams,
+    default_params,
+    fit_params,
+    refit_weights,
+)
 from dedupe.records import Record, Tier
 
 FOOTER = "Priority: High. Privacy impact assessment: completed. Gate: 3. Funding source: A-base."
@@ -403,3 +409,20 @@ def test_a_word_in_capitals_only_texts_share_is_not_a_name() -> None:
         features=("lexical", "lexical_nn"),
     )
     assert x[0, 0] > 0 and x[0, 1] == pytest.approx(x[0, 0])
+
+
+def test_refit_weights_changes_only_the_named_weights() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.random((400, len(FEATURES)))
+    cross = FEATURES.index("cross_lang")
+    x[:, cross] = 1.0
+    y = (x[:, FEATURES.index("dense")] > 0.5).astype(int)  # the dense score decides here
+    x[:, FEATURES.index("dense_x_cross")] = x[:, FEATURES.index("dense")]
+    params = ScorerParams(tuple(0.1 for _ in FEATURES), -1.0, overlap_at=0.6, features=FEATURES)
+    out = refit_weights(params, x, y, ("cross_lang", "dense_x_cross"))
+    changed = [f for f, a, b in zip(FEATURES, params.weights, out.weights, strict=True) if a != b]
+    assert changed == ["cross_lang", "dense_x_cross"]
+    assert out.weights[FEATURES.index("dense_x_cross")] > 1.0  # learned the slope
+    assert (out.bias, out.overlap_at) == (params.bias, params.overlap_at)
+    with pytest.raises(CalibrationError):
+        refit_weights(params, x, y, ("no_such_feature",))

@@ -160,3 +160,53 @@ def fit_params(
         trained_on=trained_on,
         extra={"n_positive": n_pos, "n_negative": n_neg, "c": c},
     )
+
+
+def refit_weights(
+    params: ScorerParams,
+    x: np.ndarray,
+    y: np.ndarray,
+    names: tuple[str, ...],
+    *,
+    sample_weight: np.ndarray | None = None,
+    l2: float = 1e-3,
+) -> ScorerParams:
+    """`params` with only the weights `names` refitted (logistic loss on `x`, `y`; every other
+    weight and the bias held fixed), the tier cut-offs kept. The shipped weights use it to set
+    how English↔French pairs are scored (`cross_lang`, `dense_x_cross`) from the cross-language
+    pairs alone, leaving every same-language score as it was."""
+    from scipy.optimize import minimize
+
+    from dedupe.errors import CalibrationError
+
+    y = np.asarray(y, dtype=np.float64)
+    idx = [params.features.index(n) for n in names if n in params.features]
+    if len(idx) != len(names):
+        raise CalibrationError(f"{names} are not all among the features {params.features}")
+    if x.shape[0] != y.shape[0] or x.shape[1] != len(params.features) or not 0 < y.sum() < len(y):
+        raise CalibrationError(
+            f"need positive and negative rows of {len(params.features)} features"
+        )
+    w = np.asarray(params.weights, dtype=np.float64)
+    wt = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    sub = x[:, idx]
+    offset = x @ w + params.bias - sub @ w[idx]
+
+    def loss(p: np.ndarray) -> tuple[float, np.ndarray]:
+        z = offset + sub @ p
+        prob = 1.0 / (1.0 + np.exp(-z))
+        value = float(np.sum(wt * (np.logaddexp(0.0, z) - y * z))) + 0.5 * l2 * float(p @ p)
+        return value, sub.T @ (wt * (prob - y)) + l2 * p
+
+    found = minimize(loss, w[idx], jac=True, method="L-BFGS-B")
+    w[idx] = found.x
+    return ScorerParams(
+        weights=tuple(round(float(v), 6) for v in w),
+        bias=params.bias,
+        duplicate_at=params.duplicate_at,
+        overlap_at=params.overlap_at,
+        features=params.features,
+        version=params.version,
+        trained_on=params.trained_on,
+        extra=dict(params.extra),
+    )
