@@ -20,6 +20,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -180,13 +181,11 @@ def fit(args: argparse.Namespace) -> None:
         ("cross_lang", "dense_x_cross"),
         sample_weight=wx,
     )
-    params = ScorerParams(
-        **{
-            **params.__dict__,
-            "trained_on": params.trained_on
-            + f"; cross_lang and dense_x_cross refitted on the cross-language rows with the "
-            f"hand-written tune pairs' ({int(ch.sum())}, weight {args.hand_weight})",
-        }
+    params = replace(
+        params,
+        trained_on=params.trained_on
+        + f"; cross_lang and dense_x_cross refitted on the cross-language rows with the "
+        f"hand-written tune pairs' ({int(ch.sum())}, weight {args.hand_weight})",
     )
     print(json.dumps(params.to_dict(), indent=1))
     table = json.loads(WEIGHTS.read_text()) if WEIGHTS.exists() else {}

@@ -9,7 +9,7 @@ records which version it uses.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from typing import Any
 
@@ -200,13 +200,4 @@ def refit_weights(
 
     found = minimize(loss, w[idx], jac=True, method="L-BFGS-B")
     w[idx] = found.x
-    return ScorerParams(
-        weights=tuple(round(float(v), 6) for v in w),
-        bias=params.bias,
-        duplicate_at=params.duplicate_at,
-        overlap_at=params.overlap_at,
-        features=params.features,
-        version=params.version,
-        trained_on=params.trained_on,
-        extra=dict(params.extra),
-    )
+    return replace(params, weights=tuple(round(float(v), 6) for v in w))
