@@ -194,12 +194,18 @@ def fit(args: argparse.Namespace) -> None:
     print(f"wrote {WEIGHTS} [{det.encoder.model_id}]", file=sys.stderr)
 
 
+def inline_set(folder: str) -> tuple[Path, pd.DataFrame]:
+    """A folder of hand-written inline pairs (`written_sets/<folder>`) as one portfolio of its
+    distinct sides, and id pairs over it."""
+    pairs = pd.concat([read(f) for f in sorted((WRITTEN / folder).glob("*.csv"))])
+    port = REPO / "build" / f"{'written' if folder == 'pairs' else folder}_portfolio.csv"
+    return port, written_portfolio(pairs.reset_index(drop=True), port)
+
+
 def hand_written_tune(encoder: str) -> pd.DataFrame:
     """The hand-written tune pairs (`written_sets/tune`, training data) as a pair table, each
     distinct side a record of one portfolio (as `written` scores them)."""
-    tune = pd.concat([read(f) for f in sorted((WRITTEN / "tune").glob("*.csv"))])
-    port = REPO / "build" / "tune_portfolio.csv"
-    id_pairs = written_portfolio(tune.reset_index(drop=True), port)
+    port, id_pairs = inline_set("tune")
     det = open_index(encoder, port, REPO / "build" / f"idx_tune_{encoder}")
     zero = ScorerParams((0.0,) * len(FEATURES), 0.0, features=FEATURES)
     return pair_table(det, inline_pairs(port, id_pairs), zero)
@@ -383,13 +389,10 @@ def written(args: argparse.Namespace) -> None:
     the tool) and the written pairs (each side a record of one small portfolio). Not fitted on."""
     blind = WRITTEN / "blind"
     sets = [("blind", blind / "portfolio.csv", read(blind / "pairs.csv"))]
-    pairs = pd.concat([read(f) for f in sorted((WRITTEN / "pairs").glob("*.csv"))])
-    port = REPO / "build" / "written_portfolio.csv"
-    sets.append(("written pairs", port, written_portfolio(pairs.reset_index(drop=True), port)))
-    # the tune pairs: training data for a later fit (not fitted on yet), scored the same way
-    tune = pd.concat([read(f) for f in sorted((WRITTEN / "tune").glob("*.csv"))])
-    port = REPO / "build" / "tune_portfolio.csv"
-    sets.append(("tune pairs", port, written_portfolio(tune.reset_index(drop=True), port)))
+    sets.append(("written pairs", *inline_set("pairs")))
+    # the tune pairs: training data (the fit's English/French intercept and slope use their
+    # cross-language pairs), scored the same way
+    sets.append(("tune pairs", *inline_set("tune")))
     for name, portfolio, id_pairs in sets:
         det = open_index(
             args.encoder, portfolio, REPO / "build" / f"idx_{name[:5].strip()}_{args.encoder}"

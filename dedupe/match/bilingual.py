@@ -165,15 +165,22 @@ def translated_similarity(
     `rows_a` / `rows_b`: the texts' own TF-IDF rows when known (one row: the same text on
     every pair), used for the side that needs no translation; a text is read only when its
     side is French or has no row."""
-    out = np.zeros(len(langs_a), dtype=np.float64)
     got = translated_rows(
         lexical, texts_a, texts_b, langs_a, langs_b, lexicon, rows_a=rows_a, rows_b=rows_b
     )
-    if got is None:
-        return out
-    cross, side_a, side_b, ok = got
-    sims = np.asarray(side_a.multiply(side_b).sum(axis=1)).ravel()
-    out[cross] = np.where(ok, sims, 0.0)
+    return rows_similarity(got, len(langs_a))
+
+
+TranslatedRows = tuple[list[int], sp.csr_matrix, sp.csr_matrix, np.ndarray]
+
+
+def rows_similarity(got: TranslatedRows | None, n: int) -> np.ndarray:
+    """`translated_similarity` of `n` pairs from their `translated_rows`."""
+    out = np.zeros(n, dtype=np.float64)
+    if got is not None:
+        cross, side_a, side_b, ok = got
+        sims = np.asarray(side_a.multiply(side_b).sum(axis=1)).ravel()
+        out[cross] = np.where(ok, sims, 0.0)
     return out
 
 
@@ -187,7 +194,7 @@ def translated_rows(
     *,
     rows_a: sp.csr_matrix | None = None,
     rows_b: sp.csr_matrix | None = None,
-) -> tuple[list[int], sp.csr_matrix, sp.csr_matrix, np.ndarray] | None:
+) -> TranslatedRows | None:
     """What `translated_similarity` multiplies: the English/French pairs' indices, both sides'
     TF-IDF rows (French translated) and per pair whether both sides are read well enough
     (None: no such pair, or no lexicon)."""

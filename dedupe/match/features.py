@@ -36,9 +36,9 @@ from functools import lru_cache
 import numpy as np
 import scipy.sparse as sp
 
-from dedupe.match.acronyms import capitals, own_definitions
-from dedupe.match.bilingual import translated_rows, translated_similarity
-from dedupe.match.homonyms import homonym_pairs, name_words, without
+from dedupe.match.acronyms import capitals
+from dedupe.match.bilingual import TranslatedRows, rows_similarity, translated_rows
+from dedupe.match.homonyms import definitions, homonym_pairs, name_words, without
 from dedupe.match.lexical import LexicalModel
 from dedupe.text import tokenize
 
@@ -199,15 +199,6 @@ NO_NAMES = {
 }
 
 
-@lru_cache(maxsize=1 << 16)  # a record's text is read for each of its pairs
-def _forms(text: str) -> dict[str, str]:
-    """The acronyms a text defines itself, with their long forms (the first of each)."""
-    out: dict[str, str] = {}
-    for acronym, form in own_definitions(text):
-        out.setdefault(acronym, form)
-    return out
-
-
 @lru_cache(maxsize=1 << 14)
 def _form_terms(form: str) -> tuple[str, ...]:
     return tuple(tokenize(form))
@@ -218,23 +209,28 @@ def _name_terms(text_a: str, text_b: str, names: frozenset[str]) -> frozenset[st
     and the long forms either text gives them."""
     out = {w.lower() for w in names}
     for text in (text_a, text_b):
-        forms = _forms(text)
+        forms = definitions(text)
         for name in names & forms.keys():
             out.update(_form_terms(forms[name]))
     return frozenset(out)
 
 
-def _drop_matrix(
-    lexical: LexicalModel, terms: Sequence[frozenset[str]], width: int
+def _column_marks(
+    lexical: LexicalModel, words: Sequence[frozenset[str]], width: int
 ) -> sp.csr_matrix:
-    """(len(terms), width): 1 at the TF-IDF column of each of pair k's `terms`."""
+    """(len(words), width): 1 at the TF-IDF column of each of row k's `words` (any case; a
+    word set seen before is looked up once)."""
+    columns: dict[frozenset[str], list[int]] = {}
     r: list[int] = []
     c: list[int] = []
-    for k, words_ in enumerate(terms):
-        cols_ = {col for w in words_ if (col := lexical.column_of(w)) is not None}
-        r += [k] * len(cols_)
-        c += sorted(cols_)
-    return sp.csr_matrix((np.ones(len(r), dtype=np.float32), (r, c)), shape=(len(terms), width))
+    for k, found in enumerate(words):
+        if found:
+            if found not in columns:
+                cols_ = {col for w in found if (col := lexical.column_of(w.lower())) is not None}
+                columns[found] = sorted(cols_)
+            r += [k] * len(columns[found])
+            c += columns[found]
+    return sp.csr_matrix((np.ones(len(r), dtype=np.float32), (r, c)), shape=(len(words), width))
 
 
 def _cosine_without(ma: sp.csr_matrix, mb: sp.csr_matrix, drop: sp.csr_matrix) -> np.ndarray:
@@ -270,18 +266,8 @@ def _may_use(
     row is not known)."""
     if rows is None or rows.shape[0] not in (1, n):
         return np.ones(n, dtype=bool)
-    columns: dict[frozenset[str], list[int]] = {}
-    r: list[int] = []
-    c: list[int] = []
-    for i, found in enumerate(names):
-        if found:
-            if found not in columns:
-                cols_ = (lexical.column_of(w.lower()) for w in found)
-                columns[found] = [col for col in cols_ if col is not None]
-            r += [i] * len(columns[found])
-            c += columns[found]
-    marks = sp.csr_matrix((np.ones(len(r)), (r, c)), shape=(n, rows.shape[1]))
     full = rows if rows.shape[0] == n else sp.csr_matrix(rows[[0] * n])
+    marks = _column_marks(lexical, names, rows.shape[1])
     return np.asarray(full.multiply(marks).getnnz(axis=1) > 0).ravel()
 
 
@@ -292,9 +278,8 @@ def _no_name_columns(
     texts_b: Sequence[str],
     titles_a: Sequence[str],
     titles_b: Sequence[str],
-    langs_a: Sequence[str],
-    langs_b: Sequence[str],
     lexical: LexicalModel,
+    xl_rows: TranslatedRows | None = None,
     rows_a: sp.csr_matrix | None = None,
     rows_b: sp.csr_matrix | None = None,
     title_rows_a: sp.csr_matrix | None = None,
@@ -331,17 +316,19 @@ def _no_name_columns(
     at = sorted(shared)
     if not at:
         return
-    found_at = [frozenset(w.lower() for w in shared[i]) for i in at]  # the titles': names
+    found_at = [shared[i] for i in at]  # the titles': the names alone
     terms_at = [_name_terms(texts_a[i], texts_b[i], shared[i]) for i in at]
     if "lexical_nn" in want:
         ra, rb = _rows(lexical, texts_a, at, rows_a), _rows(lexical, texts_b, at, rows_b)
         cols["lexical_nn"][at] = _cosine_without(
-            ra, rb, _drop_matrix(lexical, terms_at, ra.shape[1])
+            ra, rb, _column_marks(lexical, terms_at, ra.shape[1])
         )
     if want & {"title_nn", "title_sq_nn"}:
         ta = _rows(lexical, titles_a, at, title_rows_a)
         tb = _rows(lexical, titles_b, at, title_rows_b)
-        cols["title_nn"][at] = _cosine_without(ta, tb, _drop_matrix(lexical, found_at, ta.shape[1]))
+        cols["title_nn"][at] = _cosine_without(
+            ta, tb, _column_marks(lexical, found_at, ta.shape[1])
+        )
     if want & {"title_char_nn", "title_char_sq_nn"}:
         cols["title_char_nn"][at] = char_similarity(
             [without(titles_a[i], shared[i]) for i in at],
@@ -351,23 +338,15 @@ def _no_name_columns(
         cols["title_sq_nn"] = cols["title_nn"] ** 2
     if "title_char_sq_nn" in want:
         cols["title_char_sq_nn"] = cols["title_char_nn"] ** 2
-    if "lexical_xl_nn" in want:
-        got = translated_rows(
-            lexical,
-            [texts_a[i] for i in at],
-            [texts_b[i] for i in at],
-            [langs_a[i] for i in at],
-            [langs_b[i] for i in at],
-            rows_a=None if rows_a is None else _rows(lexical, texts_a, at, rows_a),
-            rows_b=None if rows_b is None else _rows(lexical, texts_b, at, rows_b),
-        )
-        if got is not None:
-            cross, xa, xb, ok = got
-            sims = _cosine_without(
-                xa, xb, _drop_matrix(lexical, [terms_at[k] for k in cross], xa.shape[1])
-            )
-            idx = np.asarray(at, dtype=np.int64)[cross]
-            cols["lexical_xl_nn"][idx] = np.where(ok, sims, 0.0)
+    if "lexical_xl_nn" in want and xl_rows is not None:  # the base feature's translated rows
+        cross, xa, xb, ok = xl_rows
+        row_of = {i: k for k, i in enumerate(cross)}
+        picked = [(i, row_of[i], terms_at[j]) for j, i in enumerate(at) if i in row_of]
+        if picked:
+            idx, ks, terms = zip(*picked, strict=True)
+            rows = np.asarray(ks, dtype=np.int64)
+            sims = _cosine_without(xa[rows], xb[rows], _column_marks(lexical, terms, xa.shape[1]))
+            cols["lexical_xl_nn"][list(idx)] = np.where(ok[rows], sims, 0.0)
 
 
 def pair_features(
@@ -425,6 +404,7 @@ def pair_features(
         cols["title_char_sq"] = cols["title_char"] ** 2
     la: list[str] | None = None
     lb: list[str] | None = None
+    xl_rows: TranslatedRows | None = None
     if want & {"cross_lang", "dense_x_cross", "lexical_xl"}:
         la = languages(texts_a, langs_a)
         lb = languages(texts_b, langs_b)
@@ -432,9 +412,10 @@ def pair_features(
         cols["cross_lang"] = cross
         cols["dense_x_cross"] = dense_v * cross
         if "lexical_xl" in want:
-            cols["lexical_xl"] = translated_similarity(
+            xl_rows = translated_rows(
                 lexical, texts_a, texts_b, la, lb, rows_a=rows_a, rows_b=rows_b
             )
+            cols["lexical_xl"] = rows_similarity(xl_rows, n)
     if want & set(NO_NAMES):
         _no_name_columns(
             cols,
@@ -443,9 +424,8 @@ def pair_features(
             texts_b,
             titles_a,
             titles_b,
-            la if la is not None else languages(texts_a, langs_a),
-            lb if lb is not None else languages(texts_b, langs_b),
             lexical=lexical,
+            xl_rows=xl_rows,
             rows_a=rows_a,
             rows_b=rows_b,
             title_rows_a=title_rows_a,

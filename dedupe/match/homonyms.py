@@ -87,8 +87,10 @@ def _capitals(text: str) -> frozenset[str]:
     return capitals(text) if "(" in text or _DASHES.search(text) else frozenset()
 
 
-@lru_cache(maxsize=1 << 16)
-def _definitions(text: str) -> Mapping[str, str]:
+@lru_cache(maxsize=1 << 16)  # a record's text is read for each of its pairs
+def definitions(text: str) -> Mapping[str, str]:
+    """The acronyms a text defines itself (parentheses or a dash), with their long forms (the
+    first of each)."""
     out: dict[str, str] = {}
     for acronym, form in own_definitions(text):
         out.setdefault(acronym, form)
@@ -156,7 +158,7 @@ def conflicting_acronyms(text_a: str, text_b: str) -> frozenset[str]:
     shared = _capitals(text_a) & _capitals(text_b)  # cheap: most pairs share none
     if not shared:
         return frozenset()
-    da, db = _definitions(text_a), _definitions(text_b)
+    da, db = definitions(text_a), definitions(text_b)
     return frozenset(
         a
         for a in shared
@@ -192,7 +194,7 @@ def homonym_pairs(
 
 def name_words(text_a: str, text_b: str, acronyms: frozenset[str]) -> frozenset[str]:
     """The content words (lower case) that the two texts' long forms of `acronyms` share."""
-    da, db = _definitions(text_a), _definitions(text_b)
+    da, db = definitions(text_a), definitions(text_b)
     out: set[str] = set()
     for acronym in acronyms:
         if acronym in da and acronym in db:
