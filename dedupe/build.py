@@ -18,6 +18,7 @@ from dedupe.embed.encoder import Encoder, encoder_for_model_id, get_encoder
 from dedupe.errors import IndexCorruptError, IndexLockedError, IndexWriteError
 from dedupe.index.lock import LOCK_NAME, index_lock
 from dedupe.index.manifest import MANIFEST, Manifest, read_manifest
+from dedupe.index.scored import SCORED_ROLE, write_scored_texts
 from dedupe.index.sentences import SentenceVectors, build_sentence_vectors, open_sentences
 from dedupe.index.store import (
     IndexKind,
@@ -211,6 +212,9 @@ def build_generation(
         lexical = LexicalModel.fit(
             clean, previous=prev_lex, reuse=old_rows if prev_lex is not None else None
         )
+        scored_path = path / f"scored-{gen}.arrow"  # what `check` reads per candidate
+        with atomic_path(scored_path) as tmp:
+            write_scored_texts(tmp, clean)
         clean.clear()  # embedded, split and fitted: ~0.5 GB of texts at a million records
         lex_path = path / f"lexical-{gen}.npz"
         with atomic_path(lex_path) as tmp:
@@ -233,6 +237,7 @@ def build_generation(
                 "acronyms": acr_path,
                 "sentences": sent_path,
                 "sentence_offsets": offsets_path,
+                SCORED_ROLE: scored_path,
             },
         )
         qpath = write_quarantine(problems, path)

@@ -16,6 +16,7 @@ from dedupe.build import build_generation, scored_text
 from dedupe.embed.encoder import Encoder, encoder_for_model_id, get_encoder
 from dedupe.errors import IndexNotFoundError
 from dedupe.index.manifest import MANIFEST, read_manifest
+from dedupe.index.scored import ScoredTexts, open_scored
 from dedupe.index.sentences import SentenceVectors, open_sentences, record_sentences
 from dedupe.index.store import PortfolioIndex, record_from_values
 from dedupe.ingest import load_files
@@ -79,6 +80,7 @@ class Detector:
         params: ScorerParams,
         boilerplate: Boilerplate | None = None,
         acronyms: Acronyms | None = None,
+        scored: ScoredTexts | None = None,
     ) -> None:
         self.index = index
         self.encoder = encoder
@@ -89,6 +91,7 @@ class Detector:
         self._records: list[Record] | None = None
         self._some: dict[int, Record] = {}
         self._clean: dict[int, str] = {}
+        self._scored = scored  # the texts ingest scored (None: computed when read)
         self._origins: np.ndarray | None = None
         self._position: dict[str, int] | None = None
         self._columns: dict[str, np.ndarray] = {}
@@ -120,7 +123,8 @@ class Detector:
         boilerplate = Boilerplate.load(path / bp_entry.name) if bp_entry else Boilerplate()
         acr_entry = manifest.files.get("acronyms")
         acronyms = Acronyms.load(path / acr_entry.name) if acr_entry else Acronyms()
-        return cls(index, encoder, lexical, params, boilerplate, acronyms)
+        scored = open_scored(path, manifest)
+        return cls(index, encoder, lexical, params, boilerplate, acronyms, scored)
 
     @property
     def path(self) -> Path:
@@ -161,7 +165,10 @@ class Detector:
         return scored_text(self.boilerplate, self.acronyms, title, description, source, department)
 
     def record_text(self, pos: int) -> str:
-        """The stripped text of the indexed record at row `pos` (memoised)."""
+        """The stripped text of the indexed record at row `pos`: as ingest stored it, else
+        computed (an index from before the texts were stored) and memoised."""
+        if self._scored is not None:
+            return self._scored[pos]
         text = self._clean.get(pos)
         if text is None:
             r = self.record(pos)

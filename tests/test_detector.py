@@ -196,7 +196,8 @@ def test_generations_replace_old_files(tmp_path: Path, write_csv, fake: FakeEnco
     names = sorted(
         p.name
         for p in (tmp_path / "ix").iterdir()
-        if p.suffix in {".faiss", ".npy", ".parquet", ".npz", ".json"} and p.name != "manifest.json"
+        if p.suffix in {".faiss", ".npy", ".parquet", ".npz", ".json", ".arrow"}
+        and p.name != "manifest.json"
     )
     assert names == [
         "acronyms-2.json",
@@ -204,10 +205,60 @@ def test_generations_replace_old_files(tmp_path: Path, write_csv, fake: FakeEnco
         "index-2.faiss",
         "lexical-2.npz",
         "records-2.parquet",
+        "scored-2.arrow",
         "sentence-offsets-2.npy",
         "sentences-2.npy",
         "vectors-2.npy",
     ]
+
+
+def test_stored_scored_texts_are_the_texts_computed_from_the_records(
+    tmp_path: Path, write_csv, fake: FakeEncoder
+) -> None:
+    rows = portfolio() + [
+        row(5, title="CMS renewal", description="Renew the CMS.", department="Finance"),
+        row(
+            6,
+            title="Web content",
+            description="A new Content Management System (CMS) for the web site. "
+            "Priority: High | Gate: 2",
+            department="Finance",
+        ),
+    ]
+    Detector.ingest(tmp_path / "ix", [write_csv(rows)], encoder=fake)
+    det = Detector.open(tmp_path / "ix", encoder=fake)
+    assert det._scored is not None
+    stored = [det.record_text(p) for p in range(len(det.index))]
+    det._scored = None  # as an index from before the texts were stored: computed when read
+    computed = [det.record_text(p) for p in range(len(det.index))]
+    assert stored == computed
+    assert any("content management system" in t.lower() for t in stored)  # acronyms spelled out
+
+
+def test_an_index_without_stored_texts_still_checks(
+    tmp_path: Path, write_csv, fake: FakeEncoder
+) -> None:
+    ix = tmp_path / "ix"
+    Detector.ingest(ix, [write_csv(portfolio())], encoder=fake)
+    manifest = json.loads((ix / "manifest.json").read_text())
+    scored = manifest["files"].pop("scored")
+    (ix / scored["name"]).unlink()
+    (ix / "manifest.json").write_text(json.dumps(manifest))
+    det = Detector.open(ix, encoder=fake)
+    assert det._scored is None
+    result = det.check(Proposal(title="Email Transformation Initiative", description=EMAIL))
+    assert result.flagged
+
+
+def test_truncated_scored_texts_are_refused_by_name(
+    tmp_path: Path, write_csv, fake: FakeEncoder
+) -> None:
+    ix = tmp_path / "ix"
+    Detector.ingest(ix, [write_csv(portfolio())], encoder=fake)
+    scored = next(ix.glob("scored-*.arrow"))
+    scored.write_bytes(scored.read_bytes()[:100])
+    with pytest.raises(IndexCorruptError, match=rf"{scored.name}.*re-run `dedupe ingest`"):
+        Detector.open(ix, encoder=fake)
 
 
 def test_all_pairs_finds_cross_department_duplicates(

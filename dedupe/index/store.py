@@ -405,6 +405,7 @@ def _remove_old_generations(path: Path, keep: set[str]) -> None:
         "acronyms-*.json",
         "sentences-*.npy",
         "sentence-offsets-*.npy",
+        "scored-*.arrow",
     ):
         for f in path.glob(pattern):
             if f.name not in keep:
