@@ -109,6 +109,13 @@ def test_check_exit_0_when_nothing_flagged(tmp_path: Path, write_csv) -> None:
     res = runner.invoke(app, ["check", "--index", str(index), "--title", "Arctic sea ice radar"])
     assert res.exit_code == 0, res.output
     assert "No existing initiative" in res.stdout
+    # the closest candidate is named, below the bar, with its score; the exit code stays 0
+    assert "Closest, below the bar (not flagged):" in res.stdout
+    assert "score 0." in res.stdout
+    as_json = runner.invoke(
+        app, ["check", "--index", str(index), "--title", "Arctic sea ice radar", "--json"]
+    )
+    assert as_json.exit_code == 0 and json.loads(as_json.stdout) == {"matches": [], "owners": []}
 
 
 def test_check_from_file_and_human_table(tmp_path: Path, write_csv) -> None:

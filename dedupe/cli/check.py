@@ -92,7 +92,11 @@ def check(
         from dedupe.review.known import known_decisions
 
         decided = known_decisions(detector, db_url=db)
-    result = detector.check(proposal, limit=limit, include_below=show_all, decisions=decided)
+    # The table names the closest candidate when nothing is flagged (a near miss is worth a
+    # look); the JSON object lists the matches only (`--all` lists the candidates in the table).
+    result = detector.check(
+        proposal, limit=limit, include_below=show_all or not json_out, decisions=decided
+    )
     if json_out:
         print_json(result.to_json())
     else:
@@ -109,6 +113,13 @@ def render(result: CheckResult, show_all: bool) -> None:
     rows = list(result.matches) + (list(result.below) if show_all else [])
     if not rows:
         out.print("[green]No existing initiative looks like a duplicate or overlap.[/]")
+        if result.below:
+            m = result.below[0]
+            out.print(
+                f"[dim]Closest, below the bar (not flagged):[/] {escape(m.title)} "
+                f"[dim]({escape(m.department)}, {m.id})[/], score {m.score:.2f}. "
+                "[dim]`--all` lists the best candidates below the bar.[/]"
+            )
         return
     table = Table(title="Likely duplicates and overlaps", show_lines=True)
     table.add_column("#", justify="right")
