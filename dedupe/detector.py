@@ -275,9 +275,13 @@ class Detector:
         limit: int = 10,
         candidates: int = 50,
         include_below: bool = False,
+        closest_when_clear: bool = False,
         decisions: Mapping[tuple[str, str], str] | None = None,
     ) -> CheckResult:
-        """Rank the indexed initiatives a proposal likely duplicates or overlaps."""
+        """Rank the indexed initiatives a proposal likely duplicates or overlaps.
+
+        `include_below`: `below` holds up to `limit` candidates under the bar; else, with
+        `closest_when_clear`, the closest one when nothing is over it (a near miss to name)."""
         if len(self.index) == 0 or not proposal.text.strip():
             return CheckResult(proposal=proposal, matches=(), owners=())
         cands = self.candidates(proposal, candidates)
@@ -286,11 +290,8 @@ class Detector:
         probs = self.params.probability(cands.features)
         order = np.argsort(-probs, kind="stable")
         shown = [int(i) for i in order if probs[i] >= self.params.overlap_at][:limit]
-        below_idx = (
-            [int(i) for i in order if probs[i] < self.params.overlap_at][:limit]
-            if include_below
-            else []
-        )
+        n_below = limit if include_below else int(closest_when_clear and not shown)
+        below_idx = [int(i) for i in order if probs[i] < self.params.overlap_at][:n_below]
         explained = [positions[i] for i in shown + below_idx]
         self._fetch(explained)
         if explained:

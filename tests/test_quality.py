@@ -341,6 +341,27 @@ def test_calibrate_round_trip(tmp_path: Path) -> None:
         calibrate(idx, [("r0", "r1", "maybe")])
 
 
+def _pairs(
+    lex: LexicalModel,
+    texts: list[tuple[str, str]],
+    titles: list[tuple[str, str]],
+    features: tuple[str, ...],
+    dense: list[float],
+) -> np.ndarray:
+    """`pair_features` of (a, b) pairs, side a in department A, side b in B."""
+    return pair_features(
+        dense=np.array(dense),
+        lexical=lex,
+        texts_a=[a for a, _ in texts],
+        texts_b=[b for _, b in texts],
+        titles_a=[a for a, _ in titles],
+        titles_b=[b for _, b in titles],
+        depts_a=["A"] * len(texts),
+        depts_b=["B"] * len(texts),
+        features=features,
+    )
+
+
 def test_no_name_features_leave_out_a_shared_code_name() -> None:
     """Two unrelated systems that share only a code name ("MERIT", in a title) keep their word
     and title similarities in the base features, not in the `_nn` ones; a pair that shares no
@@ -350,16 +371,12 @@ def test_no_name_features_leave_out_a_shared_code_name() -> None:
     c = "Seasonal fishing licences issued online for harvesters"
     lex = LexicalModel.fit([a, b, c, "payroll for seasonal staff", "online permits"])
     feats = ("lexical", "title", "title_char", "lexical_nn", "title_nn", "title_char_nn")
-    x = pair_features(
-        dense=np.array([0.4, 0.3]),
-        lexical=lex,
-        texts_a=[a, c],
-        texts_b=[b, "Online permits for seasonal harvesters"],
-        titles_a=["MERIT", "Fishing licences"],
-        titles_b=["MERIT toolkit", "Permits"],
-        depts_a=["A", "A"],
-        depts_b=["B", "B"],
-        features=feats,
+    x = _pairs(
+        lex,
+        [(a, b), (c, "Online permits for seasonal harvesters")],
+        [("MERIT", "MERIT toolkit"), ("Fishing licences", "Permits")],
+        feats,
+        dense=[0.4, 0.3],
     )
     col = {f: x[:, i] for i, f in enumerate(feats)}
     assert col["lexical"][0] > 0.0 and col["lexical_nn"][0] == 0.0  # "merit" was all they shared
@@ -374,17 +391,8 @@ def test_no_name_features_also_leave_out_the_long_forms_given_to_the_name() -> N
     b = "WLM (Work Load Migration): move the legacy servers to the cloud"
     lex = LexicalModel.fit([a, b, "Pay staff", "Cloud storage for records", "Servers for labs"])
     feats = ("lexical", "lexical_nn")
-    x = pair_features(
-        dense=np.array([0.8]),
-        lexical=lex,
-        texts_a=[a],
-        texts_b=[b],
-        titles_a=["WLM wave 1"],
-        titles_b=["Cloud move"],  # a name stands in one title: the other's text uses it
-        depts_a=["A"],
-        depts_b=["B"],
-        features=feats,
-    )
+    # a name stands in one title: the other's text uses it
+    x = _pairs(lex, [(a, b)], [("WLM wave 1", "Cloud move")], feats, dense=[0.8])
     lexical, without_name = x[0]
     assert 0.0 < without_name < lexical  # "legacy servers" stays, "work load migration" goes
     rows = lex.transform([a, b])
@@ -397,16 +405,8 @@ def test_a_word_in_capitals_only_texts_share_is_not_a_name() -> None:
     """A name stands in a title: "GC" in both texts and neither title is left in."""
     a, b = "GC servers move to the cloud", "GC payroll reports for managers"
     lex = LexicalModel.fit([a, b, "Pay staff", "Cloud storage"])
-    x = pair_features(
-        dense=np.array([0.3]),
-        lexical=lex,
-        texts_a=[a],
-        texts_b=[b],
-        titles_a=["Server move"],
-        titles_b=["Payroll reports"],
-        depts_a=["A"],
-        depts_b=["B"],
-        features=("lexical", "lexical_nn"),
+    x = _pairs(
+        lex, [(a, b)], [("Server move", "Payroll reports")], ("lexical", "lexical_nn"), [0.3]
     )
     assert x[0, 0] > 0 and x[0, 1] == pytest.approx(x[0, 0])
 

@@ -95,7 +95,11 @@ def check(
     # The table names the closest candidate when nothing is flagged (a near miss is worth a
     # look); the JSON object lists the matches only (`--all` lists the candidates in the table).
     result = detector.check(
-        proposal, limit=limit, include_below=show_all or not json_out, decisions=decided
+        proposal,
+        limit=limit,
+        include_below=show_all,
+        closest_when_clear=not json_out,
+        decisions=decided,
     )
     if json_out:
         print_json(result.to_json())

@@ -28,7 +28,7 @@ def write_scored_texts(path: Path, texts: Sequence[str], rows: int = 65_536) -> 
     schema = pa.schema([(_COLUMN, pa.large_string())])
     with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
         for lo in range(0, len(texts), rows):
-            part = pa.array(list(texts[lo : lo + rows]), type=pa.large_string())
+            part = pa.array(texts[lo : lo + rows], type=pa.large_string())
             writer.write_batch(pa.record_batch([part], schema=schema))
 
 
@@ -39,8 +39,8 @@ class ScoredTexts:
         import pyarrow as pa
 
         try:
-            self._source = pa.memory_map(str(path), "r")
-            table = pa.ipc.open_file(self._source).read_all()
+            # the table's buffers point into the map: it stays open as long as they live
+            table = pa.ipc.open_file(pa.memory_map(str(path), "r")).read_all()
         except (OSError, pa.ArrowInvalid) as exc:
             raise IndexCorruptError(
                 f"{path}: unreadable scored texts ({exc}); re-run `dedupe ingest`"

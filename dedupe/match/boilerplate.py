@@ -377,9 +377,7 @@ class Boilerplate:
         kept = [
             without_admin_tail(s)
             for s, in_run in zip(parts, field_runs(parts), strict=True)
-            if not in_run
-            and not is_admin_field(s)
-            and not (key_sets and any(segment_key(s) in keys for keys in key_sets))
+            if not in_run and not is_admin_field(s) and not _learned(s, key_sets)
         ]
         return description if kept == parts else " ".join(kept)
 
@@ -420,6 +418,14 @@ class Boilerplate:
             raise IndexCorruptError(
                 f"{path}: unreadable boilerplate model ({exc}); re-run ingest"
             ) from None
+
+
+def _learned(segment: str, key_sets: list[frozenset[str]]) -> bool:
+    """The segment's key is among the learned boilerplate (the key computed once)."""
+    if not key_sets:
+        return False
+    key = segment_key(segment)
+    return any(key in keys for keys in key_sets)
 
 
 def _table_to_json(table: dict[str, frozenset[str]]) -> dict[str, list[str]]:

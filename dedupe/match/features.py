@@ -402,8 +402,6 @@ def pair_features(
         cols["title_sq"] = cols["title"] ** 2
     if "title_char_sq" in want:
         cols["title_char_sq"] = cols["title_char"] ** 2
-    la: list[str] | None = None
-    lb: list[str] | None = None
     xl_rows: TranslatedRows | None = None
     if want & {"cross_lang", "dense_x_cross", "lexical_xl"}:
         la = languages(texts_a, langs_a)
