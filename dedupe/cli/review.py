@@ -122,15 +122,11 @@ def users_add(
     index: Path = INDEX_OPT,
     db: str | None = DB_OPT,
 ) -> None:
-    """Add a user; prints a one-time password unless --password-stdin.
+    """Add a user; prints a generated password (shown once) unless --password-stdin.
 
     Example: dedupe users add alice --role reviewer --index indexes/gc
     """
-    password = None
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-        if not password:
-            raise UsageError("--password-stdin: no password on stdin")
+    password = _stdin_password() if password_stdin else None
     store = _store(index, db)
     try:
         user, secret = store.add_user(name=name, role=role, password=password)
@@ -138,7 +134,42 @@ def users_add(
         store.close()
     err.print(f"added {escape(user.name)} ({user.role.value})")
     if password is None:
-        err.print("one-time password (shown only now):")
+        err.print("password (shown only now; change it with `dedupe users set-password`):")
+        out.print(secret)
+
+
+def _stdin_password() -> str:
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise UsageError("--password-stdin: no password on stdin")
+    return password
+
+
+@users_app.command("set-password")
+@handle_errors
+def users_set_password(
+    name: str = typer.Argument(..., help="The user whose password changes."),
+    password_stdin: bool = typer.Option(
+        False,
+        "--password-stdin",
+        help="Read the new password from stdin instead of generating one.",
+    ),
+    index: Path = INDEX_OPT,
+    db: str | None = DB_OPT,
+) -> None:
+    """Give a user a new password (generated and printed once unless --password-stdin). The
+    user's open browser sessions end.
+
+    Example: dedupe users set-password alice --index indexes/gc
+    """
+    password = _stdin_password() if password_stdin else None
+    store = _store(index, db)
+    try:
+        secret = store.set_password(name=name, password=password)
+    finally:
+        store.close()
+    err.print(f"new password for {escape(name)}; their browser sessions are ended")
+    if password is None:
         out.print(secret)
 
 
@@ -175,7 +206,22 @@ def users_deactivate(name: str, index: Path = INDEX_OPT, db: str | None = DB_OPT
         store.set_active(name=name, active=False)
     finally:
         store.close()
-    err.print(f"{escape(name)} deactivated")
+    err.print(f"{escape(name)} deactivated; their browser sessions are ended")
+
+
+@users_app.command("activate")
+@handle_errors
+def users_activate(name: str, index: Path = INDEX_OPT, db: str | None = DB_OPT) -> None:
+    """Let a deactivated user sign in again.
+
+    Example: dedupe users activate alice --index indexes/gc
+    """
+    store = _store(index, db)
+    try:
+        store.set_active(name=name, active=True)
+    finally:
+        store.close()
+    err.print(f"{escape(name)} activated")
 
 
 @tokens_app.command("add")

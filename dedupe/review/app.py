@@ -18,12 +18,14 @@ from urllib.parse import quote
 
 import anyio.to_thread
 from fastapi import FastAPI, Request, Response
-from fastapi.exceptions import HTTPException
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from dedupe.detector import require_index
@@ -49,6 +51,7 @@ def _templates() -> Jinja2Templates:
         lstrip_blocks=True,
     )
     env.globals["highlight"] = highlight
+    env.globals["pair_url"] = pages.pair_url
 
     def _context(request: Request) -> dict[str, Any]:
         return {"csrf_token": csrf_token(request), "nonce": getattr(request.state, "nonce", "")}
@@ -118,22 +121,35 @@ def create_app(settings: ReviewSettings, *, queue: ReviewQueue | None = None) ->
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
-    @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, exc: HTTPException) -> Response:
+    def _error(request: Request, status: int, detail: Any, headers: Any = None) -> Response:
+        """JSON for the API and for clients that do not ask for HTML; a page for browsers."""
         if request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
             "accept", ""
         ):
-            return JSONResponse(
-                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
-            )
+            return JSONResponse({"detail": detail}, status_code=status, headers=headers)
         templates: Jinja2Templates = request.app.state.templates
         return templates.TemplateResponse(
             request,
             "error.html",
-            {"status": exc.status_code, "detail": exc.detail, "user": None},
-            status_code=exc.status_code,
-            headers=exc.headers,
+            {"status": status, "detail": detail, "user": None},
+            status_code=status,
+            headers=headers,
         )
+
+    # Starlette's class: its 404/405 for unknown addresses are caught too, not only ours.
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> Response:
+        return _error(request, exc.status_code, exc.detail, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_request(request: Request, exc: RequestValidationError) -> Response:
+        if "text/html" not in request.headers.get("accept", ""):
+            return JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+        where = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}"
+            for e in exc.errors()
+        )
+        return _error(request, 400, f"bad request ({where})")
 
     app.add_middleware(SecurityHeaders)
     # Added last = outermost: the session exists for every other middleware and route.

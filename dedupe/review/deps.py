@@ -65,19 +65,28 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-def start_session(request: Request, user: User) -> None:
-    """A fresh session for a signed-in user: new id and new CSRF token (no fixation)."""
+def start_session(request: Request, store: ReviewStore, user: User) -> None:
+    """A fresh session for a signed-in user: new id and new CSRF token (no fixation). The id is
+    recorded in the store, so that signing out ends it even if the cookie was copied."""
     request.session.clear()
     request.session.update(
-        {"uid": user.id, "sid": secrets.token_urlsafe(24), "csrf": secrets.token_urlsafe(32)}
+        {"uid": user.id, "sid": store.start_session(user.id), "csrf": secrets.token_urlsafe(32)}
     )
 
 
-def current_user(request: Request, store: StoreDep) -> User:
-    uid = request.session.get("uid")
-    user = store.get_user(uid) if isinstance(uid, int) else None
-    if user is None or not user.active:
+def end_session(request: Request, store: ReviewStore) -> None:
+    sid = request.session.get("sid")
+    if isinstance(sid, str) and sid:
+        store.end_session(sid)
+    request.session.clear()
+
+
+def current_user(request: Request, store: StoreDep, settings: SettingsDep) -> User:
+    sid = request.session.get("sid")
+    user = store.session_user(sid, settings.session_max_age) if isinstance(sid, str) else None
+    if user is None:
         request.session.pop("uid", None)
+        request.session.pop("sid", None)
         raise NotSignedIn()
     return user
 
@@ -105,7 +114,10 @@ AdminDep = Annotated[User, Depends(require_admin)]
 
 
 async def verify_csrf(request: Request) -> None:
-    """Every form POST carries the session's CSRF token in a hidden field."""
+    """Every form POST carries the session's CSRF token in a hidden field. A post from a page
+    whose session has ended (signed out, expired) goes to the sign-in page instead."""
+    if request.url.path != "/login" and not request.session.get("sid"):
+        raise NotSignedIn()
     form = await request.form()
     sent = form.get(CSRF_FIELD)
     expected = request.session.get("csrf")

@@ -71,4 +71,7 @@ EXPORT_COLUMNS = (
 def decisions_frame(store: ReviewStore) -> pd.DataFrame:
     """The whole audit trail as a table (one row per decision or revocation), oldest first."""
     rows: list[Mapping[str, object]] = [d.to_json() for d in store.all_decisions()]
-    return pd.DataFrame(rows, columns=list(EXPORT_COLUMNS))
+    frame = pd.DataFrame(rows, columns=list(EXPORT_COLUMNS))
+    # An id, not a measurement: nullable integers, so a missing one does not make it 1.0.
+    frame["revokes_id"] = frame["revokes_id"].astype("Int64")
+    return frame

@@ -48,6 +48,20 @@ class ApiTokenRow(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
 
+class WebSessionRow(Base):
+    """A signed-in browser session. The cookie carries only its id; signing out, a new
+    password or deactivation ends it here, so a copied cookie stops working at once."""
+
+    __tablename__ = "web_sessions"
+
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (Index("ix_web_sessions_user", "user_id"),)
+
+
 class DecisionRow(Base):
     """One row per act: a verdict on a pair, or the revocation (undo) of an earlier verdict.
 

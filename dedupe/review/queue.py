@@ -22,6 +22,7 @@ from dedupe.match.owners import owners_of
 from dedupe.match.reasons import explain_many
 from dedupe.records import Owner, Pair, Reason, Record, pair_key
 from dedupe.review.store import PairDecisions
+from dedupe.text import split_sentences, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -97,13 +98,37 @@ class QueueItem:
 
 
 def highlight(text: str, sentence: str) -> list[tuple[str, bool]]:
-    """`text` cut into (segment, is_the_aligned_sentence) parts, for safe highlighting."""
-    if sentence:
-        at = text.find(sentence)
-        if at >= 0:
-            parts = [(text[:at], False), (sentence, True), (text[at + len(sentence) :], False)]
-            return [p for p in parts if p[0]]
-    return [(text, False)] if text else []
+    """`text` cut into (segment, is_the_aligned_sentence) parts, for safe highlighting.
+
+    The aligned sentence comes from the scored text (boilerplate cut, acronyms spelled out),
+    so it is often not in the description word for word: then the description's sentence
+    whose words are mostly in it (60%), sharing the most, is marked."""
+    if not text:
+        return []
+    at, length = _locate(text, sentence)
+    if at < 0:
+        return [(text, False)]
+    parts = [(text[:at], False), (text[at : at + length], True), (text[at + length :], False)]
+    return [p for p in parts if p[0]]
+
+
+def _locate(text: str, sentence: str) -> tuple[int, int]:
+    if not sentence:
+        return -1, 0
+    at = text.find(sentence)
+    if at >= 0:
+        return at, len(sentence)
+    want = set(tokenize(sentence))
+    best, most = "", 0
+    for candidate in split_sentences(text):
+        words = set(tokenize(candidate))
+        shared = len(want & words)
+        # Most of the candidate's own words are in the aligned sentence (which may add spelled-
+        # out acronyms); among those, the one sharing most words.
+        if words and shared / len(words) >= 0.6 and shared > most:
+            best, most = candidate, shared
+    at = text.find(best) if best else -1
+    return at, len(best)
 
 
 class ReviewQueue:

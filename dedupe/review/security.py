@@ -33,7 +33,7 @@ def verify_password(stored: str | None, password: str) -> tuple[bool, bool]:
 
 
 def new_password() -> str:
-    """A one-time password to hand to a new user (about 120 bits)."""
+    """A generated password to hand to a user (about 120 bits)."""
     return secrets.token_urlsafe(15)
 
 
@@ -47,10 +47,15 @@ def hash_token(token: str) -> str:
 
 
 class LoginLimiter:
-    """At most `attempts` failed sign-ins per client address and per user name in `window` s."""
+    """At most `attempts` failed sign-ins per user name, and `per_address` (default five
+    times as many) per client address, in `window` s. An office behind one address is not
+    locked out by one colleague's typos; a guesser trying many names from one address is."""
 
-    def __init__(self, attempts: int = 5, window: float = 300.0) -> None:
+    def __init__(
+        self, attempts: int = 5, window: float = 300.0, per_address: int | None = None
+    ) -> None:
         self.attempts = attempts
+        self.per_address = per_address if per_address is not None else 5 * attempts
         self.window = window
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
@@ -66,9 +71,12 @@ class LoginLimiter:
         now = time.monotonic()
         with self._lock:
             wait = 0.0
-            for key in (f"ip:{ip}", f"user:{name.lower()}"):
+            for key, limit in (
+                (f"ip:{ip}", self.per_address),
+                (f"user:{name.lower()}", self.attempts),
+            ):
                 q = self._recent(key, now)
-                if len(q) >= self.attempts:
+                if len(q) >= limit:
                     wait = max(wait, self.window - (now - q[0]))
             return wait
 

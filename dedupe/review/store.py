@@ -15,6 +15,7 @@ on open. Decisions are never updated or deleted: a changed mind is a new row; an
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -24,7 +25,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,7 +40,7 @@ from dedupe.review.decisions import (
     parse_role,
     parse_verdict,
 )
-from dedupe.review.models import ApiTokenRow, DecisionRow, UserRow
+from dedupe.review.models import ApiTokenRow, DecisionRow, UserRow, WebSessionRow
 from dedupe.review.security import (
     hash_password,
     hash_token,
@@ -53,6 +54,7 @@ log = logging.getLogger(__name__)
 DB_NAME = "review.db"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 REVOKED = "revoked"
+_USER_NAME = re.compile(r"[\w.@-]{1,100}")
 
 
 def normalize_url(url: str) -> str:
@@ -192,15 +194,18 @@ class ReviewStore:
     ) -> tuple[User, str]:
         """Create a user; returns the user and the password (generated when not given)."""
         name = name.strip()
-        if not name or len(name) > 100 or any(c.isspace() for c in name):
-            raise UsageError(f"user name {name!r}: give 1-100 characters without spaces")
+        if not _USER_NAME.fullmatch(name):
+            raise UsageError(
+                f"user name {name!r}: give 1-100 letters, digits or . _ @ - (no spaces or /)"
+            )
         role = parse_role(role.value if isinstance(role, Role) else role)
         if password is not None and len(password) < 8:
             raise UsageError("password: at least 8 characters")
         secret = password if password is not None else new_password()
         with self._op("add user") as s:
-            if s.scalar(select(UserRow).where(UserRow.name == name)) is not None:
-                raise UsageError(f"user {name!r} already exists")
+            taken = s.scalar(select(UserRow).where(func.lower(UserRow.name) == name.lower()))
+            if taken is not None:
+                raise UsageError(f"user {taken.name!r} already exists")
             row = UserRow(
                 name=name,
                 role=role.value,
@@ -216,13 +221,21 @@ class ReviewStore:
         with self._op("set user active") as s:
             row = self._user_row(s, name)
             row.active = active
+            if not active:
+                self._end_sessions(s, row.id)
             return _to_user(row)
 
-    def set_password(self, *, name: str, password: str) -> None:
-        if len(password) < 8:
+    def set_password(self, *, name: str, password: str | None = None) -> str:
+        """A new password for `name` (generated when not given, and returned); the user's
+        browser sessions end."""
+        if password is not None and len(password) < 8:
             raise UsageError("password: at least 8 characters")
+        secret = password if password is not None else new_password()
         with self._op("set password") as s:
-            self._user_row(s, name).password_hash = hash_password(password)
+            row = self._user_row(s, name)
+            row.password_hash = hash_password(secret)
+            self._end_sessions(s, row.id)
+        return secret
 
     def _user_row(self, s: Session, name: str) -> UserRow:
         row = s.scalar(select(UserRow).where(UserRow.name == name))
@@ -249,6 +262,44 @@ class ReviewStore:
             if rehash:
                 row.password_hash = hash_password(password)
             return _to_user(row)
+
+    # ----------------------------------------------------------------------------- web sessions
+    def start_session(self, user_id: int) -> str:
+        """A new browser session for the user; returns its id (for the signed cookie)."""
+        sid = new_token()
+        with self._op("start session") as s:
+            s.add(WebSessionRow(sid=sid, user_id=user_id, created_at=datetime.now(UTC)))
+        return sid
+
+    def session_user(self, sid: str, max_age: float) -> User | None:
+        """The active user of a session that has not ended and is younger than `max_age` s."""
+        with self._op("read session") as s:
+            row = s.execute(
+                select(UserRow, WebSessionRow.created_at)
+                .join(WebSessionRow, WebSessionRow.user_id == UserRow.id)
+                .where(WebSessionRow.sid == sid, WebSessionRow.ended_at.is_(None))
+            ).one_or_none()
+            if row is None or not row[0].active:
+                return None
+            if (datetime.now(UTC) - _utc(row[1])).total_seconds() > max_age:
+                return None
+            return _to_user(row[0])
+
+    def end_session(self, sid: str) -> None:
+        with self._op("end session") as s:
+            s.execute(
+                update(WebSessionRow)
+                .where(WebSessionRow.sid == sid, WebSessionRow.ended_at.is_(None))
+                .values(ended_at=datetime.now(UTC))
+            )
+
+    @staticmethod
+    def _end_sessions(s: Session, user_id: int) -> None:
+        s.execute(
+            update(WebSessionRow)
+            .where(WebSessionRow.user_id == user_id, WebSessionRow.ended_at.is_(None))
+            .values(ended_at=datetime.now(UTC))
+        )
 
     # ----------------------------------------------------------------------------- API tokens
     def add_token(self, *, user: str, label: str = "") -> str:
@@ -290,13 +341,36 @@ class ReviewStore:
         text_hash_a: str = "",
         text_hash_b: str = "",
     ) -> Decision:
-        """Append a verdict on the pair (ids in any order; stored as the sorted pair key)."""
+        """Append a verdict on the pair (ids in any order; stored as the sorted pair key).
+
+        Repeating one's standing verdict with the same comment on the same texts appends nothing
+        and returns the standing row."""
         v = parse_verdict(verdict.value if isinstance(verdict, Verdict) else verdict)
         if not id_a or not id_b or id_a == id_b:
             raise UsageError(f"a decision needs two different initiatives, got {id_a!r}, {id_b!r}")
         if id_b < id_a:
             id_a, id_b, text_hash_a, text_hash_b = id_b, id_a, text_hash_b, text_hash_a
         with self._op("record decision") as s:
+            last = s.scalar(
+                select(DecisionRow)
+                .where(
+                    DecisionRow.id_a == id_a,
+                    DecisionRow.id_b == id_b,
+                    DecisionRow.user_name == user,
+                    DecisionRow.verdict != REVOKED,
+                )
+                .order_by(DecisionRow.id.desc())
+                .limit(1)
+            )
+            if (
+                last is not None
+                and (last.verdict, last.comment, last.text_hash_a, last.text_hash_b)
+                == (v.value, comment.strip(), text_hash_a, text_hash_b)
+                and s.scalar(select(DecisionRow.id).where(DecisionRow.revokes_id == last.id))
+                is None
+            ):
+                # The same verdict again (a retried POST, a double submit): one act, one row.
+                return _to_decision(last)
             row = DecisionRow(
                 id_a=id_a,
                 id_b=id_b,

@@ -65,9 +65,27 @@ def test_sign_in_sets_a_hardened_rotated_session(client_for, store: ReviewStore)
     assert "alice (reviewer)" in r.text
     assert r.headers["x-frame-options"] == "DENY"
     assert "nonce-" in r.headers["content-security-policy"]
-    # sign out: the session is gone
+    # sign out: the session is gone, even for a copy of the cookie
+    copied = client.cookies.get(SESSION_COOKIE)
     r = client.post("/logout", data={"csrf_token": after}, follow_redirects=False)
     assert r.status_code == 303
+    assert client.get("/", follow_redirects=False).status_code == 303
+    client.cookies.set(SESSION_COOKIE, copied)
+    assert client.get("/", follow_redirects=False).status_code == 303
+    # a form left open after signing out leads to the sign-in page, not to an error
+    client.cookies.clear()
+    r = client.post(
+        "/decide",
+        data={"id_a": "x-1", "id_b": "x-2", "verdict": "overlap", "csrf_token": after},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+
+
+def test_a_new_password_ends_open_sessions(client_for, store: ReviewStore) -> None:
+    client = client_for("alice")
+    assert client.get("/", follow_redirects=False).status_code == 200
+    store.set_password(name="alice", password="another long one")
     assert client.get("/", follow_redirects=False).status_code == 303
 
 
@@ -85,6 +103,14 @@ def test_sign_in_attempts_are_rate_limited(client_for) -> None:
         assert sign_in(client, "bob", "not the password").status_code == 401
     r = sign_in(client, "bob")  # even the right password waits now
     assert r.status_code == 429 and "Too many" in r.text and int(r.headers["retry-after"]) > 0
+    assert sign_in(client, "alice").status_code == 303  # a colleague at the same address is not
+
+
+def test_an_address_trying_many_names_is_limited(client_for) -> None:
+    client = client_for(login_attempts=2)  # per address: five times as many
+    for n in range(10):
+        assert sign_in(client, f"guess{n}", "not the password").status_code == 401
+    assert sign_in(client, "alice").status_code == 429
 
 
 def test_reviewer_decides_undoes_and_decided_pairs_leave_the_queue(
@@ -135,8 +161,38 @@ def test_conflicting_reviewers_are_both_kept_and_shown(client_for, store: Review
     assert pairs_on(page) == [pair]
     assert "conflict: duplicate by alice; not related by bob" in page
     assert pair in pairs_on(alice.get("/").text)  # open = undecided + conflict
-    history = alice.get(f"/pairs/{pair[0]}/{pair[1]}").text
+    history = alice.get(f"/pair?a={pair[0]}&b={pair[1]}").text
     assert history.count("<td>alice</td>") == 1 and history.count("<td>bob</td>") == 1
+    assert alice.get(f"/pairs/{pair[0]}/{pair[1]}").text.count("<td>bob</td>") == 1  # old address
+
+
+def test_deciding_on_the_pair_page_confirms_there(client_for, store: ReviewStore) -> None:
+    client = client_for("alice")
+    page = client.get("/pair?a=x-2&b=x-1").text  # either order
+    assert 'name="next" value="/pair?a=x-1&amp;b=x-2&at=0"' in page
+    r = client.post(
+        "/decide",
+        data={
+            "id_a": "x-1",
+            "id_b": "x-2",
+            "verdict": "overlap",
+            "csrf_token": csrf_of(page),
+            "next": "/pair?a=x-1&b=x-2&at=0",
+        },
+    )
+    assert r.status_code == 200 and "Recorded: overlap for x-1 ~ x-2" in r.text
+    assert "<td>alice</td>" in r.text
+
+
+def test_browsers_get_error_pages_and_scripts_get_json(client_for) -> None:
+    client = client_for("alice")
+    html = {"accept": "text/html"}
+    r = client.get("/no/such/page", headers=html)
+    assert r.status_code == 404 and "<h1>404</h1>" in r.text and "Back to the queue" in r.text
+    r = client.get("/?page=abc", headers=html)
+    assert r.status_code == 400 and "page" in r.text and "<h1>400</h1>" in r.text
+    assert client.get("/no/such/page").json() == {"detail": "Not Found"}
+    assert client.get("/?page=abc").status_code == 422
 
 
 def test_viewer_cannot_decide(client_for, store: ReviewStore) -> None:

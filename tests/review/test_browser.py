@@ -111,3 +111,31 @@ def test_api_docs_render_from_local_files(live: tuple[str, ReviewStore], chromiu
     assert "/api/check" in page.inner_text(".swagger-ui")
     assert outside == []
     page.close()
+
+
+def test_keys_act_on_the_card_one_is_typing_in(
+    live: tuple[str, ReviewStore], chromium: Any
+) -> None:
+    base, store = live
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, base, "alice")
+    third = cards(page)[2]
+    box = page.locator("section.pair").nth(2).locator("textarea[name=comment]")
+    box.fill("same vendor, ask the owners")
+    box.press("Enter")  # a new line in the reason, not a verdict
+    page.wait_for_timeout(300)
+    assert store.all_decisions() == []
+    assert box.input_value() == "same vendor, ask the owners\n"
+    box.press("Tab")  # to that card's first button: the keys now act on this card
+    assert page.get_attribute("section.pair.current", "data-pair") == third
+    press(page, "n")
+    (d,) = store.all_decisions()
+    assert (f"{d.id_a}|{d.id_b}", d.verdict, d.comment) == (
+        third,
+        "not_related",
+        "same vendor, ask the owners",
+    )
+    assert "Recorded: not related" in page.inner_text("#flash")
+    page.set_viewport_size({"width": 375, "height": 800})  # a phone: no sideways scrolling
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.close()

@@ -50,6 +50,15 @@ def test_users_tokens_and_export(index: Path) -> None:
     assert store.authenticate(name="alice", password=password) is not None
     assert store.authenticate(name="bot", password="s3cret-for-bot") is not None
     assert run("users", "add", "alice", "--index", str(index)).exit_code == 2
+    r = run("users", "set-password", "alice", "--index", str(index))
+    assert r.exit_code == 0 and "sessions are ended" in r.stderr
+    new_password = r.stdout.strip()
+    assert store.authenticate(name="alice", password=password) is None
+    assert store.authenticate(name="alice", password=new_password) is not None
+    assert run("users", "deactivate", "alice", "--index", str(index)).exit_code == 0
+    assert store.authenticate(name="alice", password=new_password) is None
+    assert run("users", "activate", "alice", "--index", str(index)).exit_code == 0
+    assert store.authenticate(name="alice", password=new_password) is not None
     assert run("users", "add", "carl", "--role", "boss", "--index", str(index)).exit_code == 2
     token = run("tokens", "add", "bot", "--index", str(index)).stdout.strip()
     assert store.user_for_token(token) is not None
@@ -73,7 +82,8 @@ def test_users_tokens_and_export(index: Path) -> None:
     assert run("decisions", "export", "-o", str(out), "--index", str(index)).exit_code == 0
     assert out.read_text().count("\n") == 3
     data = json.loads(run("decisions", "export", "--format", "json", "--index", str(index)).stdout)
-    assert data[1]["revokes_id"] == data[0]["id"]
+    assert data[1]["revokes_id"] == data[0]["id"] and isinstance(data[1]["revokes_id"], int)
+    assert rows[0]["revokes_id"] == "" and rows[1]["revokes_id"] == str(data[0]["id"])  # not 1.0
     assert run("decisions", "export", "--format", "xml", "--index", str(index)).exit_code == 2
 
 

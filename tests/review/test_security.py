@@ -36,6 +36,7 @@ PAIR = {"id_a": "x-1", "id_b": "x-2", "verdict": "overlap", "comment": "same por
 ROUTES: list[tuple[str, str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("GET", "/", "/", None, PAGE),
     ("GET", "/departments", "/departments", None, PAGE),
+    ("GET", "/pair", "/pair?a=x-1&b=x-2", None, PAGE),
     ("GET", "/pairs/{id_a}/{id_b}", "/pairs/x-1/x-2", None, PAGE),
     ("GET", "/initiative/{id:path}", "/initiative/x-1", None, PAGE),
     ("GET", "/department/{name:path}", "/department/Fisheries%20and%20Oceans%20Canada", None, PAGE),
@@ -206,7 +207,7 @@ def test_markup_in_every_shown_field_is_escaped(
     pages = [
         "/?status=all",
         "/?status=decided",
-        "/pairs/x-1/x-2",
+        "/pair?a=x-1&b=x-2",
         "/initiative/x-1",
         "/initiative/x-2",
         "/departments",

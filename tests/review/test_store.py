@@ -39,12 +39,12 @@ def decide(store: ReviewStore, user: str, verdict: str, a: str = "a", b: str = "
 def test_migrations_create_the_schema_and_reopen_is_idempotent(db_url: str) -> None:
     store = ReviewStore.open(db_url)
     names = set(inspect(store.engine).get_table_names())
-    assert {"users", "api_tokens", "decisions", "alembic_version"} <= names
+    assert {"users", "api_tokens", "decisions", "web_sessions", "alembic_version"} <= names
     decide(store, "alice", "overlap")
     store.close()
     again = ReviewStore.open(db_url)  # runs the migrations again: nothing to do, nothing lost
     with again.engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0001"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0002"
     assert len(again.all_decisions()) == 1
     again.close()
 
@@ -63,10 +63,27 @@ def test_users_passwords_roles_and_tokens(db_url: str) -> None:
     assert stored.startswith("$argon2id$") and "correct horse" not in stored
     with pytest.raises(UsageError, match="already exists"):
         store.add_user(name="alice", role="viewer")
+    with pytest.raises(UsageError, match="'alice' already exists"):
+        store.add_user(name="Alice", role="viewer")  # one person, one name, whatever the case
+    with pytest.raises(UsageError, match="no spaces or /"):
+        store.add_user(name="a/b", role="viewer")
     with pytest.raises(UsageError, match="role 'boss'"):
         store.add_user(name="carol", role="boss")
+    # Sessions: ended by signing out, by a new password, by deactivation; and by age.
+    s1, s2 = store.start_session(bob.id), store.start_session(bob.id)
+    assert store.session_user(s1, max_age=60) == bob
+    assert store.session_user(s1, max_age=-1) is None
+    store.end_session(s1)
+    assert store.session_user(s1, max_age=60) is None and store.session_user(s2, 60) == bob
+    new = store.set_password(name="bob", password="battery staple")
+    assert new == "battery staple" and store.session_user(s2, 60) is None
+    assert store.authenticate(name="bob", password="battery staple") == bob
+    s3 = store.start_session(bob.id)
     store.set_active(name="bob", active=False)
-    assert store.authenticate(name="bob", password="correct horse") is None
+    assert store.authenticate(name="bob", password="battery staple") is None
+    store.set_active(name="bob", active=True)
+    assert store.session_user(s3, 60) is None  # reactivation does not revive old sessions
+    store.set_active(name="bob", active=False)
 
     token = store.add_token(user="alice", label="intake")
     assert store.user_for_token(token) == alice
@@ -94,6 +111,19 @@ def test_decisions_are_append_only_with_conflicts_undo_and_text_changes(db_url: 
     )
     assert (d1.id_a, d1.id_b, d1.text_hash_a, d1.text_hash_b) == ("a", "b", "ha", "hb")
     assert store.decided_keys(HASHES) == {("a", "b"): "overlap by alice"}
+
+    again = store.record_decision(  # the same act again (a retried POST): nothing appended
+        id_a="a",
+        id_b="b",
+        verdict="overlap",
+        user="alice",
+        comment="same vendor ",
+        score=0.8,
+        model_id="m",
+        text_hash_a="ha",
+        text_hash_b="hb",
+    )
+    assert again.id == d1.id and len(store.all_decisions()) == 1
 
     decide(store, "bob", "not related")  # a second reviewer disagrees: both kept, a conflict
     latest = store.latest_decisions(HASHES)[("a", "b")]

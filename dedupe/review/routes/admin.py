@@ -1,4 +1,4 @@
-"""User management for admins: list, add (one-time password shown once), (de)activate."""
+"""User management for admins: list, add (generated password shown once), (de)activate."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def add_user(
         created, password = store.add_user(name=name, role=role)
     except UsageError as exc:
         raise HTTPException(400, str(exc)) from None
-    # The one-time password is shown in this response only; it is never stored in clear.
+    # The generated password is shown in this response only; it is never stored in clear.
     return templates.TemplateResponse(
         request,
         "users.html",

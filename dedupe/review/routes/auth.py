@@ -12,6 +12,7 @@ from dedupe.review.deps import (
     LimiterDep,
     StoreDep,
     TemplatesDep,
+    end_session,
     safe_next,
     start_session,
 )
@@ -70,11 +71,11 @@ def login(
             status_code=401,
         )
     limiter.succeeded(ip, name)
-    start_session(request, user)
+    start_session(request, store, user)
     return RedirectResponse(safe_next(next), status_code=303)
 
 
 @router.post("/logout", dependencies=[CsrfChecked])
-def logout(request: Request) -> Response:
-    request.session.clear()
+def logout(request: Request, store: StoreDep) -> Response:
+    end_session(request, store)
     return RedirectResponse("/login", status_code=303)

@@ -2,18 +2,42 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
+from fastapi.templating import Jinja2Templates
 
 from dedupe.records import pair_key
 from dedupe.review.deps import CurrentUser, QueueDep, StoreDep, TemplatesDep
-from dedupe.review.queue import QueueItem, Status
+from dedupe.review.queue import QueueItem, ReviewQueue, Status
+from dedupe.review.routes.queue import pop_flash
+from dedupe.review.store import ReviewStore, User
 
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/pairs/{id_a}/{id_b}")
+def pair_url(id_a: str, id_b: str) -> str:
+    """The pair page's address; ids go in the query, so an id may hold any character ("/")."""
+    return "/pair?" + urlencode({"a": id_a, "b": id_b})
+
+
+@router.get("/pair")
 def pair_page(
+    request: Request,
+    user: CurrentUser,
+    store: StoreDep,
+    queue: QueueDep,
+    templates: TemplatesDep,
+    id_a: Annotated[str, Query(alias="a")],
+    id_b: Annotated[str, Query(alias="b")],
+) -> Response:
+    return _pair_page(request, user, store, queue, templates, id_a, id_b)
+
+
+@router.get("/pairs/{id_a}/{id_b}")
+def pair_page_by_path(
     request: Request,
     id_a: str,
     id_b: str,
@@ -21,6 +45,19 @@ def pair_page(
     store: StoreDep,
     queue: QueueDep,
     templates: TemplatesDep,
+) -> Response:
+    """The address of earlier versions (ids without "/")."""
+    return _pair_page(request, user, store, queue, templates, id_a, id_b)
+
+
+def _pair_page(
+    request: Request,
+    user: User,
+    store: ReviewStore,
+    queue: ReviewQueue,
+    templates: Jinja2Templates,
+    id_a: str,
+    id_b: str,
 ) -> Response:
     a, b = queue.record(id_a), queue.record(id_b)
     if a is None or b is None:
@@ -43,9 +80,9 @@ def pair_page(
             "a": a,
             "b": b,
             "history": history,
-            "here": request.url.path,
+            "here": pair_url(*key),
             "at": 0,
-            "flash": "",
+            "flash": pop_flash(request),
         },
     )
 
