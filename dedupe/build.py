@@ -15,7 +15,7 @@ from filelock import FileLock, Timeout
 from dedupe.csvsafe import atomic_path
 from dedupe.embed.cache import EmbeddingCache, content_hash, embed_with_cache
 from dedupe.embed.encoder import Encoder, encoder_for_model_id, get_encoder
-from dedupe.errors import IndexCorruptError, IndexLockedError, IndexWriteError
+from dedupe.errors import IndexCorruptError, IndexLockedError, IndexWriteError, UsageError
 from dedupe.index.lock import LOCK_NAME, index_lock
 from dedupe.index.manifest import MANIFEST, Manifest, read_manifest
 from dedupe.index.scored import SCORED_ROLE, write_scored_texts
@@ -32,7 +32,7 @@ from dedupe.ingest import LoadResult, dedupe_ids, write_quarantine
 from dedupe.match.acronyms import Acronyms
 from dedupe.match.boilerplate import Boilerplate, source_key
 from dedupe.match.lexical import LexicalModel
-from dedupe.records import IngestSummary
+from dedupe.records import IngestSummary, Record, RowProblem
 from dedupe.text import LazyTexts
 
 log = logging.getLogger(__name__)
@@ -68,14 +68,22 @@ def build_generation(
     lock_timeout: float = 0,
     keep_origins: Sequence[str] = (),
     lock: FileLock | None = None,
+    sources_from_file_names: bool = False,
 ) -> IngestSummary:
     """Merge loaded records (origin name per record in `loaded.sources`) into the index at
     `path` and write its next generation (`Detector.ingest_records` is this).
 
     `lock`: the caller's own `index_lock(path)` when it already holds it for a longer job
     (the nightly report); FileLock is reentrant, so the write re-acquires it at no cost.
+
+    Ids are unique across sources: a record whose id an other source's record already holds
+    is quarantined, not swapped in. `sources_from_file_names` (each file its own source, named
+    by its stem): a source last read from another file (`hc/portfolio.csv`, now
+    `tc/portfolio.csv`) is refused rather than replaced; name the source to replace it.
     """
     path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{path}: a file, not an index folder (give --index a folder)")
     checked = dedupe_ids(loaded)
     records, origins, problems = checked.records, checked.sources, checked.problems
     lock = lock or index_lock(path, lock_timeout)
@@ -101,10 +109,19 @@ def build_generation(
             old = PortfolioIndex.open(path, model_id=encoder.model_id)
             old_frame, old_vectors = old.frame, np.asarray(old.vectors)
         elif (path / MANIFEST).exists():
-            previous = read_manifest(path)
+            try:
+                previous = read_manifest(path)
+            except IndexCorruptError as exc:  # --rebuild is the way out of a broken manifest
+                log.warning("%s; rebuilding from scratch", exc)
+                previous = None
         enc: Encoder = (
             get_encoder(encoder) if isinstance(encoder, str) or encoder is None else encoder
         )
+        files_of = _files_by_origin(loaded, sources_from_file_names)
+        if previous is not None and sources_from_file_names:
+            _refuse_moved_sources(path, previous, files_of)
+        if old_frame is not None and len(old_frame):
+            records, origins = _quarantine_foreign_ids(checked, old_frame, keep_origins, problems)
 
         new_frame = records_frame(records, origins, [""] * len(records))
 
@@ -231,6 +248,7 @@ def build_generation(
             previous=previous,
             kind=IndexKind.AUTO,
             scorer=scorer,
+            origin_files={**(previous.origin_files if previous else {}), **files_of},
             extra_files={
                 "lexical": lex_path,
                 "boilerplate": bp_path,
@@ -324,3 +342,62 @@ def _count_changes(old: pd.DataFrame, new: pd.DataFrame) -> tuple[int, int, int]
     same = (before == sub[cols].astype(str).to_numpy()).all(axis=1)
     unchanged = int(same.sum())
     return added, len(sub) - unchanged, unchanged
+
+
+def _files_by_origin(loaded: LoadResult, from_file_names: bool) -> dict[str, list[str]]:
+    """The files each source of this load was read from (absolute paths)."""
+    out: dict[str, list[str]] = {}
+    names = set(loaded.sources)
+    for f in loaded.files:
+        origin = Path(f).stem if from_file_names else (next(iter(names)) if len(names) == 1 else "")
+        if origin:
+            out.setdefault(origin, []).append(str(Path(f).resolve()))
+    return out
+
+
+def _refuse_moved_sources(path: Path, previous: Manifest, files_of: dict[str, list[str]]) -> None:
+    for origin, files in files_of.items():
+        before = previous.origin_files.get(origin)
+        if before and previous.origins.get(origin) and not set(before) & set(files):
+            raise UsageError(
+                f"source {origin!r} of {path} was read from {before[0]} "
+                f"({previous.origins[origin]} records); {files[0]} has the same name, so "
+                f"ingesting it would replace them. Give it its own name (--source NAME), or "
+                f"--source {origin} to replace that source on purpose"
+            )
+
+
+def _quarantine_foreign_ids(
+    checked: LoadResult,
+    old_frame: pd.DataFrame,
+    keep_origins: Sequence[str],
+    problems: list[RowProblem],
+) -> tuple[list[Record], list[str]]:
+    """Records whose id belongs to another source that stays in the index go to quarantine
+    (appended to `problems`); returns the records and sources that remain."""
+    replaced = set(checked.sources) - set(keep_origins)
+    holder = dict(zip(old_frame["id"], old_frame["origin"], strict=True))
+    records: list[Record] = []
+    sources: list[str] = []
+    for record, src, (file, row, values) in zip(
+        checked.records, checked.sources, checked.origins, strict=True
+    ):
+        other = holder.get(record.id)
+        if other is not None and other != src and other not in replaced:
+            problems.append(
+                RowProblem(
+                    file=file,
+                    row=row,
+                    column="id",
+                    reason=(
+                        f"id {record.id!r} already belongs to a record of source {other!r} in "
+                        "this index; ids must be unique across sources (prefix them, e.g. "
+                        "with the department)"
+                    ),
+                    values=dict(values),
+                )
+            )
+            continue
+        records.append(record)
+        sources.append(src)
+    return records, sources

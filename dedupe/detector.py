@@ -262,6 +262,7 @@ class Detector:
             progress=progress,
             on_total=on_total,
             lock_timeout=lock_timeout,
+            sources_from_file_names=source is None,
         )
 
     # Merge loaded records into the index and write its next generation (`dedupe.build`).
@@ -506,6 +507,8 @@ def _detect(text: str) -> str:
 
 def require_index(path: str | Path) -> Path:
     path = Path(path)
+    if path.is_file():
+        raise IndexNotFoundError(f"{path}: a file, not an index folder (give --index a folder)")
     if not (path / MANIFEST).exists():
         raise IndexNotFoundError(f"{path}: no index here; build one with `dedupe ingest`")
     return path

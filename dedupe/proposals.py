@@ -9,6 +9,8 @@ from dedupe.errors import IngestError, UsageError
 from dedupe.records import Proposal
 from dedupe.text import normalize_text
 
+LANGUAGES = ("", "en", "fr")
+
 
 def proposal_from_fields(
     title: str | None, description: str | None, department: str | None, language: str | None
@@ -16,11 +18,14 @@ def proposal_from_fields(
     title_n, desc_n = normalize_text(title or ""), normalize_text(description or "")
     if not title_n and not desc_n:
         raise UsageError("give a proposal: --title and/or --description, or --file")
+    lang = normalize_text(language or "").lower()
+    if lang not in LANGUAGES:
+        raise UsageError(f"language {language!r}: expected en or fr (or none: detected)")
     return Proposal(
         title=title_n,
         description=desc_n,
         department=normalize_text(department or ""),
-        language=normalize_text(language or ""),
+        language=lang,
     )
 
 
@@ -31,8 +36,8 @@ def read_proposal(path: str | Path) -> Proposal:
         raw = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise IngestError(f"{path}: no such file") from None
-    except UnicodeDecodeError as exc:
-        raise IngestError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except UnicodeDecodeError:
+        raw = path.read_bytes().decode("cp1252", errors="replace")  # as ingest reads exports
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(raw)
@@ -40,6 +45,11 @@ def read_proposal(path: str | Path) -> Proposal:
             raise IngestError(f"{path}: not valid JSON at line {exc.lineno}: {exc.msg}") from None
         if not isinstance(data, dict):
             raise IngestError(f"{path}: expected a JSON object with title and description")
+        if (
+            not str(data.get("title", "") or "").strip()
+            and not str(data.get("description", "") or "").strip()
+        ):
+            raise IngestError(f"{path}: no title and no description in the JSON object")
         unknown = set(data) - {"title", "description", "department", "language", "id"}
         if unknown:
             raise IngestError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}")

@@ -200,11 +200,15 @@ class CheckResult:
         """0 nothing flagged, 3 at least one duplicate or overlap."""
         return 3 if self.flagged else 0
 
-    def to_json(self) -> dict[str, Any]:
-        return {
+    def to_json(self, *, below: bool = False) -> dict[str, Any]:
+        """{matches, owners}; with `below`, also the candidates under the bar (`--all`)."""
+        out: dict[str, Any] = {
             "matches": [m.to_json() for m in self.matches],
             "owners": [o.to_json() for o in self.owners],
         }
+        if below:
+            out["below"] = [m.to_json() for m in self.below]
+        return out
 
 
 @dataclass(frozen=True)

@@ -189,3 +189,69 @@ def test_python_dash_m_runs_the_cli() -> None:
         [sys.executable, "-m", "dedupe", "--help"], capture_output=True, text=True, timeout=60
     )
     assert out.returncode == 0 and "check" in out.stdout
+
+
+def test_check_all_json_lists_the_candidates_below_the_bar(tmp_path: Path, write_csv) -> None:
+    index = _ingest(tmp_path, write_csv)
+    args = ["check", "--index", str(index), "--title", "Arctic sea ice radar", "--json", "--all"]
+    res = runner.invoke(app, args)
+    data = json.loads(res.stdout)
+    assert res.exit_code == 0 and data["matches"] == [] and data["below"]
+    assert {m["tier"] for m in data["below"]} == {"below"}
+
+
+def test_proposal_and_index_mistakes_are_named(tmp_path: Path, write_csv) -> None:
+    index = _ingest(tmp_path, write_csv)
+    empty = tmp_path / "p.json"
+    empty.write_text("{}")
+    res = runner.invoke(app, ["check", "--index", str(index), "--file", str(empty)])
+    assert res.exit_code == 1 and "p.json: no title and no description" in res.output
+    res = runner.invoke(app, ["check", "-i", str(index), "-t", "Payroll", "--language", "de"])
+    assert res.exit_code == 2 and "expected en or fr" in res.output
+    latin = tmp_path / "p.txt"
+    latin.write_bytes("Modernisation de la paie\nRemplacer la paie des employés.".encode("cp1252"))
+    assert runner.invoke(app, ["check", "-i", str(index), "-f", str(latin)]).exit_code in (0, 3)
+    a_file = tmp_path / "data.csv"
+    a_file.write_text("id\n")
+    res = runner.invoke(app, ["check", "--index", str(a_file), "--title", "x"])
+    assert res.exit_code == 1 and "a file, not an index folder" in res.output
+    res = runner.invoke(app, ["ingest", str(_portfolio(write_csv)), "--index", str(a_file)])
+    assert res.exit_code == 2 and "a file, not an index folder" in res.output
+
+
+def test_a_broken_manifest_is_rebuilt_with_rebuild(tmp_path: Path, write_csv) -> None:
+    index = _ingest(tmp_path, write_csv)
+    (index / "manifest.json").write_text("{not json")
+    res = runner.invoke(app, ["check", "--index", str(index), "--title", "Payroll"])
+    assert res.exit_code == 1 and "dedupe ingest --rebuild" in res.output
+    args = ["ingest", str(_portfolio(write_csv)), "--index", str(index), "--encoder", "fake"]
+    assert runner.invoke(app, [*args, "--rebuild"]).exit_code == 0
+    res = runner.invoke(app, ["check", "--index", str(index), "--title", "Payroll modernization"])
+    assert res.exit_code == 3, res.output
+
+
+def test_reading_commands_create_no_review_database(tmp_path: Path, write_csv) -> None:
+    index = _ingest(tmp_path, write_csv)
+    res = runner.invoke(app, ["decisions", "export", "--index", str(index)])
+    assert res.exit_code == 1 and "no review database at" in res.output
+    res = runner.invoke(app, ["tokens", "add", "bot", "--index", str(index)])
+    assert res.exit_code == 1
+    elsewhere = f"sqlite:///{tmp_path / 'typo.db'}"
+    res = runner.invoke(app, ["calibrate", "--index", str(index), "--db", elsewhere])
+    assert res.exit_code == 1 and "typo.db" in res.output
+    assert not (index / "review.db").exists() and not (tmp_path / "typo.db").exists()
+
+
+def test_output_cut_short_by_a_closed_pipe_keeps_the_exit_code(tmp_path: Path, write_csv) -> None:
+    import subprocess
+    import sys
+
+    index = _ingest(tmp_path, write_csv)
+    # `true` reads nothing and exits long before the CLI has started: every write hits EPIPE.
+    script = (
+        f"{sys.executable} -m dedupe check -i {index} -t 'Email Transformation Initiative' "
+        f"-d '{EMAIL}' --json | true; exit ${{PIPESTATUS[0]}}"
+    )
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 3, done.stderr
+    assert "Traceback" not in done.stderr

@@ -182,7 +182,7 @@ def test_missing_and_corrupt_index_errors_name_the_file(
     Detector.ingest(tmp_path / "ix", [write_csv(portfolio())], encoder=fake)
     faiss_file = next((tmp_path / "ix").glob("index-*.faiss"))
     faiss_file.write_bytes(faiss_file.read_bytes()[:20])
-    with pytest.raises(IndexCorruptError, match=rf"{faiss_file.name}.*re-run `dedupe ingest`"):
+    with pytest.raises(IndexCorruptError, match=rf"{faiss_file.name}.*dedupe ingest --rebuild`"):
         PortfolioIndex.open(tmp_path / "ix")
     (tmp_path / "ix" / "manifest.json").write_text("{not json")
     with pytest.raises(IndexCorruptError, match="manifest.json"):
@@ -257,7 +257,7 @@ def test_truncated_scored_texts_are_refused_by_name(
     Detector.ingest(ix, [write_csv(portfolio())], encoder=fake)
     scored = next(ix.glob("scored-*.arrow"))
     scored.write_bytes(scored.read_bytes()[:100])
-    with pytest.raises(IndexCorruptError, match=rf"{scored.name}.*re-run `dedupe ingest`"):
+    with pytest.raises(IndexCorruptError, match=rf"{scored.name}.*dedupe ingest --rebuild`"):
         Detector.open(ix, encoder=fake)
 
 

@@ -39,7 +39,7 @@ def calibrate(
 
         dedupe calibrate --index indexes/gc --pairs reviewed.csv
 
-        dedupe calibrate --index indexes/gc --db sqlite:///indexes/gc/review.sqlite
+        dedupe calibrate --index indexes/gc --db sqlite:///indexes/gc/review.db
     """
     from dedupe.calibrate import LabelledPair, read_labelled_pairs
     from dedupe.calibrate import calibrate as run_calibration  # scikit-learn: only here

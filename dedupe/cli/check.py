@@ -7,7 +7,16 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from dedupe.cli.common import DEFAULT_INDEX, app, err, escape, handle_errors, out, print_json
+from dedupe.cli.common import (
+    DEFAULT_INDEX,
+    app,
+    closed_stdout_ok,
+    err,
+    escape,
+    handle_errors,
+    out,
+    print_json,
+)
 from dedupe.detector import Detector
 from dedupe.errors import UsageError
 from dedupe.proposals import proposal_from_fields, read_proposal
@@ -50,7 +59,7 @@ def check(
         False, "--all", help="Also list the best candidates below the bar."
     ),
     json_out: bool = typer.Option(
-        False, "--json", help="Print one JSON object: {matches, owners}."
+        False, "--json", help="Print one JSON object: {matches, owners} (+ below with --all)."
     ),
     db: str | None = typer.Option(
         None,
@@ -101,10 +110,16 @@ def check(
         closest_when_clear=not json_out,
         decisions=decided,
     )
-    if json_out:
-        print_json(result.to_json())
-    else:
-        render(result, show_all)
+    if len(detector.index) == 0:
+        err.print(
+            f"[yellow]warning:[/] {escape(str(index))} holds no initiatives: nothing to compare "
+            "with (was every row quarantined?)"
+        )
+    with closed_stdout_ok():  # `dedupe check ... | head -1` keeps the exit code
+        if json_out:
+            print_json(result.to_json(below=show_all))
+        else:
+            render(result, show_all)
     raise typer.Exit(result.exit_code)
 
 

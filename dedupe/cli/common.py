@@ -63,6 +63,19 @@ def _root(
     )
 
 
+@contextmanager
+def closed_stdout_ok() -> Iterator[None]:
+    """Output to a pipe that closed early (`| head`) is not an error: stop writing, keep the
+    command's own exit code."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python's advice: point stdout at devnull so the interpreter's final flush is quiet.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
     """Turn `DedupeError` into a one-line message on stderr and its exit code."""
 

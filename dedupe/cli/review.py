@@ -54,10 +54,13 @@ DB_OPT = typer.Option(
 OUTPUT_OPT = typer.Option(None, "--output", "-o", help="File (default: stdout).")
 
 
-def _store(index: Path, db: str | None) -> ReviewStore:
+def _store(index: Path, db: str | None, *, create: bool = False) -> ReviewStore:
+    """The review store; only `users add` and `serve` create one that does not exist yet."""
     from dedupe.review.store import open_store  # SQLAlchemy + Alembic: only when used
 
-    return open_store(db) if db else open_store(index=require_index(index))
+    if db:
+        return open_store(db, create=create)
+    return open_store(index=require_index(index), create=create)
 
 
 @app.command()
@@ -101,14 +104,22 @@ def serve(
         f"review app on http://{host}:{port}  (index {escape(str(index))}, database "
         f"{escape(web.state.store.url)}){note}"
     )
-    uvicorn.run(
-        web,
-        host=host,
-        port=port,
-        proxy_headers=True,
-        forwarded_allow_ips=forwarded_allow_ips,
-        log_level="info",
-    )
+    try:
+        uvicorn.run(
+            web,
+            host=host,
+            port=port,
+            proxy_headers=True,
+            forwarded_allow_ips=forwarded_allow_ips,
+            log_level="info",
+        )
+    except SystemExit as exc:  # uvicorn's start-up failure is 3, which here means "flagged"
+        if exc.code not in (0, None):
+            err.print(
+                f"[bold red]error:[/] the server could not start on {host}:{port} (see above)"
+            )
+            raise typer.Exit(1) from None
+        raise
 
 
 @users_app.command("add")
@@ -127,7 +138,7 @@ def users_add(
     Example: dedupe users add alice --role reviewer --index indexes/gc
     """
     password = _stdin_password() if password_stdin else None
-    store = _store(index, db)
+    store = _store(index, db, create=True)
     try:
         user, secret = store.add_user(name=name, role=role, password=password)
     finally:

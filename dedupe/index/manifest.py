@@ -16,6 +16,7 @@ from dedupe.csvsafe import write_text
 from dedupe.errors import IndexCorruptError, IndexNotFoundError, ModelMismatchError
 
 MANIFEST = "manifest.json"
+REBUILD = "rebuild it with `dedupe ingest --rebuild` and the same files"
 FORMAT_VERSION = 1
 
 
@@ -37,6 +38,7 @@ class Manifest:
     updated_at: str
     index_kind: str = "flat"
     origins: dict[str, int] = field(default_factory=dict)  # ingest source → record count
+    origin_files: dict[str, list[str]] = field(default_factory=dict)  # source → files last read
     scorer: dict[str, Any] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
 
@@ -58,13 +60,15 @@ class Manifest:
                 updated_at=str(data["updated_at"]),
                 index_kind=str(data.get("index_kind", "flat")),
                 origins={str(k): int(v) for k, v in data.get("origins", {}).items()},
+                origin_files={
+                    str(k): [str(f) for f in v] for k, v in data.get("origin_files", {}).items()
+                },
                 scorer=dict(data.get("scorer", {})),
                 format_version=int(data.get("format_version", FORMAT_VERSION)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise IndexCorruptError(
-                f"{path}: manifest is corrupt ({type(exc).__name__}: {exc}); "
-                "re-run `dedupe ingest` to rebuild the index"
+                f"{path}: manifest is corrupt ({type(exc).__name__}: {exc}); {REBUILD}"
             ) from None
 
     def check_model(self, model_id: str, path: Path) -> None:
@@ -86,17 +90,19 @@ def read_manifest(directory: str | Path) -> Manifest:
     if not path.exists():
         if not directory.exists():
             raise IndexNotFoundError(f"{directory}: no index here; build one with `dedupe ingest`")
+        if not directory.is_dir():
+            raise IndexNotFoundError(
+                f"{directory}: a file, not an index folder (give --index a folder)"
+            )
         raise IndexNotFoundError(
             f"{path}: no manifest, so no complete index here; build one with `dedupe ingest`"
         )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise IndexCorruptError(
-            f"{path}: manifest is not valid JSON ({exc}); re-run `dedupe ingest` to rebuild"
-        ) from None
+        raise IndexCorruptError(f"{path}: manifest is not valid JSON ({exc}); {REBUILD}") from None
     if not isinstance(data, dict):
-        raise IndexCorruptError(f"{path}: manifest is not a JSON object; re-run `dedupe ingest`")
+        raise IndexCorruptError(f"{path}: manifest is not a JSON object; {REBUILD}")
     return Manifest.from_dict(data, path)
 
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dedupe.errors import IndexCorruptError
-from dedupe.index.manifest import Manifest
+from dedupe.index.manifest import REBUILD, Manifest
 
 SCORED_ROLE = "scored"
 _COLUMN = "text"
@@ -42,9 +42,7 @@ class ScoredTexts:
             # the table's buffers point into the map: it stays open as long as they live
             table = pa.ipc.open_file(pa.memory_map(str(path), "r")).read_all()
         except (OSError, pa.ArrowInvalid) as exc:
-            raise IndexCorruptError(
-                f"{path}: unreadable scored texts ({exc}); re-run `dedupe ingest`"
-            ) from None
+            raise IndexCorruptError(f"{path}: unreadable scored texts ({exc}); {REBUILD}") from None
         if table.schema.names != [_COLUMN]:
             raise IndexCorruptError(
                 f"{path}: expected one column {_COLUMN!r}, found {table.schema.names}"
@@ -68,13 +66,11 @@ def open_scored(path: Path, manifest: Manifest) -> ScoredTexts | None:
     fpath = path / entry.name
     if not fpath.exists() or fpath.stat().st_size != entry.size:
         raise IndexCorruptError(
-            f"{fpath}: missing or not the size the manifest says ({entry.size} bytes); "
-            "re-run `dedupe ingest`"
+            f"{fpath}: missing or not the size the manifest says ({entry.size} bytes); {REBUILD}"
         )
     texts = ScoredTexts(fpath)
     if len(texts) != manifest.record_count:
         raise IndexCorruptError(
-            f"{fpath}: {len(texts)} texts for {manifest.record_count} records; "
-            "re-run `dedupe ingest`"
+            f"{fpath}: {len(texts)} texts for {manifest.record_count} records; {REBUILD}"
         )
     return texts

@@ -29,7 +29,14 @@ import pandas as pd
 
 from dedupe.csvsafe import atomic_path
 from dedupe.errors import IndexCorruptError
-from dedupe.index.manifest import FileEntry, Manifest, now_iso, read_manifest, write_manifest
+from dedupe.index.manifest import (
+    REBUILD,
+    FileEntry,
+    Manifest,
+    now_iso,
+    read_manifest,
+    write_manifest,
+)
 from dedupe.index.vectorfile import VectorFile
 from dedupe.records import ALL_FIELDS, Record
 
@@ -234,16 +241,16 @@ class PortfolioIndex:
             entry = manifest.files.get(role)
             if entry is None:
                 raise IndexCorruptError(
-                    f"{path / 'manifest.json'}: no {role} file listed; re-run `dedupe ingest`"
+                    f"{path / 'manifest.json'}: no {role} file listed; {REBUILD}"
                 )
             fpath = path / entry.name
             if not fpath.exists():
-                raise IndexCorruptError(f"{fpath}: missing; re-run `dedupe ingest` to rebuild")
+                raise IndexCorruptError(f"{fpath}: missing; {REBUILD}")
             size = fpath.stat().st_size
             if size != entry.size:
                 raise IndexCorruptError(
                     f"{fpath}: {size} bytes, the manifest says {entry.size} (truncated or "
-                    "overwritten); re-run `dedupe ingest` to rebuild"
+                    f"overwritten); {REBUILD}"
                 )
             if verify and _sha256(fpath) != entry.sha256:
                 raise IndexCorruptError(
@@ -268,12 +275,12 @@ class PortfolioIndex:
         except RuntimeError as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else "read error"
             raise IndexCorruptError(
-                f"{files['faiss']}: unreadable FAISS file ({first}); re-run ingest"
+                f"{files['faiss']}: unreadable FAISS file ({first}); {REBUILD}"
             ) from None
         if not (len(frame) == vectors.shape[0] == index.ntotal == manifest.record_count):
             raise IndexCorruptError(
                 f"{path}: counts disagree (records {len(frame)}, vectors {vectors.shape[0]}, "
-                f"faiss {index.ntotal}, manifest {manifest.record_count}); re-run ingest"
+                f"faiss {index.ntotal}, manifest {manifest.record_count}); {REBUILD}"
             )
         return cls(path=path, manifest=manifest, frame=frame, vectors=vectors, faiss_index=index)
 
@@ -323,8 +330,11 @@ def write_generation(
     scorer: dict[str, Any] | None = None,
     extra_files: dict[str, Path] | None = None,
     storage: str | None = None,
+    origin_files: dict[str, list[str]] | None = None,
 ) -> Manifest:
     """Write a new generation beside the current one, swap the manifest, then clean up.
+
+    `origin_files`: the files each source was last read from (kept for the sources of `frame`).
 
     `storage` ("float32" or "float16") is how vectors-N.npy is stored; by default float16
     from `FLOAT16_FROM` records (cosine error < 1e-3, half the disk and memory), else float32.
@@ -371,6 +381,7 @@ def write_generation(
         updated_at=now_iso(),
         index_kind=used_kind,
         origins={str(k): int(v) for k, v in origins.items()},
+        origin_files={k: v for k, v in (origin_files or {}).items() if k in origins},
         scorer=scorer or {},
     )
     write_manifest(path, manifest)

@@ -34,7 +34,7 @@ def known_decisions(detector: Detector, *, db_url: str | None = None) -> dict[tu
     """
     if not review_db_exists(detector.path, db_url):
         return {}
-    store = open_store(db_url, index=detector.path)
+    store = open_store(db_url, index=detector.path, create=False)
     try:
         return store.decided_keys(current_hashes(detector))
     finally:
@@ -45,7 +45,7 @@ def labelled_pairs(detector: Detector, *, db_url: str | None = None) -> list[tup
     """(id_a, id_b, duplicate|overlap|not_related) rows to calibrate the thresholds on."""
     if not review_db_exists(detector.path, db_url):
         return []
-    store = open_store(db_url, index=detector.path)
+    store = open_store(db_url, index=detector.path, create=False)
     try:
         return store.decisions_as_labelled_pairs(current_hashes(detector))
     finally:

@@ -70,12 +70,26 @@ def default_db_url(index: str | Path) -> str:
     return f"sqlite:///{(Path(index) / DB_NAME).resolve()}"
 
 
-def open_store(url: str | None = None, *, index: str | Path | None = None) -> ReviewStore:
-    """Open (and migrate) the store at `url`, or the SQLite file next to `index`."""
+def open_store(
+    url: str | None = None, *, index: str | Path | None = None, create: bool = True
+) -> ReviewStore:
+    """Open (and migrate) the store at `url`, or the SQLite file next to `index`.
+
+    `create=False` (commands that only read, or change existing users): a SQLite file that
+    does not exist is an error naming it, rather than a new empty database."""
     if url is None:
         if index is None:
             raise UsageError("give a database URL (--db / DEDUPE_DB_URL) or an index directory")
         url = default_db_url(index)
+    if not create:
+        parsed = make_url(normalize_url(url))
+        file = parsed.database
+        if parsed.get_backend_name() == "sqlite" and file and file != ":memory:":
+            if not Path(file).exists():
+                raise ReviewStoreError(
+                    f"no review database at {file} (it is created by `dedupe users add` or "
+                    f"`dedupe serve`; the default is <index>/{DB_NAME})"
+                )
     return ReviewStore.open(url)
 
 
