@@ -42,7 +42,7 @@ from dedupe.records import (
     Record,
     pair_key,
 )
-from dedupe.text import LazyTexts
+from dedupe.text import LazyTexts, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -392,11 +392,12 @@ class Detector:
             if own and lex.n_tokens is not None and len(lex.n_tokens) == len(self.index)
             else None
         )
+        titles_b = self.column("title")[positions].tolist()
         x = self.pair_features(
             [query_text] * n,
             LazyTexts(self.record_text, positions),  # read only where an input is missing
-            [proposal.title] * n,
-            self.column("title")[positions].tolist(),
+            [proposal.title] * n if proposal.title else _titles_named_in(query_text, titles_b),
+            titles_b,
             [proposal.department] * n,
             self.column("department")[positions].tolist(),
             dense,
@@ -497,6 +498,23 @@ class Detector:
         `incremental` reuses the previous run's neighbour lists, same result; `exact`: exact
         neighbour lists from 10k records too, where the default search is clustered)."""
         return find_pairs(self, k=k, min_score=min_score, incremental=incremental, exact=exact)
+
+
+def _titles_named_in(text: str, titles: Sequence[str]) -> list[str]:
+    """For a proposal without a title: per candidate, the candidate's own title where the
+    proposal's text names it (its words, three or more, in a row), else "". A note that says
+    "replace our learning management system" is titled as such against that record; the
+    scorer's title features are otherwise blank for a title-less proposal.
+
+    Measured on the 268 held-out intake queries with their titles removed: expected record
+    flagged 0.44 -> 0.64, new proposals flagged 0 -> 0.023 (two-word titles: 0.68 and 0.12;
+    any order: 0.71 and 0.26). No change on the hand-written and trap queries."""
+    seq = " " + " ".join(tokenize(text)) + " "
+    out = []
+    for title in titles:
+        need = tokenize(title)
+        out.append(title if len(need) >= 3 and f" {' '.join(need)} " in seq else "")
+    return out
 
 
 def _detect(text: str) -> str:
