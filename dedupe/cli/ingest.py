@@ -37,7 +37,8 @@ def expand(paths: list[str]) -> list[str]:
 @handle_errors
 def ingest(
     files: list[str] = typer.Argument(
-        ..., help="CSV, XLSX, Parquet, JSON or JSON Lines files (globs allowed)."
+        ...,
+        help="CSV, XLSX, Parquet, JSON or JSON Lines files (globs allowed).",
     ),
     index: Path = typer.Option(
         Path(DEFAULT_INDEX),

@@ -69,7 +69,7 @@ def serve(
     index: Path = INDEX_OPT,
     db: str | None = DB_OPT,
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-    port: int = typer.Option(8000, "--port", min=1, max=65535),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
     dev: bool = typer.Option(False, "--dev", help="Allow the built-in development secret key."),
     secure_cookies: bool = typer.Option(
         False,
@@ -187,7 +187,9 @@ def users_set_password(
 @users_app.command("list")
 @handle_errors
 def users_list(
-    index: Path = INDEX_OPT, db: str | None = DB_OPT, json_out: bool = typer.Option(False, "--json")
+    index: Path = INDEX_OPT,
+    db: str | None = DB_OPT,
+    json_out: bool = typer.Option(False, "--json", help="Print a JSON list."),
 ) -> None:
     """List users with their role and whether they are active.
 
@@ -207,7 +209,11 @@ def users_list(
 
 @users_app.command("deactivate")
 @handle_errors
-def users_deactivate(name: str, index: Path = INDEX_OPT, db: str | None = DB_OPT) -> None:
+def users_deactivate(
+    name: str = typer.Argument(..., help="The user who may no longer sign in."),
+    index: Path = INDEX_OPT,
+    db: str | None = DB_OPT,
+) -> None:
     """Stop a user from signing in (their decisions are kept).
 
     Example: dedupe users deactivate alice --index indexes/gc
@@ -222,7 +228,11 @@ def users_deactivate(name: str, index: Path = INDEX_OPT, db: str | None = DB_OPT
 
 @users_app.command("activate")
 @handle_errors
-def users_activate(name: str, index: Path = INDEX_OPT, db: str | None = DB_OPT) -> None:
+def users_activate(
+    name: str = typer.Argument(..., help="The user who may sign in again."),
+    index: Path = INDEX_OPT,
+    db: str | None = DB_OPT,
+) -> None:
     """Let a deactivated user sign in again.
 
     Example: dedupe users activate alice --index indexes/gc
@@ -245,7 +255,11 @@ def tokens_add(
 ) -> None:
     """Create an API token (printed once; only its hash is stored).
 
-    Example: curl -H "Authorization: Bearer $(dedupe tokens add intake-bot)" .../api/pairs
+    Example (create once, keep it in the intake system's secrets):
+
+        TOKEN=$(dedupe tokens add intake-bot --label intake --index indexes/gc)
+
+        curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/api/pairs
     """
     store = _store(index, db)
     try:
