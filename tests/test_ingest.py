@@ -11,6 +11,7 @@ from dedupe.errors import ConfigError, IngestError, MappingError
 from dedupe.ingest import load_files, load_mapping
 from dedupe.ingest.mapping import infer_mapping, mapping_from_dict
 from dedupe.ingest.readers import decode_bytes, read_table
+from dedupe.ingest.values import parse_budget, parse_owners
 
 
 def test_reads_every_format(tmp_path: Path) -> None:
@@ -228,3 +229,254 @@ def test_csv_files_are_read_in_their_encoding(tmp_path: Path, encoding: str) -> 
     table = read_table(path)
     assert table.frame["title"].tolist() == ["Système de paie", "Café"]
     assert table.encoding == encoding
+
+
+# ----------------------------------------------------------------- QA pass: mapping and columns
+
+DEPTS = "id,title,description,department\nr1,Payroll,Pay people.,Transports Canada\n"
+ALIAS = '[departments]\n"Transports Canada" = "Transport Canada"\n'
+
+
+@pytest.mark.parametrize(
+    "toml",
+    ['[columns]\ndepartment = "department"\n' + ALIAS, ALIAS],
+    ids=["partial-columns", "departments-only"],
+)
+def test_partial_mapping_keeps_recognising_the_other_columns(tmp_path: Path, toml: str) -> None:
+    path, mapping = tmp_path / "depts.csv", tmp_path / "m.toml"
+    path.write_text(DEPTS)
+    mapping.write_text(toml)
+    result = load_files([path], mapping=mapping)
+    assert not result.problems
+    (rec,) = result.records
+    assert (rec.title, rec.description) == ("Payroll", "Pay people.")
+    assert rec.department == "Transport Canada"  # the alias is applied in both cases
+
+
+def test_a_column_the_mapping_uses_is_not_recognised_again(write_csv) -> None:
+    # Mapped: description and owner_email. Recognised: title, department; not the mapped
+    # "Contact" (a usual name of owner_name) nor "Summary" (one of description).
+    cells = {"Project Name": "Cloud", "Notes": "New.", "Summary": "Old.", "Agency": "SSC"}
+    m = mapping_from_dict({"columns": {"description": "Notes", "owner_email": "Contact"}})
+    (rec,) = load_files([write_csv([{**cells, "Contact": "a@b.ca"}])], mapping=m).records
+    assert (rec.title, rec.description, rec.department) == ("Cloud", "New.", "SSC")
+    assert (rec.owner_email, rec.owner_name) == ("a@b.ca", "")
+    assert infer_mapping(["Summary", "title"], skip=["title"]).columns == {
+        "description": ("Summary",)
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "lacking", "not_lacking"),
+    [
+        ("foo,bar,baz\n1,2,3\n", ["the department", "the title or description"], []),
+        ("id,title,description\nr1,a,b\n", ["the department"], ["the title or description"]),
+        ("id,department\nr1,SSC\n", ["the title or description"], ["the department ("]),
+        ("foo,bar\n", ["the department", "the title or description"], []),  # header only
+    ],
+)
+def test_file_without_the_columns_a_record_needs_is_refused(
+    tmp_path: Path, text: str, lacking: list[str], not_lacking: list[str]
+) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(text)
+    with pytest.raises(MappingError) as err:
+        load_files([path])
+    message = str(err.value)
+    assert message.startswith(f"{path}: no column for ")
+    assert all(f"{what} (recognised names: " in message for what in lacking)
+    assert not any(f"{what} (recognised names" in message for what in not_lacking)
+    header = text.splitlines()[0].split(",")
+    assert message.endswith("The file's columns are: " + ", ".join(map(repr, sorted(header))))
+
+
+def test_header_only_file_with_the_right_columns_is_zero_rows(tmp_path: Path) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_text("id,title,description,department\n")
+    result = load_files([path])
+    assert result.rows_in == 0 and not result.records and not result.problems
+    path.write_text("id,title\n")  # a default fills the department
+    assert (
+        load_files([path], mapping=mapping_from_dict({"defaults": {"department": "X"}})).rows_in
+        == 0
+    )
+
+
+def test_jsonl_whose_every_line_is_broken_is_quarantined_not_refused(tmp_path: Path) -> None:
+    path = tmp_path / "broken.jsonl"
+    path.write_text("{oops\n[1, 2\n")
+    result = load_files([path])
+    assert result.rows_in == 2 and all("not valid JSON" in p.reason for p in result.problems)
+
+
+def test_cli_refuses_a_file_without_needed_columns_and_writes_nothing(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from dedupe.cli import app
+
+    path, index = tmp_path / "nodept.csv", tmp_path / "ix"
+    path.write_text("id,title,description\nr1,a,b\n")
+    res = CliRunner().invoke(app, ["ingest", str(path), "--index", str(index), "--encoder", "fake"])
+    assert res.exit_code == 1 and "nodept.csv" in res.output and "department" in res.output
+    assert not (index / "manifest.json").exists()
+
+
+# ---------------------------------------------------------------------------- QA pass: CSV cells
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_a_cell_longer_than_the_csv_modules_default_limit_is_read(
+    tmp_path: Path, delimiter: str
+) -> None:
+    import csv
+
+    long = ("Replace the payroll system, with care; and more. " * 4000)[:160_000]
+    path = tmp_path / "long.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, delimiter=delimiter)
+        writer.writerow(["id", "title", "description", "department"])
+        writer.writerows([["r1", "Long", long, "PSPC"], ["r2", "Short", "Text.", "PSPC"]])
+    result = load_files([path])
+    assert [len(r.description) for r in result.records] == [len(long.strip()), 5]
+
+
+def test_a_quote_never_closed_is_an_error_naming_row_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "quote.csv"
+    path.write_text('id,title,department\nr1,Fine,SSC\nr2,"Opens,SSC\nr3,Lost,SSC\n')
+    with pytest.raises(IngestError, match=r"quote\.csv: row 3, column 'title': a quoted cell"):
+        load_files([path])
+
+
+def test_a_cell_over_the_cap_quarantines_its_row(write_csv, monkeypatch) -> None:
+    from dedupe.ingest import validate
+
+    monkeypatch.setattr(validate, "MAX_CELL_CHARS", 1000)
+    result = load_files([write_csv([row(1, description="x" * 1001), row(2)])])
+    (problem,) = result.problems
+    assert [r.id for r in result.records] == ["r2"]
+    assert (problem.row, problem.column) == (
+        2,
+        "description",
+    ) and "1,001 characters" in problem.reason
+
+
+# ------------------------------------------------------------------------ QA pass: typed fields
+
+
+def test_owner_email_display_forms_and_lists(write_csv) -> None:
+    rows = [
+        row(1, owner_name="", owner_email="Ann Lee <Ann.Lee@tc.gc.ca>"),
+        row(2, owner_email="Lee, Ann <ann@tc.gc.ca>; Roy, Bob <bob@tc.gc.ca>"),
+        row(3, owner_email="a@tc.gc.ca; b@tc.gc.ca"),
+        row(4, owner_email="a@tc.gc.ca; not-an-email"),
+    ]
+    result = load_files([write_csv(rows)])
+    ok = {r.id: r for r in result.records}
+    assert (ok["r1"].owner_email, ok["r1"].owner_name) == ("Ann.Lee@tc.gc.ca", "Ann Lee")
+    assert (ok["r2"].owner_email, ok["r2"].owner_name) == ("ann@tc.gc.ca", "Owner 2")
+    assert ok["r3"].owner_email == "a@tc.gc.ca"  # a Record holds one owner: the first
+    (problem,) = result.problems
+    assert problem.column == "owner_email" and "'not-an-email'" in problem.reason
+    assert parse_owners("a@tc.gc.ca; b@tc.gc.ca, Lee, Ann <ann@x.ca>") == (
+        ("", "a@tc.gc.ca"),
+        ("", "b@tc.gc.ca"),
+        ("Lee, Ann", "ann@x.ca"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1,5 M$", 1_500_000.0),
+        ("1 500 000 $", 1_500_000.0),
+        ("1\u202f500\u202f000\u00a0$", 1_500_000.0),
+        ("2,25 G$", 2_250_000_000.0),
+        ("$1.5M", 1_500_000.0),
+        ("1,500,000", 1_500_000.0),
+        ("1 500,50 $", 1500.5),
+        ("$1,500", 1500.0),  # an English sign, before the number
+        ("1,500 $", 1.5),  # a French one, after it
+        ("1.1M", 1_100_000.0),
+        ("250k", 250_000.0),
+        ("1.5e-10", 1.5e-10),
+    ],
+)
+def test_budgets_in_english_and_french(value: str, expected: float) -> None:
+    assert parse_budget(value) == expected
+
+
+def test_a_budget_the_column_cannot_decide_is_quarantined(write_csv) -> None:
+    def budgets(*values: str) -> tuple[list[float | None], list[str]]:
+        rows = [row(i, budget=v) for i, v in enumerate(values)]
+        result = load_files([write_csv(rows)])
+        return [r.budget for r in result.records], [p.reason for p in result.problems]
+
+    assert budgets("1,500", "2,5") == ([1.5, 2.5], [])  # the column writes decimal commas
+    assert budgets("1,500", "1,500,000") == ([1500.0, 1_500_000.0], [])
+    kept, (reason,) = budgets("1,500", "700")
+    assert kept == [700.0] and "ambiguous amount '1,500': 1500" in reason and "or 1.5" in reason
+
+
+@pytest.mark.parametrize(
+    ("dates", "expected", "quarantined"),
+    [
+        (["01/02/2023", "31/12/2023"], ["2023-02-01", "2023-12-31"], []),  # day-first
+        (["01/02/2023", "12/31/2023"], ["2023-01-02", "2023-12-31"], []),  # month-first
+        (["01/02/2023", "05/05/2023", "2023/01/02"], ["2023-05-05", "2023-01-02"], [0]),
+        (["01/02/2023", "31/12/2023", "12/31/2023"], ["2023-12-31", "2023-12-31"], [0]),
+    ],
+    ids=["day-first", "month-first", "undecided", "mixed"],
+)
+def test_date_order_is_decided_per_column(
+    write_csv, dates: list[str], expected: list[str], quarantined: list[int]
+) -> None:
+    result = load_files([write_csv([row(i, start_date=d) for i, d in enumerate(dates)])])
+    assert [r.start_date for r in result.records] == expected
+    assert [p.row - 2 for p in result.problems] == quarantined
+    for p in result.problems:
+        assert p.column == "start_date" and "ambiguous date '01/02/2023'" in p.reason
+        assert "YYYY-MM-DD" in p.reason
+
+
+def test_unknown_language_is_quarantined(write_csv) -> None:
+    rows = [row(1, language="klingon"), row(2, language="fr-CA"), row(3, language="en+fr")]
+    result = load_files([write_csv(rows)])
+    assert [r.language for r in result.records] == ["fr", "en"]
+    (problem,) = result.problems
+    assert problem.column == "language" and "unknown language 'klingon'" in problem.reason
+
+
+# ---------------------------------------------------------------------------- QA pass: workbooks
+
+
+def _workbook(path: Path, **sheets: pd.DataFrame) -> Path:
+    with pd.ExcelWriter(path) as book:
+        for name, frame in sheets.items():
+            frame.to_excel(book, sheet_name=name, index=False)
+    return path
+
+
+def test_workbook_rows_come_from_the_first_sheet_with_the_needed_columns(tmp_path: Path) -> None:
+    notes = pd.DataFrame({"About this export": ["Projects are on the next sheet."]})
+    data = pd.DataFrame([row(1), row(2, department="")])
+    later = pd.DataFrame([row(3)])
+    path = _workbook(tmp_path / "book.xlsx", Notes=notes, Projects=data, Archive=later)
+    result = load_files([path])
+    assert result.rows_in == 2 and [r.id for r in result.records] == ["r1"]  # Archive not read
+    (problem,) = result.problems
+    assert problem.file == f"{path} [sheet 'Projects']" and problem.row == 3
+    assert result.files == [str(path)]
+
+
+def test_workbook_without_a_usable_sheet_lists_each_sheets_columns(tmp_path: Path) -> None:
+    path = _workbook(
+        tmp_path / "book.xlsx",
+        Notes=pd.DataFrame({"About": ["x"]}),
+        Codes=pd.DataFrame({"code": ["A"], "department": ["SSC"]}),
+    )
+    with pytest.raises(
+        MappingError,
+        match=r"book\.xlsx: no sheet has the columns.*"
+        r"sheet 'Notes' has 'About'; sheet 'Codes' has 'code', 'department'",
+    ):
+        load_files([path])

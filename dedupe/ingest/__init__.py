@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,10 +13,12 @@ from typing import Any
 
 import numpy as np
 
+from dedupe.errors import MappingError
 from dedupe.ingest.mapping import ColumnMapping, infer_mapping, load_mapping, mapping_from_dict
 from dedupe.ingest.quarantine import QUARANTINE_GLOB, quarantine_frame, write_quarantine
-from dedupe.ingest.readers import ROW_ERROR, FileFormat, Table, read_table
+from dedupe.ingest.readers import ROW_ERROR, FileFormat, Table, read_table, read_tables
 from dedupe.ingest.validate import RowInvalid, build_record
+from dedupe.ingest.values import ColumnConventions
 from dedupe.records import Record, RowProblem
 
 __all__ = [
@@ -32,6 +35,7 @@ __all__ = [
     "mapping_from_dict",
     "quarantine_frame",
     "read_table",
+    "read_tables",
     "write_quarantine",
 ]
 
@@ -61,44 +65,62 @@ def _first_row_number(table: Table) -> int:
     return 2 if table.format in (FileFormat.CSV, FileFormat.XLSX) else 1
 
 
+def table_mapping(table: Table, mapping: ColumnMapping | None = None) -> ColumnMapping:
+    """The mapping for a table's columns: `mapping` (if any) completed with the columns
+    recognised by their usual names for the fields it does not name.
+
+    Raises `MappingError` naming the table, what it lacks and the columns it has when the
+    mapping names a column it does not have, or no column (nor default) gives a record its
+    department or its title or description — also for a table without rows. A table whose every
+    row is broken as a whole (JSON Lines of which no line parses) is let through: each row is
+    quarantined with its own reason."""
+    columns = _columns(table)
+    resolved = (mapping or ColumnMapping()).completed(columns)
+    frame = table.frame
+    if not (ROW_ERROR in frame.columns and len(frame) and frame[ROW_ERROR].astype(bool).all()):
+        resolved.check(columns, table.label)
+    return resolved
+
+
+def _columns(table: Table) -> list[str]:
+    return [str(c) for c in table.frame.columns if c != ROW_ERROR]
+
+
 def load_table(
     table: Table, mapping: ColumnMapping | None = None, source: str | None = None
 ) -> LoadResult:
-    """Map and validate every row of a table read by `read_table`."""
-    columns = [c for c in table.frame.columns if c != ROW_ERROR]
-    if mapping is None or not mapping.columns:
-        inferred = infer_mapping(columns)
-        mapping = ColumnMapping(
-            columns={**inferred.columns, **(mapping.columns if mapping else {})},
-            defaults=mapping.defaults if mapping else {},
-        )
-    mapping.check(columns, str(table.path))
+    """Map and validate every row of a table read by `read_table` (`table_mapping` says which
+    tables are refused as a whole). Row references name `table.label`: the file (and sheet)."""
+    mapping = table_mapping(table, mapping)
+    columns = _columns(table)
     source_name = source or table.path.stem
+    label = table.label
     result = LoadResult(files=[str(table.path)])
     first = _first_row_number(table)
     frame = table.frame
     # Each row's source values are a view of the table's columns (kept for the quarantine of a
     # later duplicate id), not a dict per row: ~0.6 KB a record less at a million records.
-    cells = {str(c): frame[c].to_numpy(dtype=object) for c in columns}
+    cells = {c: frame[c].to_numpy(dtype=object) for c in columns}
     errors = frame[ROW_ERROR].to_numpy(dtype=object) if ROW_ERROR in frame.columns else None
+    conventions = ColumnConventions.of(
+        _values(cells, mapping, "start_date"), _values(cells, mapping, "budget")
+    )
     for offset in range(len(frame)):
         values = RowValues(cells, offset)
         row_no = first + offset
         result.rows_in += 1
         row_error = str(errors[offset] or "") if errors is not None else ""
         if row_error:
-            result.problems.append(RowProblem(str(table.path), row_no, "", row_error, dict(values)))
+            result.problems.append(RowProblem(label, row_no, "", row_error, dict(values)))
             continue
         try:
-            record = build_record(mapping.apply(values), source_name)
+            record = build_record(mapping.apply(values), source_name, conventions)
         except RowInvalid as exc:
             column = _source_column(mapping, exc.column)
-            result.problems.append(
-                RowProblem(str(table.path), row_no, column, exc.reason, dict(values))
-            )
+            result.problems.append(RowProblem(label, row_no, column, exc.reason, dict(values)))
             continue
         result.records.append(record)
-        result.origins.append((str(table.path), row_no, values))
+        result.origins.append((label, row_no, values))
         result.sources.append(source_name)
     return result
 
@@ -125,6 +147,14 @@ class RowValues(Mapping[str, str]):
         return len(self._cells)
 
 
+def _values(cells: dict[str, np.ndarray], mapping: ColumnMapping, field: str) -> list[str]:
+    """The distinct values a field's source columns (and default) hold, in file order, for the
+    conventions their values decide together (date order, decimal mark)."""
+    default = mapping.defaults.get(field, "")
+    columns = (cells[col] for col in mapping.columns.get(field, ()))
+    return [v for v in dict.fromkeys(itertools.chain([default], *columns)) if v]
+
+
 def _source_column(mapping: ColumnMapping, canonical: str) -> str:
     cols = mapping.columns.get(canonical)
     return " + ".join(cols) if cols else canonical
@@ -138,16 +168,43 @@ def load_files(
 ) -> LoadResult:
     """Read, map and validate files; later duplicates of an id are quarantined.
 
-    Raises `IngestError` (naming the file) if a file cannot be read at all or the mapping names a
-    column it lacks; nothing is written in that case.
+    A workbook's rows are those of its first sheet that has the columns a record needs (with
+    `mapping`, the columns it names too): a notes or cover sheet before the data is passed over,
+    and later sheets are not read. Row references name the sheet.
+
+    Raises `IngestError` (naming the file) if a file cannot be read at all, or `MappingError`
+    if the mapping names a column it lacks or no column gives a record its department or its
+    title or description (`table_mapping`); nothing is written in that case.
     """
     if isinstance(mapping, (str, Path)):
         mapping = load_mapping(mapping)
     total = LoadResult()
     for path in paths:
-        table = read_table(path, format)
+        table = _first_usable(read_tables(path, format), mapping)
         total.extend(load_table(table, mapping, source))
     return dedupe_ids(total)
+
+
+def _first_usable(tables: Sequence[Table], mapping: ColumnMapping | None) -> Table:
+    """The first table (a workbook's sheet) that can give records; `MappingError` listing each
+    sheet's columns when none can."""
+    if len(tables) == 1:
+        return tables[0]
+    problems: list[str] = []
+    for table in tables:
+        try:
+            table_mapping(table, mapping)
+        except MappingError:
+            columns = ", ".join(repr(c) for c in _columns(table)) or "none"
+            problems.append(f"sheet {table.sheet!r} has {columns}")
+            continue
+        return table
+    resolved = (mapping or ColumnMapping()).completed([])
+    needs = resolved.problem([])
+    raise MappingError(
+        f"{tables[0].path}: no sheet has the columns a record needs ({needs}): "
+        + "; ".join(problems)
+    )
 
 
 def dedupe_ids(result: LoadResult) -> LoadResult:

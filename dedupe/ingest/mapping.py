@@ -15,7 +15,9 @@ A mapping file is TOML:
     "ISC" = "Indigenous Services Canada"
 
 Without a mapping, common column names are recognised (`Project Name`, `Summary`,
-`Contact e-mail`…).
+`Contact e-mail`…); with one, so are the columns of the fields its [columns] does not name. A
+file must give every record a department and a title or description (a column or a default):
+one that cannot is refused (`MappingError`) before any row is read.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dedupe.errors import ConfigError, MappingError
@@ -94,6 +96,13 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 
 
+# The fields a record cannot do without: (what to call them, the fields that can fill them).
+_NEEDED: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("the department", ("department",)),
+    ("the title or description", ("title", "description")),
+)
+
+
 def _key(name: str) -> str:
     return re.sub(r"[\s_\-./]+", " ", name.strip().lower()).strip()
 
@@ -111,16 +120,51 @@ class ColumnMapping:
     def required_columns(self) -> set[str]:
         return {c for cols in self.columns.values() for c in cols}
 
-    def check(self, available: Iterable[str], file: str) -> None:
-        """Raise `MappingError` listing every mapped column the file lacks."""
-        have = set(available)
-        missing = sorted(self.required_columns() - have)
+    def completed(self, columns: Iterable[str]) -> ColumnMapping:
+        """This mapping for a file with `columns`: the fields its [columns] does not name are
+        recognised by their usual names, as without a mapping, among the columns it leaves."""
+        named = self.required_columns()
+        inferred = infer_mapping([c for c in columns if c not in named], skip=self.columns)
+        return replace(self, columns={**inferred.columns, **self.columns})
+
+    def problem(self, available: Iterable[str]) -> str:
+        """What keeps a file with these columns from giving records ("" when nothing does):
+        mapped columns it lacks, else a field a record needs that no column nor default fills
+        (a department; a title or a description)."""
+        missing = sorted(self.required_columns() - set(available))
         if missing:
             where = f" (mapping {self.path})" if self.path else ""
+            return f"the mapping{where} names column(s) the file does not have: " + ", ".join(
+                repr(m) for m in missing
+            )
+        lacking = [
+            (what, fields)
+            for what, fields in _NEEDED
+            if not any(f in self.columns or self.defaults.get(f) for f in fields)
+        ]
+        if not lacking:
+            return ""
+        return (
+            "no column for "
+            + " nor for ".join(
+                f"{what} (recognised names: "
+                + ", ".join(repr(n) for f in fields for n in SYNONYMS[f])
+                + ")"
+                for what, fields in lacking
+            )
+            + "; name the file's columns in a --mapping file's [columns]"
+            + (" or give [defaults] department" if lacking[0][1] == ("department",) else "")
+        )
+
+    def check(self, available: Iterable[str], file: str) -> None:
+        """Raise `MappingError` naming the file, what it lacks (every mapped column it does not
+        have, or the fields a record needs that nothing fills) and the columns it has."""
+        have = list(available)
+        problem = self.problem(have)
+        if problem:
             raise MappingError(
-                f"{file}: the mapping{where} names column(s) the file does not have: "
-                + ", ".join(repr(m) for m in missing)
-                + f". The file's columns are: {', '.join(repr(c) for c in sorted(have))}"
+                f"{file}: {problem}. The file's columns are: "
+                + (", ".join(repr(c) for c in sorted(have)) or "none")
             )
 
     def apply(self, row: Mapping[str, str]) -> dict[str, str]:
@@ -205,18 +249,21 @@ def mapping_from_dict(data: Mapping[str, object], source: str = "") -> ColumnMap
     return ColumnMapping(columns=columns, defaults=defaults, path=source, departments=departments)
 
 
-def infer_mapping(columns: Iterable[str]) -> ColumnMapping:
-    """Recognise common column names; canonical names themselves always win."""
+def infer_mapping(columns: Iterable[str], skip: Iterable[str] = ()) -> ColumnMapping:
+    """Recognise common column names; canonical names themselves always win. `skip`: fields
+    not to look for (a mapping names their columns)."""
     cols = list(columns)
     by_key = {_key(c): c for c in cols}
     mapped: dict[str, tuple[str, ...]] = {}
     used: set[str] = set()
+    skipped = set(skip)
+    wanted = [canon for canon in ALL_FIELDS if canon not in skipped]
     # Exact canonical names first, then synonyms in order of preference.
-    for canon in ALL_FIELDS:
+    for canon in wanted:
         if canon in cols:
             mapped[canon] = (canon,)
             used.add(canon)
-    for canon in ALL_FIELDS:
+    for canon in wanted:
         if canon in mapped:
             continue
         for syn in SYNONYMS.get(canon, ()):

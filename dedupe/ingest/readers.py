@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import NoReturn
 
 import pandas as pd
 
@@ -52,6 +54,12 @@ class Table:
     format: FileFormat
     frame: pd.DataFrame  # all columns str, "" for missing
     encoding: str = ""
+    sheet: str = ""  # a workbook's sheet the rows are from
+
+    @property
+    def label(self) -> str:
+        """Where the rows are from, as row references name it: the file (and sheet)."""
+        return f"{self.path} [sheet {self.sheet!r}]" if self.sheet else str(self.path)
 
 
 def detect_format(path: Path, override: str | FileFormat | None = None) -> FileFormat:
@@ -169,18 +177,30 @@ def _read_csv_file(path: Path) -> tuple[pd.DataFrame, str]:
     return _read_csv(_lines(text), text[:20000], path), encoding
 
 
+# The csv module refuses a cell over 131,072 characters by default; a long description is
+# no reason to refuse a file. The limit is the process's (a C long): raised, never lowered.
+_FIELD_LIMIT = 2**31 - 1
+
+
 def _read_csv(lines: Iterable[str], sample: str, path: Path) -> pd.DataFrame:
     delimiter = ","
     try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+        delimiter = csv.Sniffer().sniff(_whole_records(sample), delimiters=",;\t|").delimiter
     except csv.Error:
         if path.suffix.lower() == ".tsv":
             delimiter = "\t"
-    reader = csv.reader(lines, delimiter=delimiter)
+    if csv.field_size_limit() < _FIELD_LIMIT:
+        csv.field_size_limit(_FIELD_LIMIT)
+    # `ended` is set when the reader asks past the last line: a row it returns after that ran to
+    # the end of the file inside a quoted cell (without a limit, silently the rest of the file).
+    ended: list[bool] = []
+    reader = csv.reader(itertools.chain(lines, _mark_end(ended)), delimiter=delimiter)
     try:
         first = next(reader, None)
         if first is None:
             raise IngestError(f"{path}: the file is empty (no header row)")
+        if ended:
+            _unclosed_quote(path, [], first, 1)
         header = [h.strip() or f"column_{i + 1}" for i, h in enumerate(first)]
         _check_header(header, path)
         width = len(header)
@@ -188,6 +208,8 @@ def _read_csv(lines: Iterable[str], sample: str, path: Path) -> pd.DataFrame:
         columns: list[list[str]] = [[] for _ in header]
         errors: list[str] = []
         for r in reader:
+            if ended:
+                _unclosed_quote(path, header, r, len(errors) + 2)
             error = ""
             if len(r) > width and any(x.strip() for x in r[width:]):
                 error = f"the row has {len(r)} cells but the header has {width} columns"
@@ -203,6 +225,34 @@ def _read_csv(lines: Iterable[str], sample: str, path: Path) -> pd.DataFrame:
     if any(errors):
         frame[ROW_ERROR] = errors
     return frame
+
+
+_QUOTE_OR_EOL = re.compile(r'"|\r\n?|\n')
+
+
+def _whole_records(sample: str) -> str:
+    """The sample up to the end of its last whole record (a line break outside quotes): a cell
+    cut off at the sample's end makes the sniffer guess wrong."""
+    end, quoted = 0, False
+    for m in _QUOTE_OR_EOL.finditer(sample):
+        if m.group() == '"':
+            quoted = not quoted
+        elif not quoted:
+            end = m.end()
+    return sample[:end] or sample
+
+
+def _mark_end(ended: list[bool]) -> Iterator[str]:
+    ended.append(True)
+    yield from ()
+
+
+def _unclosed_quote(path: Path, header: list[str], cells: list[str], row: int) -> NoReturn:
+    column = header[len(cells) - 1] if 0 < len(cells) <= len(header) else f"cell {len(cells)}"
+    raise IngestError(
+        f"{path}: row {row}, column {column!r}: a quoted cell opens and is never closed, so "
+        'the rest of the file would be read as that one cell; close or remove the quote (")'
+    )
 
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+")
@@ -225,8 +275,19 @@ def _check_header(header: list[str], path: Path) -> None:
 
 
 def read_table(path: str | Path, format: str | FileFormat | None = None) -> Table:
-    """Read one file into a `Table`; raise `IngestError` naming the file if it cannot be read."""
-    path = Path(path)
+    """Read one file into a `Table` (a workbook's first sheet); raise `IngestError` naming the
+    file if it cannot be read."""
+    return _read(Path(path), format, all_sheets=False)[0]
+
+
+def read_tables(path: str | Path, format: str | FileFormat | None = None) -> list[Table]:
+    """Read one file into `Table`s: every sheet of a workbook (in the workbook's order, a sheet
+    with an empty header left out), else the one table of the file. Raise `IngestError` naming
+    the file if it cannot be read."""
+    return _read(Path(path), format, all_sheets=True)
+
+
+def _read(path: Path, format: str | FileFormat | None, all_sheets: bool) -> list[Table]:
     if not path.exists():
         raise IngestError(f"{path}: no such file")
     if path.is_dir():
@@ -237,8 +298,8 @@ def read_table(path: str | Path, format: str | FileFormat | None = None) -> Tabl
         if fmt is FileFormat.CSV:
             frame, encoding = _read_csv_file(path)
         elif fmt is FileFormat.XLSX:
-            frame = pd.read_excel(path, dtype=object, engine="openpyxl")
-            _check_header([str(c) for c in frame.columns], path)
+            sheets = _read_sheets(path, all_sheets)
+            return [Table(path, fmt, _strings(f), sheet=name) for name, f in sheets.items()]
         elif fmt is FileFormat.PARQUET:
             frame = pd.read_parquet(path)
         elif fmt is FileFormat.JSON:
@@ -279,7 +340,22 @@ def read_table(path: str | Path, format: str | FileFormat | None = None) -> Tabl
         ) from None
     if fmt is not FileFormat.CSV:  # CSV cells are strings already
         frame = _strings(frame)
-    return Table(path=path, format=fmt, frame=frame, encoding=encoding)
+    return [Table(path=path, format=fmt, frame=frame, encoding=encoding)]
+
+
+def _read_sheets(path: Path, all_sheets: bool) -> dict[str, pd.DataFrame]:
+    """A workbook's first sheet, or every sheet that has a header (by name, in order)."""
+    with pd.ExcelFile(path, engine="openpyxl") as book:
+        names = book.sheet_names if all_sheets else book.sheet_names[:1]
+        frames = {str(n): pd.read_excel(book, sheet_name=n, dtype=object) for n in names}
+    if not all_sheets:
+        for frame in frames.values():
+            _check_header([str(c) for c in frame.columns], path)
+        return frames
+    kept = {name: f for name, f in frames.items() if any(str(c).strip() for c in f.columns)}
+    if not kept:
+        raise IngestError(f"{path}: no sheet has a header row")
+    return kept
 
 
 def _records_frame(items: list[object], path: Path) -> pd.DataFrame:
