@@ -267,11 +267,26 @@ def test_pairs_reviewers_called_not_related_are_not_flagged(
     decided = {("a2", "b2"): "not related by alice, bob", ("a1", "b1"): "conflict: x; y"}
     second = run(tmp_path, fake, 1, decided=decided)
     rows = pairs_by_key(second.folder)
-    assert rows[("a2", "b2")]["status"] == "resolved"  # it was flagged last night
+    # Flagged last night, dismissed tonight: its own status, counted once, never "resolved".
+    assert rows[("a2", "b2")]["status"] == "dismissed"
+    assert rows[("a2", "b2")]["decision"] == "not related by alice, bob"
     assert rows[("a1", "b1")]["status"] == "persisting"
     h = second.report.headline
-    assert (h.pairs_flagged, h.dismissed, h.resolved) == (1, 1, 1)
-    assert len(first.report.clusters) == 2 and len(second.report.clusters) == 2  # one resolved
+    assert (h.pairs_flagged, h.dismissed, h.newly_dismissed, h.resolved) == (1, 1, 1, 0)
+    payroll = next(c for c in first.report.clusters if "a2" in {m.id for m in c.members})
+    ended = {c.cluster_id: c.status for c in second.report.clusters}
+    assert ended[payroll.cluster_id] == "dismissed" and "resolved" not in ended.values()
+    html = (second.folder / "report.html").read_text(encoding="utf-8")
+    assert "Pairs dismissed by a reviewer since last run (1)" in html
+    assert "Clusters dismissed by a reviewer since last run (1)" in html
+    assert "Pairs resolved since" not in html and "Clusters resolved since" not in html
+    assert 'href="#dismissed-pairs"' in html  # the "New since last run" box points to it
+
+    third = run(tmp_path, fake, 2, decided=decided)  # listed once: history the next night
+    h = third.report.headline
+    assert (h.dismissed, h.newly_dismissed, h.resolved) == (1, 0, 0)
+    assert ("a2", "b2") not in pairs_by_key(third.folder)
+    assert payroll.cluster_id not in {c.cluster_id for c in third.report.clusters}
 
 
 def test_budgets_at_stake_and_communities_across_three_departments(

@@ -48,3 +48,11 @@ def test_report_opens_from_disk_with_heat_map_new_pairs_and_escaped_titles(
     assert page.locator("#all-pairs tr.pair").count() == 4
     assert dialogs == []
     assert all(u.startswith("file://") for u in requests), requests  # nothing from a network
+
+    # On a phone the page is as wide as the screen: wide tables and charts scroll in their box.
+    phone = chromium.new_page(viewport={"width": 375, "height": 740})
+    phone.goto((folder / "report.html").as_uri())
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+    heat = phone.locator("#heatmap-section .scroll").first
+    assert heat.evaluate("e => e.scrollWidth > e.clientWidth")  # the heat map scrolls inside
+    assert phone.evaluate("getComputedStyle(document.querySelector('.scroll')).overflowX") == "auto"

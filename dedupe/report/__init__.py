@@ -4,9 +4,10 @@
     result = run_report("indexes/gc", load_sources("sources.toml"), "reports/")
 
 Modules: `sources` (sources.toml, reading each source), `run` (the nightly job: lock, ingest,
-build, write), `build` (the report as data), `history`
-(previous run, statuses, stable ids), `groups` (clusters, communities, labels), `render` (HTML),
-`output` (the dated folder and the `latest` link).
+build, write), `build` (the report as data), `history` (previous run, statuses, stable ids),
+`carry` (the previous run's pairs tonight: re-scored when the neighbour search missed them;
+resolved, dismissed or no longer flagged), `groups` (clusters, communities, labels), `render`
+(HTML), `output` (the dated folder and the `latest` link).
 """
 
 from dedupe.report.build import build_report

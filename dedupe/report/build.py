@@ -21,18 +21,22 @@ from dedupe.detector import Detector
 from dedupe.errors import IndexCorruptError
 from dedupe.match.reasons import shared_terms
 from dedupe.records import Pair, Reason, Record, pair_key
-from dedupe.report import groups
+from dedupe.report import carry, groups
 from dedupe.report.history import (
     PreviousRun,
     assign_cluster_ids,
+    ended_cluster_status,
     new_cluster_id,
     pair_status,
-    resolved_keys,
 )
 from dedupe.report.model import (
+    ACTIVE,
+    DISMISSED,
+    MERGED,
     NEW,
     PERSISTING,
     RESOLVED,
+    UNFLAGGED,
     Cluster,
     Community,
     Headline,
@@ -78,8 +82,25 @@ def build_report(
     say(f"finding pairs among {len(records)} initiatives (FAISS, k={k})")
     all_pairs = detector.pairs(k=k, min_score=min(loose, flag_at), exact=exact)
     above = [p for p in all_pairs if p.score >= flag_at]
-    # Reviewers said "not related": not an overlap, so not flagged (resolved if it was).
-    flagged = [p for p in above if not dismissed(decisions.get(pair_key(p.id_a, p.id_b), ""))]
+    ids, text_hashes = detector.column("id"), detector.column("text_hash")
+    hashes = {str(i): str(h) for i, h in zip(ids, text_hashes, strict=True)}
+    # Last run's pairs the neighbour search did not return tonight: scored directly (`carry`).
+    followed = carry.follow_previous(
+        detector, previous, {pair_key(p.id_a, p.id_b) for p in above}, hashes
+    )
+    if followed.carried:
+        say(f"{len(followed.carried)} pair(s) of the last run missed by the search, still flagged")
+    above += followed.carried
+    # Reviewers said "not related": not an overlap, so not flagged (dismissed if it was).
+    rejected = {
+        pair_key(p.id_a, p.id_b): p
+        for p in above
+        if dismissed(decisions.get(pair_key(p.id_a, p.id_b), ""))
+    }
+    flagged = [p for p in above if pair_key(p.id_a, p.id_b) not in rejected]
+    ended = dict(followed.ended)
+    if previous is not None:
+        ended |= {key: DISMISSED for key in previous.pairs if key in rejected}
     timings["pairs"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -89,30 +110,36 @@ def build_report(
 
     t = time.perf_counter()
     labeler = groups.Labeler(detector.lexical, {i: r.text for i, r in records.items()})
-    rows = [_pair_row(p, records, reasons[i], previous, decisions) for i, p in enumerate(flagged)]
+    rows = [
+        _pair_row(p, records, reasons[i], previous, decisions, hashes)
+        for i, p in enumerate(flagged)
+    ]
     cross = [r for r in rows if not r.same_department]
     same = [r for r in rows if r.same_department]
-    clusters, cluster_of = _clusters(cross, records, labeler, previous)
+    clusters, cluster_of = _clusters(cross, records, labeler, previous, ended)
     cross = [_with_cluster(r, cluster_of) for r in cross]
-    resolved = [
-        _resolved_row(previous, key)
-        for key in resolved_keys((pair_key(p.id_a, p.id_b) for p in flagged), previous)
+    tonight = {**followed.scores, **{key: p.score for key, p in rejected.items()}}
+    gone = [
+        carry.ended_row(previous, key, status, detector.params, tonight.get(key), decisions)
+        for key, status in sorted(ended.items())
+        if previous is not None
     ]
-    cross += [r for r in resolved if not r.same_department]
-    same += [r for r in resolved if r.same_department]
-    comms = _communities(all_pairs, loose, records, labeler)
-    departments, matrix = _rollup([r for r in cross if r.status != RESOLVED])
+    cross += [r for r in gone if not r.same_department]
+    same += [r for r in gone if r.same_department]
+    comms = _communities([*all_pairs, *followed.carried], loose, records, labeler)
+    active = [r for r in cross if r.status in ACTIVE]
+    departments, matrix = _rollup(active)
     timings["groups"] = time.perf_counter() - t
 
-    current = [c for c in clusters if c.status != RESOLVED]
+    current = [c for c in clusters if c.status in ACTIVE]
     clustered = {m.id: m.budget for c in current for m in c.members}
     budgets = [b for b in clustered.values() if b is not None]
-    active = [r for r in cross if r.status != RESOLVED]
+    carried = {pair_key(p.id_a, p.id_b) for p in followed.carried}
     headline = Headline(
         initiatives=len(records),
         departments=len({r.department for r in records.values()}),
         pairs_flagged=len(active),
-        same_department_pairs=sum(1 for r in same if r.status != RESOLVED),
+        same_department_pairs=sum(1 for r in same if r.status in ACTIVE),
         new=sum(1 for r in active if r.status == NEW),
         resolved=sum(1 for r in cross if r.status == RESOLVED),
         persisting=sum(1 for r in active if r.status == PERSISTING),
@@ -122,7 +149,10 @@ def build_report(
         budget_at_stake=float(sum(budgets)) if budgets else None,
         budget_known=len(budgets),
         sources_failed=sum(1 for s in sources if not s.ok),
-        dismissed=len(above) - len(flagged),
+        dismissed=sum(1 for p in rejected.values() if not p.same_department),
+        newly_dismissed=sum(1 for r in cross if r.status == DISMISSED),
+        no_longer_flagged=sum(1 for r in cross if r.status == UNFLAGGED),
+        carried=sum(1 for r in active if (r.id_a, r.id_b) in carried),
     )
     return Report(
         run_id=now.strftime("%Y-%m-%dT%H%M%S"),
@@ -149,7 +179,7 @@ def dismissed(decision: str) -> bool:
     return decision.startswith("not related")
 
 
-_STATUS_ORDER = {NEW: 0, PERSISTING: 1, RESOLVED: 2}
+_STATUS_ORDER = {NEW: 0, PERSISTING: 1, RESOLVED: 2, DISMISSED: 3, UNFLAGGED: 4, MERGED: 5}
 
 
 def _order(rows: list[PairRow]) -> list[PairRow]:
@@ -201,6 +231,7 @@ def _pair_row(
     reason: Reason,
     previous: PreviousRun | None,
     decisions: Mapping[tuple[str, str], str],
+    hashes: Mapping[str, str],
 ) -> PairRow:
     a, b = records[p.id_a], records[p.id_b]
     key = pair_key(p.id_a, p.id_b)
@@ -225,40 +256,8 @@ def _pair_row(
         shared_terms="; ".join(reason.shared_terms),
         sentence_a=reason.sentence_a,
         sentence_b=reason.sentence_b,
-    )
-
-
-def _resolved_row(previous: PreviousRun | None, key: tuple[str, str]) -> PairRow:
-    """Yesterday's row of a pair that is no longer flagged, marked `resolved`."""
-    assert previous is not None
-    old = previous.pairs[key]
-
-    def text(name: str) -> str:
-        value = old.get(name)
-        return "" if value is None or (isinstance(value, float) and value != value) else str(value)
-
-    return PairRow(
-        pair_id=text("pair_id") or pair_id(*key),
-        id_a=key[0],
-        id_b=key[1],
-        title_a=text("title_a"),
-        title_b=text("title_b"),
-        department_a=text("department_a"),
-        department_b=text("department_b"),
-        owner_a=text("owner_a"),
-        owner_b=text("owner_b"),
-        score=float(old.get("score") or 0.0),
-        tier=text("tier"),
-        similarity=float(old.get("similarity") or 0.0),
-        same_department=bool(old.get("same_department", False)),
-        status=RESOLVED,
-        decided=bool(old.get("decided", False)),
-        decision=text("decision"),
-        reason=text("reason"),
-        shared_terms=text("shared_terms"),
-        sentence_a=text("sentence_a"),
-        sentence_b=text("sentence_b"),
-        cluster_id=text("cluster_id"),
+        text_hash_a=hashes.get(a.id, ""),
+        text_hash_b=hashes.get(b.id, ""),
     )
 
 
@@ -271,8 +270,11 @@ def _clusters(
     records: dict[str, Record],
     labeler: groups.Labeler,
     previous: PreviousRun | None,
+    ended: Mapping[tuple[str, str], str],
 ) -> tuple[list[Cluster], dict[str, str]]:
-    """Connected components of the current cross-department pairs, with inherited ids."""
+    """Connected components of the current cross-department pairs, with inherited ids; then the
+    previous run's clusters no component inherited, with what became of them (`ended`: the
+    statuses of the previous pairs not flagged tonight)."""
     comps = groups.components((r.id_a, r.id_b) for r in cross)
     prev = previous.clusters if previous else {}
     inherited = assign_cluster_ids(comps, prev)
@@ -306,12 +308,21 @@ def _clusters(
         for i in comp:
             cluster_of[i] = cid
     used = set(cluster_of.values())
+    pairs_of: dict[str, list[tuple[str, str]]] = {}
+    for key, row in (previous.pairs if previous else {}).items():
+        pairs_of.setdefault(str(row.get("cluster_id") or ""), []).append(key)
     for cid in sorted(set(prev) - used):
         gone = [records[i] for i in sorted(prev[cid]) if i in records]
+        statuses = [ended.get(key, PERSISTING) for key in pairs_of.get(cid, [])]
+        now_in = Counter(cluster_of[i] for i in prev[cid] if i in cluster_of)
+        into = ""  # its pairs still flagged, in the cluster holding most of its members
+        if PERSISTING in statuses and now_in:
+            into = min(now_in.items(), key=lambda kv: (-kv[1], kv[0]))[0]
         out.append(
             Cluster(
                 cluster_id=cid,
-                status=RESOLVED,
+                status=ended_cluster_status(statuses, merged=bool(into)),
+                merged_into=into,
                 label=labeler.label([r.id for r in gone]) if gone else "",
                 members=tuple(_member(r) for r in gone)
                 or tuple(Member(i, "", "", "") for i in sorted(prev[cid])),

@@ -3,6 +3,7 @@
 The previous run is the folder the `latest` link in the output directory points to. Its
 `pairs.parquet` gives the pairs that were active (new or persisting) then; its `clusters.parquet`
 gives the clusters and their members, so a cluster that gains or loses a member keeps its id.
+What became of a previous pair tonight is `carry`'s; of a previous cluster, `ended_cluster_status`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dedupe.report.model import NEW, PERSISTING, RESOLVED
+from dedupe.report.model import ACTIVE, DISMISSED, MERGED, NEW, PERSISTING, RESOLVED, UNFLAGGED
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ LATEST = "latest"
 
 @dataclass(frozen=True)
 class PreviousRun:
-    """What the previous report said: its active pairs and clusters (resolved ones are history)."""
+    """What the previous report said: its active pairs and clusters (ended ones are history)."""
 
     run_id: str
     pairs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # key → row
@@ -50,12 +51,12 @@ def load_previous(out_dir: str | Path) -> tuple[PreviousRun | None, list[str]]:
         msg = f"previous run {folder} is unreadable ({exc}); every pair is counted as new"
         log.warning(msg)
         return None, [msg]
-    active_pairs = pairs[pairs["status"] != RESOLVED]
+    active_pairs = pairs[pairs["status"].isin(ACTIVE)]
     prev_pairs: dict[tuple[str, str], dict[str, Any]] = {
         (str(r["id_a"]), str(r["id_b"])): {str(k): v for k, v in r.items()}
         for r in active_pairs.to_dict(orient="records")
     }
-    active_clusters = clusters[clusters["status"] != RESOLVED]
+    active_clusters = clusters[clusters["status"].isin(ACTIVE)]
     prev_clusters = {
         str(cid): frozenset(_as_list(members))
         for cid, members in zip(
@@ -84,14 +85,20 @@ def pair_status(
     return NEW
 
 
-def resolved_keys(
-    current: Iterable[tuple[str, str]], previous: PreviousRun | None
-) -> list[tuple[str, str]]:
-    """Pairs active in the previous run and not flagged tonight."""
-    if previous is None:
-        return []
-    now = set(current)
-    return sorted(k for k in previous.pairs if k not in now)
+def ended_cluster_status(pair_statuses: Collection[str], merged: bool = False) -> str:
+    """The status of a previous cluster no cluster of tonight inherited, from its pairs' statuses.
+
+    `merged` (its still-flagged pairs sit in another cluster now, which kept the other id):
+    `merged`. Else `dismissed` when reviewers dismissed every one of its pairs, `resolved` when
+    an initiative of one was removed or changed (or its pairs are unknown), else `unflagged`.
+    """
+    if merged:
+        return MERGED
+    if pair_statuses and all(s == DISMISSED for s in pair_statuses):
+        return DISMISSED
+    if not pair_statuses or RESOLVED in pair_statuses:
+        return RESOLVED
+    return UNFLAGGED if UNFLAGGED in pair_statuses else DISMISSED
 
 
 def assign_cluster_ids(

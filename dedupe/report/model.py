@@ -12,6 +12,10 @@ from typing import Any
 from dedupe.report.sources import SourceOutcome
 
 NEW, PERSISTING, RESOLVED = "new", "persisting", "resolved"
+# A reviewer decided the pair is not related; its texts unchanged, the scorer now puts it below
+# the bar; a cluster whose pairs are all still flagged, now inside another cluster.
+DISMISSED, UNFLAGGED, MERGED = "dismissed", "unflagged", "merged"
+ACTIVE = (NEW, PERSISTING)  # flagged tonight; every other status is listed once, then history
 
 
 def pair_id(id_a: str, id_b: str) -> str:
@@ -22,7 +26,8 @@ def pair_id(id_a: str, id_b: str) -> str:
 
 @dataclass(frozen=True)
 class PairRow:
-    """One flagged (or, with status `resolved`, formerly flagged) pair of initiatives."""
+    """One flagged pair of initiatives, or (`resolved`, `dismissed`, `unflagged`) one flagged
+    last run and not tonight: listed once, in the next report."""
 
     pair_id: str
     id_a: str
@@ -37,7 +42,7 @@ class PairRow:
     tier: str
     similarity: float
     same_department: bool
-    status: str  # new | persisting | resolved
+    status: str  # new | persisting (flagged) | resolved | dismissed | unflagged (not any more)
     decided: bool = False  # a reviewer already decided this pair
     decision: str = ""  # the reviewers' label, e.g. "overlap by alice"
     reason: str = ""
@@ -45,6 +50,8 @@ class PairRow:
     sentence_a: str = ""
     sentence_b: str = ""
     cluster_id: str = ""
+    text_hash_a: str = ""  # the texts as scored: "resolved" needs one of them to change
+    text_hash_b: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -66,7 +73,7 @@ class Cluster:
     """Initiatives across departments connected by flagged pairs: one capability built N times."""
 
     cluster_id: str
-    status: str  # new | persisting | resolved
+    status: str  # new | persisting | resolved | dismissed | unflagged | merged
     label: str
     members: tuple[Member, ...]
     departments: tuple[str, ...]
@@ -74,6 +81,7 @@ class Cluster:
     n_pairs: int
     new_members: tuple[str, ...] = ()  # ids that joined since the previous run
     budget: float | None = None  # sum of the members' known budgets
+    merged_into: str = ""  # status `merged`: the cluster that now holds its pairs
 
     @property
     def owners(self) -> tuple[str, ...]:
@@ -99,6 +107,18 @@ class Community:
         named = {m.department for m in self.members if m.owner}
         return tuple(d for d in self.departments if d not in named)
 
+    def people_by_department(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Each department once, with its named owners (none: ask its portfolio office)."""
+        return tuple(
+            (
+                d,
+                tuple(
+                    dict.fromkeys(m.owner for m in self.members if m.department == d and m.owner)
+                ),
+            )
+            for d in self.departments
+        )
+
 
 @dataclass(frozen=True)
 class Headline:
@@ -107,7 +127,7 @@ class Headline:
     pairs_flagged: int  # current cross-department pairs
     same_department_pairs: int
     new: int  # cross-department pairs new since the previous run
-    resolved: int
+    resolved: int  # flagged last run; an initiative was removed or its text changed
     persisting: int
     clusters: int
     new_clusters: int
@@ -116,6 +136,9 @@ class Headline:
     budget_known: int  # how many clustered initiatives have a budget on record
     sources_failed: int
     dismissed: int = 0  # pairs above the bar that reviewers decided are not related
+    newly_dismissed: int = 0  # of those, the ones flagged last run (listed once, not resolved)
+    no_longer_flagged: int = 0  # flagged last run, texts unchanged, now scored below the bar
+    carried: int = 0  # persisting pairs the neighbour search missed tonight, scored directly
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -131,9 +154,9 @@ class Report:
     headline: Headline
     sources: tuple[SourceOutcome, ...]
     ingest: dict[str, Any]
-    pairs: tuple[PairRow, ...]  # cross-department, current then resolved
+    pairs: tuple[PairRow, ...]  # cross-department, flagged then ended (resolved, dismissed…)
     same_department: tuple[PairRow, ...]
-    clusters: tuple[Cluster, ...]  # current then resolved
+    clusters: tuple[Cluster, ...]  # current then ended
     communities: tuple[Community, ...]
     departments: tuple[str, ...]  # every department with a cross-department pair, most first
     matrix: tuple[tuple[int, ...], ...]  # departments × departments pair counts

@@ -48,6 +48,7 @@ def clusters_frame(clusters: list[Cluster]) -> pd.DataFrame:
                 "max_score": c.max_score,
                 "n_pairs": c.n_pairs,
                 "budget": c.budget,
+                "merged_into": c.merged_into,
             }
             for c in clusters
         ],
@@ -65,6 +66,7 @@ def clusters_frame(clusters: list[Cluster]) -> pd.DataFrame:
             "max_score",
             "n_pairs",
             "budget",
+            "merged_into",
         ],
     )
 

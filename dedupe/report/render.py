@@ -8,16 +8,28 @@ places it.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import jinja2
 
-from dedupe.report.model import NEW, RESOLVED, Report
+from dedupe.report.model import (
+    ACTIVE,
+    DISMISSED,
+    MERGED,
+    NEW,
+    RESOLVED,
+    UNFLAGGED,
+    Cluster,
+    PairRow,
+    Report,
+)
 
 HEAT_MAX = 20  # departments on the heat map axes
 BAR_MAX = 15
 TABLE_MAX = 1500  # pair rows per table in the HTML (files hold them all)
+CLUSTER_MAX = 300  # cluster boxes in the HTML (clusters.csv holds them all)
 CELL = 24
 LABEL_W = 260
 TOP_H = 180
@@ -115,6 +127,11 @@ def money(value: float | None) -> str:
     return f"${value:,.0f}"
 
 
+def status_label(status: str) -> str:
+    """A status as the page says it."""
+    return {UNFLAGGED: "no longer flagged"}.get(status, status)
+
+
 @lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -125,13 +142,41 @@ def _env() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["money"] = money
+    env.filters["status_label"] = status_label
     return env
+
+
+# What became of pairs and clusters flagged last run and not tonight, a section each:
+# (status, section id, "Pairs … since last run", what it means).
+ENDED = (
+    (RESOLVED, "resolved", "resolved", "an initiative was removed or its text changed"),
+    (DISMISSED, "dismissed", "dismissed by a reviewer", "reviewers decided: not related"),
+    (
+        UNFLAGGED,
+        "unflagged",
+        "no longer flagged",
+        "both texts unchanged, but the scorer now puts the pair below the flag bar",
+    ),
+    (MERGED, "merged", "merged into another", "still flagged, inside the cluster named"),
+)
+
+
+@dataclass(frozen=True)
+class Ended:
+    """Pairs or clusters of one ended status, as a section of the page."""
+
+    status: str
+    anchor: str  # the section's id
+    phrase: str  # "Pairs {phrase} since last run"
+    meaning: str
+    items: tuple[object, ...]
 
 
 def render_html(report: Report) -> str:
     """The report page as one HTML string."""
     cross = list(report.pairs)
-    current = [c for c in report.clusters if c.status != RESOLVED]
+    current = [c for c in report.clusters if c.status in ACTIVE]
+    shown = {c.cluster_id for c in current[:CLUSTER_MAX]}
     return (
         _env()
         .get_template("report.html.j2")
@@ -139,15 +184,27 @@ def render_html(report: Report) -> str:
             r=report,
             h=report.headline,
             new_pairs=[p for p in cross if p.status == NEW],
-            current_pairs=[p for p in cross if p.status != RESOLVED],
-            resolved_pairs=[p for p in cross if p.status == RESOLVED],
-            same_pairs=[p for p in report.same_department if p.status != RESOLVED],
+            current_pairs=[p for p in cross if p.status in ACTIVE],
+            ended_pairs=_ended(cross, "pairs"),
+            same_pairs=[p for p in report.same_department if p.status in ACTIVE],
             new_clusters=[c for c in current if c.status == NEW],
             grown_clusters=[c for c in current if c.status != NEW and c.new_members],
             clusters=current,
-            resolved_clusters=[c for c in report.clusters if c.status == RESOLVED],
+            shown_clusters=shown,
+            cluster_max=CLUSTER_MAX,
+            ended_clusters=_ended(report.clusters, "clusters"),
             heat=heatmap(report),
             bar=bars(report),
             table_max=TABLE_MAX,
         )
     )
+
+
+def _ended(items: Sequence[PairRow] | Sequence[Cluster], kind: str) -> list[Ended]:
+    """The non-empty sections of pairs (or clusters) ended since last run, in `ENDED` order."""
+    out = []
+    for status, anchor, phrase, meaning in ENDED:
+        mine = tuple(i for i in items if i.status == status)
+        if mine:
+            out.append(Ended(status, f"{anchor}-{kind}", phrase, meaning, mine))
+    return out

@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,10 +29,11 @@ from dedupe.embed.encoder import Encoder
 from dedupe.errors import IndexLockedError, IngestError
 from dedupe.index.lock import LOCK_NAME, index_lock
 from dedupe.index.manifest import MANIFEST
+from dedupe.ingest import write_quarantine
 from dedupe.report.build import Stage, build_report
 from dedupe.report.history import load_previous
 from dedupe.report.model import Report
-from dedupe.report.sources import SourceSpec, read_sources
+from dedupe.report.sources import SourceSpec, read_sources, settle_outcomes
 
 log = logging.getLogger(__name__)
 
@@ -123,17 +124,30 @@ def run_report(
         say(f"reading {len(sources)} source(s)")
         loaded, outcomes = read_sources(sources)
         ingest_json: dict[str, Any] = {}
+        quarantine: str | None = None
         if loaded.records:
             say(f"ingesting {len(loaded.records)} records (unchanged ones are not re-embedded)")
             summary = Detector.ingest_records(
                 index, loaded, encoder=encoder, progress=progress, on_total=on_total, lock=lock
             )
             ingest_json = summary.to_json()
-        elif not (index / MANIFEST).exists():
-            reasons = "; ".join(f"{o.name}: {o.reason}" for o in outcomes)
-            raise IngestError(f"{index}: no index yet and no source could be read ({reasons})")
+            quarantine = summary.quarantine_path
+        else:  # nothing to ingest; the rows of sources all quarantined are still written
+            path = write_quarantine(loaded.problems, index)
+            quarantine = str(path) if path else None
+            if not (index / MANIFEST).exists():
+                reasons = "; ".join(f"{o.name}: {o.reason}" for o in outcomes)
+                where = f"; quarantined rows and reasons: {quarantine}" if quarantine else ""
+                raise IngestError(
+                    f"{index}: no index yet and no source could be read ({reasons}){where}"
+                )
         timings["ingest"] = time.perf_counter() - t0
         detector = Detector.open(index, encoder=encoder if isinstance(encoder, Encoder) else None)
+        if loaded.records:
+            outcomes = settle_outcomes(outcomes, loaded, detector.index.frame)
+        outcomes = [
+            replace(o, quarantine=quarantine or "") if o.quarantined else o for o in outcomes
+        ]
         decisions = decided(detector) if callable(decided) else decided
         previous, warnings = load_previous(out)
         report = build_report(

@@ -16,14 +16,19 @@ from __future__ import annotations
 import glob
 import logging
 import tomllib
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dedupe.errors import ConfigError, DedupeError
 from dedupe.ingest import LoadResult, load_files, load_mapping
 from dedupe.ingest.readers import FileFormat
+from dedupe.records import RowProblem
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +60,10 @@ class SourceOutcome:
     ok: bool
     reason: str = ""
     files: tuple[str, ...] = ()
-    rows_in: int = 0
-    records: int = 0
+    rows_in: int = 0  # = records + quarantined
+    records: int = 0  # rows indexed (a failed source: 0, its previous records are kept)
     quarantined: int = 0
+    quarantine: str = ""  # the file listing the quarantined rows with their reasons
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -68,6 +74,7 @@ class SourceOutcome:
             "rows_in": self.rows_in,
             "records": self.records,
             "quarantined": self.quarantined,
+            "quarantine": self.quarantine or None,
         }
 
 
@@ -156,10 +163,16 @@ def read_sources(specs: Sequence[SourceSpec]) -> tuple[LoadResult, list[SourceOu
 
     A source with no rows, or whose rows were all quarantined, also counts as failed: an empty
     export is far more often a broken export than a department that stopped all its work, so its
-    previous records are kept rather than deleted.
+    previous records are kept rather than deleted. Ids are unique across sources: a row whose id
+    an earlier source already used is quarantined in its own source (as the ingest would).
+
+    The result holds the records of the sources read, and the quarantined rows of every source
+    (a failed one's too, so they reach the quarantine file): per source, rows in = records +
+    quarantined.
     """
     total = LoadResult()
     outcomes: list[SourceOutcome] = []
+    seen: dict[str, tuple[str, int]] = {}  # id → (file, row) of the first source using it
     for spec in specs:
         files = spec.files()
         if not files:
@@ -173,24 +186,89 @@ def read_sources(specs: Sequence[SourceSpec]) -> tuple[LoadResult, list[SourceOu
         except (OSError, ValueError) as exc:  # anything a reader may raise on a broken file
             reason = f"{type(exc).__name__}: {exc}"
         else:
-            reason = ""
-            if loaded.rows_in == 0:
-                reason = "no rows read (empty export?)"
-            elif not loaded.records:
-                reason = f"all {loaded.rows_in} rows quarantined"
-            if not reason:
+            loaded = _drop_seen_ids(loaded, seen)
+            ok = bool(loaded.records)
+            if ok:
                 total.extend(loaded)
-                outcomes.append(
-                    SourceOutcome(
-                        spec.name,
-                        True,
-                        files=tuple(files),
-                        rows_in=loaded.rows_in,
-                        records=len(loaded.records),
-                        quarantined=len(loaded.problems),
-                    )
+                for record, (file, row, _) in zip(loaded.records, loaded.origins, strict=True):
+                    seen[record.id] = (file, row)
+            else:  # nothing of it is indexed, but its quarantined rows are still written
+                total.problems.extend(loaded.problems)
+                total.rows_in += loaded.rows_in
+                reason = (
+                    f"all {loaded.rows_in} rows quarantined"
+                    if loaded.rows_in
+                    else "no rows read (empty export?)"
                 )
-                continue
+                log.warning(
+                    "source %s failed: %s (its previous records are kept)", spec.name, reason
+                )
+            outcomes.append(
+                SourceOutcome(
+                    spec.name,
+                    ok,
+                    "" if ok else reason,
+                    files=tuple(files),
+                    rows_in=loaded.rows_in,
+                    records=len(loaded.records),
+                    quarantined=len(loaded.problems),
+                )
+            )
+            continue
         log.warning("source %s failed: %s (its previous records are kept)", spec.name, reason)
         outcomes.append(SourceOutcome(spec.name, False, reason, files=tuple(files)))
     return total, outcomes
+
+
+def _drop_seen_ids(loaded: LoadResult, seen: dict[str, tuple[str, int]]) -> LoadResult:
+    """`loaded` without the records whose id an earlier source used: those are quarantined."""
+    if not seen or not any(r.id in seen for r in loaded.records):
+        return loaded
+    out = LoadResult(problems=list(loaded.problems), rows_in=loaded.rows_in, files=loaded.files)
+    for record, origin, src in zip(loaded.records, loaded.origins, loaded.sources, strict=True):
+        first = seen.get(record.id)
+        if first is None:
+            out.records.append(record)
+            out.origins.append(origin)
+            out.sources.append(src)
+            continue
+        file, row, values = origin
+        out.problems.append(
+            RowProblem(
+                file=file,
+                row=row,
+                column="id",
+                reason=f"duplicate id {record.id!r}: first used in {first[0]} row {first[1]}",
+                values=dict(values),
+            )
+        )
+    return out
+
+
+def settle_outcomes(
+    outcomes: Sequence[SourceOutcome], loaded: LoadResult, frame: pd.DataFrame
+) -> list[SourceOutcome]:
+    """Each source's counts after the ingest of `loaded` into the index whose records are `frame`.
+
+    The ingest can quarantine more rows than reading did (an id held in the index by a source
+    not re-read tonight): a record counts as indexed when the index holds its id under its
+    source; the others count as quarantined. A source left with no record indexed has failed.
+    """
+    held = set(zip(frame["id"].astype(str), frame["origin"].astype(str), strict=True))
+    indexed = Counter(
+        src
+        for record, src in zip(loaded.records, loaded.sources, strict=True)
+        if (record.id, src) in held
+    )
+    out = []
+    for o in outcomes:
+        lost = o.records - indexed[o.name] if o.ok else 0
+        if lost > 0:
+            o = replace(o, records=o.records - lost, quarantined=o.quarantined + lost)
+            if not o.records:
+                o = replace(o, ok=False, reason=f"all {o.rows_in} rows quarantined")
+                log.warning(
+                    "source %s failed: %s (its previous records are kept)", o.name, o.reason
+                )
+        out.append(o)
+    return out

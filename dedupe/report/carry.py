@@ -1,0 +1,188 @@
+"""Yesterday's pairs tonight: still flagged, resolved, dismissed or no longer flagged.
+
+Tonight's pairs come from each initiative's k nearest neighbours (`Detector.pairs`). A pair the
+previous run flagged can be missing from that list while both initiatives are still there with
+the same texts: in a family of many near-identical initiatives a newcomer pushes two old members
+out of each other's top k. That pair is not resolved. So every pair of the previous run that the
+neighbour search did not return is scored again, directly, with the current scorer:
+
+- at or above the flag bar: carried, still flagged (`persisting`), as if the search had found it;
+- below the bar, one of the two initiatives removed or its text changed: `resolved`;
+- below the bar, both texts unchanged (the scorer, its threshold or the portfolio's term weights
+  moved): `unflagged`, "no longer flagged" — never called resolved.
+
+A pair reviewers decided is not related is `dismissed` (by `build`), whatever the score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from dedupe.match.homonyms import homonym_senses
+from dedupe.records import Pair
+from dedupe.report.model import DISMISSED, RESOLVED, UNFLAGGED, PairRow, pair_id
+
+if TYPE_CHECKING:
+    from dedupe.detector import Detector
+    from dedupe.match.scoring import ScorerParams
+    from dedupe.report.history import PreviousRun
+
+
+@dataclass(frozen=True)
+class Followed:
+    """What became of the previous run's pairs the neighbour search did not return tonight."""
+
+    carried: tuple[Pair, ...] = ()  # re-scored at or above the bar: still flagged
+    ended: Mapping[tuple[str, str], str] = field(default_factory=dict)  # key → resolved|unflagged
+    scores: Mapping[tuple[str, str], float] = field(default_factory=dict)  # tonight's, if scored
+
+
+def score_rows(detector: Detector, rows: Sequence[tuple[int, int]]) -> tuple[np.ndarray, ...]:
+    """(probability, cosine) of pairs of indexed records (rows), scored as `Detector.pairs` does.
+
+    The same features from the same inputs as the all-pairs stage (`dedupe.pairs.find_pairs`):
+    the stored vectors' cosine, the stripped texts, the index's own TF-IDF rows and token
+    counts, titles, departments, languages and the acronym homonym check.
+    """
+    if not rows:
+        return np.zeros(0), np.zeros(0)
+    a = np.array([min(r) for r in rows], dtype=np.int64)  # find_pairs scores (lower, higher)
+    b = np.array([max(r) for r in rows], dtype=np.int64)
+    vectors = detector.index.vectors
+    dense = np.einsum(
+        "nd,nd->n", np.asarray(vectors[a], dtype=np.float32), np.asarray(vectors[b], np.float32)
+    )
+    titles, depts, langs = (detector.column(c) for c in ("title", "department", "language"))
+    lex = detector.lexical
+    n = len(detector.index)
+    own = lex.matrix is not None and lex.matrix.shape[0] == n
+    have_ntok = own and lex.n_tokens is not None and len(lex.n_tokens) == n
+    senses = detector.acronym_senses()
+    features = detector.pair_features(
+        [detector.record_text(int(i)) for i in a],
+        [detector.record_text(int(j)) for j in b],
+        titles[a].tolist(),
+        titles[b].tolist(),
+        depts[a].tolist(),
+        depts[b].tolist(),
+        dense.astype(np.float64),
+        langs_a=langs[a].tolist(),
+        langs_b=langs[b].tolist(),
+        rows_a=lex.matrix[a] if own and lex.matrix is not None else None,
+        rows_b=lex.matrix[b] if own and lex.matrix is not None else None,
+        ntok_a=lex.n_tokens[a] if have_ntok and lex.n_tokens is not None else None,
+        ntok_b=lex.n_tokens[b] if have_ntok and lex.n_tokens is not None else None,
+        maybe_homonyms=[homonym_senses(senses[i], senses[j]) for i, j in zip(a, b, strict=True)],
+    )
+    return np.asarray(detector.params.probability(features), dtype=np.float64), dense
+
+
+def follow_previous(
+    detector: Detector,
+    previous: PreviousRun | None,
+    found: Collection[tuple[str, str]],
+    hashes: Mapping[str, str],
+) -> Followed:
+    """Score again the previous run's pairs missing from `found` (tonight's pairs above the bar).
+
+    `hashes`: {id: text hash} of the index now; a previous pair row without its text hashes (a
+    report written before they were recorded) counts as changed when it falls below the bar.
+    """
+    if previous is None:
+        return Followed()
+    missing = sorted(k for k in previous.pairs if k not in found)
+    ended: dict[tuple[str, str], str] = {}
+    todo: list[tuple[str, str]] = []
+    rows: list[tuple[int, int]] = []
+    for key in missing:
+        pa, pb = detector.position(key[0]), detector.position(key[1])
+        if pa is None or pb is None:
+            ended[key] = RESOLVED  # an initiative was removed
+        else:
+            todo.append(key)
+            rows.append((pa, pb))
+    probs, dense = score_rows(detector, rows)
+    flag_at = detector.params.overlap_at
+    dept_key = detector.column("department")
+    carried: list[Pair] = []
+    scores: dict[tuple[str, str], float] = {}
+    for key, (pa, pb), p, s in zip(todo, rows, probs.tolist(), dense.tolist(), strict=True):
+        scores[key] = p
+        if p >= flag_at:
+            carried.append(
+                Pair(
+                    id_a=key[0],
+                    id_b=key[1],
+                    score=p,
+                    tier=detector.params.tier(p),
+                    similarity=s,
+                    same_department=_dept(dept_key[pa]) == _dept(dept_key[pb]),
+                )
+            )
+        else:
+            ended[key] = UNFLAGGED if _unchanged(previous.pairs[key], key, hashes) else RESOLVED
+    return Followed(tuple(carried), ended, scores)
+
+
+def _dept(value: object) -> str:
+    return str(value).strip().lower()
+
+
+def _unchanged(row: Mapping[str, object], key: tuple[str, str], hashes: Mapping[str, str]) -> bool:
+    """Both texts hash as they did when the previous run flagged the pair."""
+    before = (row.get("text_hash_a"), row.get("text_hash_b"))
+    if not all(isinstance(h, str) and h for h in before):
+        return False
+    return before == (hashes.get(key[0]), hashes.get(key[1]))
+
+
+def ended_row(
+    previous: PreviousRun | None,
+    key: tuple[str, str],
+    status: str,
+    params: ScorerParams,
+    score: float | None,
+    decisions: Mapping[tuple[str, str], str],
+) -> PairRow:
+    """The previous run's row of a pair not flagged tonight, with its new status.
+
+    A pair scored tonight (`dismissed`, `unflagged`) shows tonight's score and tier; a
+    `dismissed` one the reviewers' decision.
+    """
+    assert previous is not None
+    old = previous.pairs[key]
+
+    def text(name: str) -> str:
+        value = old.get(name)
+        return "" if value is None or (isinstance(value, float) and value != value) else str(value)
+
+    decision = decisions.get(key, "") if status == DISMISSED else text("decision")
+    return PairRow(
+        pair_id=text("pair_id") or pair_id(*key),
+        id_a=key[0],
+        id_b=key[1],
+        title_a=text("title_a"),
+        title_b=text("title_b"),
+        department_a=text("department_a"),
+        department_b=text("department_b"),
+        owner_a=text("owner_a"),
+        owner_b=text("owner_b"),
+        score=round(score, 4) if score is not None else float(old.get("score") or 0.0),
+        tier=params.tier(score).value if score is not None else text("tier"),
+        similarity=float(old.get("similarity") or 0.0),
+        same_department=bool(old.get("same_department", False)),
+        status=status,
+        decided=bool(decision) or bool(old.get("decided", False)),
+        decision=decision,
+        reason=text("reason"),
+        shared_terms=text("shared_terms"),
+        sentence_a=text("sentence_a"),
+        sentence_b=text("sentence_b"),
+        cluster_id=text("cluster_id"),
+        text_hash_a=text("text_hash_a"),
+        text_hash_b=text("text_hash_b"),
+    )
