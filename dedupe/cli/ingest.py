@@ -78,9 +78,11 @@ def ingest(
 ) -> None:
     """Read portfolio files into an index: validate, quarantine bad rows, embed what changed.
 
-    Rows that cannot be indexed (no department, no title or description, a malformed e-mail or
-    date, a duplicate id, undecodable bytes) go to quarantine-*.csv in the index directory with
-    the file, row and reason. Rows in = rows indexed + rows quarantined.
+    Rows that cannot be indexed (no department, no title or description, a malformed e-mail, a
+    date or amount that is not one or could be read two ways, an unknown language, a duplicate
+    id, undecodable bytes) go to quarantine-*.csv in the index directory with the file, row and
+    reason. Rows in = rows indexed + rows quarantined. A file without the columns a record needs
+    is refused (exit 1) and nothing is written.
 
     Example:
 

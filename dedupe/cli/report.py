@@ -140,7 +140,10 @@ def report(
         err.print(
             f"[bold]{h.initiatives}[/] initiatives in {h.departments} departments: "
             f"[bold]{h.pairs_flagged}[/] cross-department pairs ([yellow]{h.new} new[/], "
-            f"{h.resolved} resolved), {h.clusters} clusters, {h.communities} communities"
+            f"{h.resolved} resolved"
+            + (f", {h.newly_dismissed} dismissed by a reviewer" if h.newly_dismissed else "")
+            + (f", {h.no_longer_flagged} no longer flagged" if h.no_longer_flagged else "")
+            + f"), {h.clusters} clusters, {h.communities} communities"
         )
         err.print(f"report: {escape(str(result.folder / 'report.html'))}")
     if result.exit_code:
