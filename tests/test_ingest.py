@@ -12,6 +12,8 @@ from dedupe.ingest import load_files, load_mapping
 from dedupe.ingest.mapping import infer_mapping, mapping_from_dict
 from dedupe.ingest.readers import decode_bytes, read_table
 from dedupe.ingest.values import parse_budget, parse_owners
+from dedupe.match.owners import owners_of
+from dedupe.records import Owner
 
 
 def test_reads_every_format(tmp_path: Path) -> None:
@@ -369,12 +371,21 @@ def test_owner_email_display_forms_and_lists(write_csv) -> None:
         row(2, owner_email="Lee, Ann <ann@tc.gc.ca>; Roy, Bob <bob@tc.gc.ca>"),
         row(3, owner_email="a@tc.gc.ca; b@tc.gc.ca"),
         row(4, owner_email="a@tc.gc.ca; not-an-email"),
+        row(5, owner_name="", owner_email="Lee, Ann <ann@tc.gc.ca>; Roy, Bob <bob@tc.gc.ca>"),
     ]
     result = load_files([write_csv(rows)])
     ok = {r.id: r for r in result.records}
     assert (ok["r1"].owner_email, ok["r1"].owner_name) == ("Ann.Lee@tc.gc.ca", "Ann Lee")
-    assert (ok["r2"].owner_email, ok["r2"].owner_name) == ("ann@tc.gc.ca", "Owner 2")
-    assert ok["r3"].owner_email == "a@tc.gc.ca"  # a Record holds one owner: the first
+    # every owner is kept, and whom-to-call lists each of them
+    assert owners_of(ok["r2"]) == (
+        Owner(name="Owner 2", email="ann@tc.gc.ca", department="Department 2"),
+        Owner(name="", email="bob@tc.gc.ca", department="Department 2"),
+    )
+    assert [o.email for o in owners_of(ok["r3"])] == ["a@tc.gc.ca", "b@tc.gc.ca"]
+    assert [(o.name, o.email) for o in owners_of(ok["r5"])] == [
+        ("Lee, Ann", "ann@tc.gc.ca"),
+        ("Roy, Bob", "bob@tc.gc.ca"),
+    ]
     (problem,) = result.problems
     assert problem.column == "owner_email" and "'not-an-email'" in problem.reason
     assert parse_owners("a@tc.gc.ca; b@tc.gc.ca, Lee, Ann <ann@x.ca>") == (

@@ -65,10 +65,11 @@ def build_record(
     record_id = clean.get("id", "") or stable_id(src, title, description, department)
     if len(record_id) > 200:
         raise RowInvalid("id", f"id longer than 200 characters: {record_id[:40]!r}…")
-    # A record holds one owner: the cell's first address (every address is validated), and its
-    # display name when the owner's name is not given.
+    # Every owner is kept: addresses joined by "; " (`owners_of` splits them again), with their
+    # display names when the owners' names are not given.
     owners = parse_owners(clean.get("owner_email", ""))
-    display_name, owner_email = owners[0] if owners else ("", "")
+    owner_email = "; ".join(email for _, email in owners)
+    display_name = "; ".join(name for name, _ in owners) if any(n for n, _ in owners) else ""
     return Record(
         id=record_id,
         title=title,

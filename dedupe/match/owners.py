@@ -9,12 +9,19 @@ from dedupe.records import Match, Owner, OwnerContact, Record
 
 
 def owners_of(record: Record) -> tuple[Owner, ...]:
-    """The record's owner, or the department itself when no owner is known."""
-    if record.owner_name or record.owner_email:
-        return (
-            Owner(name=record.owner_name, email=record.owner_email, department=record.department),
-        )
-    return ()
+    """The record's owners (ingest keeps several as "a@x; b@y", names likewise); none when no
+    owner is known (callers then name the department)."""
+    if not (record.owner_name or record.owner_email):
+        return ()
+    emails = [e.strip() for e in record.owner_email.split(";")] if record.owner_email else [""]
+    names = [n.strip() for n in record.owner_name.split(";")] if record.owner_name else [""]
+    if len(names) != len(emails):  # one name for several addresses: it goes with the first
+        names = [record.owner_name.strip()] + [""] * (len(emails) - 1)
+    return tuple(
+        Owner(name=n, email=e, department=record.department)
+        for n, e in zip(names, emails, strict=True)
+        if n or e
+    )
 
 
 @dataclass

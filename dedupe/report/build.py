@@ -19,6 +19,7 @@ from typing import Any
 
 from dedupe.detector import Detector
 from dedupe.errors import IndexCorruptError
+from dedupe.match.owners import owners_of
 from dedupe.match.reasons import shared_terms
 from dedupe.records import Pair, Reason, Record, pair_key
 from dedupe.report import carry, groups
@@ -187,9 +188,11 @@ def _order(rows: list[PairRow]) -> list[PairRow]:
 
 
 def owner_label(record: Record) -> str:
-    if record.owner_name and record.owner_email:
-        return f"{record.owner_name} <{record.owner_email}>"
-    return record.owner_name or record.owner_email
+    """Every owner of the record, `Name <address>` each, joined by "; "."""
+    return "; ".join(
+        f"{o.name} <{o.email}>" if o.name and o.email else o.name or o.email
+        for o in owners_of(record)
+    )
 
 
 def _member(record: Record) -> Member:

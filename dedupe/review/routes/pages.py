@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
+from dedupe.match.owners import owners_of
 from dedupe.records import pair_key
 from dedupe.review.deps import CurrentUser, QueueDep, StoreDep, TemplatesDep
 from dedupe.review.queue import QueueItem, ReviewQueue, Status
@@ -104,7 +105,13 @@ def initiative_page(
     return templates.TemplateResponse(
         request,
         "initiative.html",
-        {"user": user, "record": record, "items": items, "history": store.decisions_for(id)},
+        {
+            "user": user,
+            "record": record,
+            "owners": owners_of(record),
+            "items": items,
+            "history": store.decisions_for(id),
+        },
     )
 
 
