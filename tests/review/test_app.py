@@ -317,6 +317,9 @@ def test_api_needs_a_token_and_matches_the_cli_json(
     pairs = client.get("/api/pairs?limit=500", headers=viewer).json()
     first = pairs["pairs"][0]
     assert pairs["total"] == len(pairs["pairs"]) and first["status"] == "undecided"
+    assert first["reason"] and all(p["reason"] is not None for p in pairs["pairs"])
+    fast = client.get("/api/pairs?limit=5&reasons=false", headers=viewer).json()
+    assert [p["reason"] for p in fast["pairs"]] == [None] * 5
     decision = {"id_a": first["id_b"], "id_b": first["id_a"], "verdict": "not related"}
     assert client.post("/api/decisions", json=decision, headers=viewer).status_code == 403
     r = client.post("/api/decisions", json=decision, headers=auth)

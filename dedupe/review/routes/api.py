@@ -55,6 +55,7 @@ def api_pairs(
     department: str | None = None,
     tier: str | None = Query(None, description="duplicate or overlap"),
     limit: int = Query(100, ge=1, le=10_000),
+    reasons: bool = Query(True, description="Fill in each pair's reason (false: faster)"),
 ) -> dict[str, Any]:
     try:
         items = queue.items(
@@ -65,7 +66,8 @@ def api_pairs(
         )
     except UsageError as exc:
         raise HTTPException(422, str(exc)) from None
-    return {"total": len(items), "pairs": [i.to_json() for i in items[:limit]]}
+    shown = queue.explain(items[:limit]) if reasons else items[:limit]
+    return {"total": len(items), "pairs": [i.to_json() for i in shown]}
 
 
 @router.post("/decisions", status_code=201, summary="Record a decision on a pair")
