@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,9 +28,10 @@ from dedupe.match.homonyms import record_senses
 from dedupe.match.lexical import LexicalModel
 from dedupe.match.owners import owners_of, rank_owners
 from dedupe.match.reasons import SentenceCache
-from dedupe.match.retrieve import retrieve
+from dedupe.match.retrieve import Candidates, retrieve
 from dedupe.match.scoring import ScorerParams, default_params
 from dedupe.pairs import find_pairs
+from dedupe.proposals import titles_named_in
 from dedupe.records import (
     ALL_FIELDS,
     CheckResult,
@@ -42,31 +43,11 @@ from dedupe.records import (
     Record,
     pair_key,
 )
-from dedupe.text import LazyTexts, tokenize
+from dedupe.text import LazyTexts
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int], None]
-
-
-@dataclass(frozen=True)
-class Candidates:
-    """A proposal's nearest records: row positions, dense cosine and the pair feature matrix."""
-
-    query_text: str
-    positions: list[int]
-    dense: np.ndarray
-    features: np.ndarray
-    query_sentences: tuple[str, ...] = ()
-    # The query's sentence vectors, or their encoding still running on the detector's worker
-    # thread (`query_sentence_vectors` waits for it: the caller works meanwhile).
-    sentence_vectors: np.ndarray | Future[np.ndarray] | None = None
-    language: str = ""  # the query's: given, else detected
-
-    @property
-    def query_sentence_vectors(self) -> np.ndarray | None:
-        v = self.sentence_vectors
-        return v.result() if isinstance(v, Future) else v
 
 
 class Detector:
@@ -268,6 +249,16 @@ class Detector:
     # Merge loaded records into the index and write its next generation (`dedupe.build`).
     ingest_records = staticmethod(build_generation)
 
+    def department_matches(self, name: str, n: int = 3) -> tuple[bool, list[str]]:
+        """Whether `name` is a department of the index (case aside), and else the closest names
+        (for "did you mean"): same-department matches are marked by the name alone."""
+        names = {str(d) for d in self.column("department")}
+        if not name.strip() or name.strip().lower() in {d.lower() for d in names}:
+            return True, []
+        by_lower = {d.lower(): d for d in names}
+        close = difflib.get_close_matches(name.strip().lower(), list(by_lower), n=n, cutoff=0.6)
+        return False, [by_lower[c] for c in close]
+
     # ----------------------------------------------------------------------------- check
     def check(
         self,
@@ -396,7 +387,7 @@ class Detector:
         x = self.pair_features(
             [query_text] * n,
             LazyTexts(self.record_text, positions),  # read only where an input is missing
-            [proposal.title] * n if proposal.title else _titles_named_in(query_text, titles_b),
+            [proposal.title] * n if proposal.title else titles_named_in(query_text, titles_b),
             titles_b,
             [proposal.department] * n,
             self.column("department")[positions].tolist(),
@@ -498,23 +489,6 @@ class Detector:
         `incremental` reuses the previous run's neighbour lists, same result; `exact`: exact
         neighbour lists from 10k records too, where the default search is clustered)."""
         return find_pairs(self, k=k, min_score=min_score, incremental=incremental, exact=exact)
-
-
-def _titles_named_in(text: str, titles: Sequence[str]) -> list[str]:
-    """For a proposal without a title: per candidate, the candidate's own title where the
-    proposal's text names it (its words, three or more, in a row), else "". A note that says
-    "replace our learning management system" is titled as such against that record; the
-    scorer's title features are otherwise blank for a title-less proposal.
-
-    Measured on the 268 held-out intake queries with their titles removed: expected record
-    flagged 0.44 -> 0.64, new proposals flagged 0 -> 0.023 (two-word titles: 0.68 and 0.12;
-    any order: 0.71 and 0.26). No change on the hand-written and trap queries."""
-    seq = " " + " ".join(tokenize(text)) + " "
-    out = []
-    for title in titles:
-        need = tokenize(title)
-        out.append(title if len(need) >= 3 and f" {' '.join(need)} " in seq else "")
-    return out
 
 
 def _detect(text: str) -> str:

@@ -18,7 +18,8 @@ from dedupe.match.reasons import explain_aligned, shared_terms_many
 from dedupe.records import Reason
 
 if TYPE_CHECKING:
-    from dedupe.detector import Candidates, Detector
+    from dedupe.detector import Detector
+    from dedupe.match.retrieve import Candidates
 
 
 def record_sentence_vectors(

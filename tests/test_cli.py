@@ -255,3 +255,11 @@ def test_output_cut_short_by_a_closed_pipe_keeps_the_exit_code(tmp_path: Path, w
     done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 3, done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_an_unknown_department_is_warned_with_the_closest_names(tmp_path: Path, write_csv) -> None:
+    index = _ingest(tmp_path, write_csv)
+    res = runner.invoke(app, ["check", "-i", str(index), "-t", "Payroll", "--department", "pspc"])
+    assert "is not in the index" not in res.stderr  # case aside, it is known
+    res = runner.invoke(app, ["check", "-i", str(index), "-t", "Payroll", "--department", "DFOO"])
+    assert "'DFOO' is not in the index" in res.stderr and "did you mean 'DFO'" in res.stderr

@@ -285,9 +285,9 @@ def test_a_decided_match_does_not_flag_again(tmp_path: Path, write_csv, fake: Fa
 
 
 def test_a_proposal_without_a_title_is_titled_by_the_records_it_names(tmp_path: Path) -> None:
-    from dedupe.detector import _titles_named_in
+    from dedupe.proposals import titles_named_in
 
     text = "Replace our old learning management system with a cloud service for courses."
     titles = ["Learning Management System", "Learning Portal", "Management System", "Cloud"]
-    assert _titles_named_in(text, titles) == ["Learning Management System", "", "", ""]
-    assert _titles_named_in("system management learning", titles) == ["", "", "", ""]
+    assert titles_named_in(text, titles) == ["Learning Management System", "", "", ""]
+    assert titles_named_in("system management learning", titles) == ["", "", "", ""]

@@ -110,6 +110,13 @@ def check(
         closest_when_clear=not json_out,
         decisions=decided,
     )
+    known, close = detector.department_matches(proposal.department)
+    if not known:
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        err.print(
+            f"[yellow]warning:[/] department {escape(repr(proposal.department))} is not in the "
+            f"index, so no match can be marked as the proposer's own{escape(hint)}"
+        )
     if len(detector.index) == 0:
         err.print(
             f"[yellow]warning:[/] {escape(str(index))} holds no initiatives: nothing to compare "

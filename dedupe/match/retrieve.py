@@ -9,6 +9,9 @@ the neighbours of its title's words alone join too.
 
 from __future__ import annotations
 
+from concurrent.futures import Future
+from dataclasses import dataclass
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -60,3 +63,23 @@ def retrieve(
         dense_extra = vecs @ np.asarray(qvec[0], dtype=np.float32)
         pairs += list(zip(extra, (float(d) for d in dense_extra), strict=True))
     return [p for p, _ in pairs], np.array([s for _, s in pairs], dtype=np.float64), qrow
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """A proposal's nearest records: row positions, dense cosine and the pair feature matrix."""
+
+    query_text: str
+    positions: list[int]
+    dense: np.ndarray
+    features: np.ndarray
+    query_sentences: tuple[str, ...] = ()
+    # The query's sentence vectors, or their encoding still running on the detector's worker
+    # thread (`query_sentence_vectors` waits for it: the caller works meanwhile).
+    sentence_vectors: np.ndarray | Future[np.ndarray] | None = None
+    language: str = ""  # the query's: given, else detected
+
+    @property
+    def query_sentence_vectors(self) -> np.ndarray | None:
+        v = self.sentence_vectors
+        return v.result() if isinstance(v, Future) else v
