@@ -204,9 +204,11 @@ class ReviewQueue:
         tier: str | None = None,
         status: Status = Status.OPEN,
         involving: str | None = None,
+        cross_only: bool = False,
     ) -> list[QueueItem]:
-        """Flagged pairs, highest score first, filtered. `decisions`: store.latest_decisions(
-        current hashes), so a pair whose text changed since its decision is undecided again."""
+        """Flagged pairs, highest score first, filtered (`cross_only`: pairs of two departments).
+        `decisions`: store.latest_decisions(current hashes), so a pair whose text changed since
+        its decision is undecided again."""
         self._load()
         if tier and tier not in ("duplicate", "overlap"):
             raise UsageError(f"tier {tier!r}: expected duplicate or overlap")
@@ -218,6 +220,8 @@ class ReviewQueue:
             if tier and p.tier.value != tier:
                 continue
             if involving and involving not in (p.id_a, p.id_b):
+                continue
+            if cross_only and p.same_department:
                 continue
             item = QueueItem(p, a, b, decisions.get((p.id_a, p.id_b)))
             st = item.status

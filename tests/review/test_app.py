@@ -253,6 +253,13 @@ def test_filters_by_department_tier_and_status(client_for) -> None:
     dup = client.get("/?tier=overlap").text
     assert "badge duplicate" not in dup and "badge overlap" in dup
     assert client.get("/?status=nonsense").status_code == 400
+    # the queue shows pairs across departments unless asked for all
+    total = lambda html: int(re.search(r"(\d+) pairs?", html).group(1))  # noqa: E731
+    cross, both = client.get("/").text, client.get("/?scope=all").text
+    marker = '<span class="muted">same department</span>'
+    assert marker not in cross
+    assert total(cross) < total(both)
+    assert client.get("/?scope=mine").status_code == 400
 
 
 def test_initiative_and_department_pages(client_for, store: ReviewStore) -> None:

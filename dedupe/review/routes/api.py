@@ -56,13 +56,17 @@ def api_pairs(
     tier: str | None = Query(None, description="duplicate or overlap"),
     limit: int = Query(100, ge=1, le=10_000),
     reasons: bool = Query(True, description="Fill in each pair's reason (false: faster)"),
+    scope: str = Query("all", description="all, or cross: pairs of two departments only"),
 ) -> dict[str, Any]:
+    if scope not in ("cross", "all"):
+        raise HTTPException(422, f"scope {scope!r}: expected cross or all")
     try:
         items = queue.items(
             store.latest_decisions(queue.current_hashes),
             department=department,
             tier=tier,
             status=parse_status(status),
+            cross_only=scope == "cross",
         )
     except UsageError as exc:
         raise HTTPException(422, str(exc)) from None

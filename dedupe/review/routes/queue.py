@@ -45,20 +45,29 @@ def queue_page(
     department: str = "",
     tier: str = "",
     status: str = "open",
+    scope: str = "cross",
     page: int = 1,
     at: int = 0,
 ) -> Response:
+    if scope not in ("cross", "all"):
+        raise HTTPException(400, f"scope {scope!r}: expected cross or all")
     try:
         st = parse_status(status)
         decisions = store.latest_decisions(queue.current_hashes)
-        items = queue.items(decisions, department=department or None, tier=tier or None, status=st)
+        items = queue.items(
+            decisions,
+            department=department or None,
+            tier=tier or None,
+            status=st,
+            cross_only=scope == "cross",
+        )
     except UsageError as exc:
         raise HTTPException(400, str(exc)) from None
     size = settings.page_size
     pages = max(1, -(-len(items) // size))
     page = min(max(page, 1), pages)
     shown = queue.explain(items[(page - 1) * size : page * size])
-    filters = {"department": department, "tier": tier, "status": st.value}
+    filters = {"department": department, "tier": tier, "status": st.value, "scope": scope}
     here = "/?" + urlencode({**filters, "page": page})
     return templates.TemplateResponse(
         request,
