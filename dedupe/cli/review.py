@@ -218,11 +218,7 @@ def users_deactivate(
 
     Example: dedupe users deactivate alice --index indexes/gc
     """
-    store = _store(index, db)
-    try:
-        store.set_active(name=name, active=False)
-    finally:
-        store.close()
+    _set_active(name, index, db, active=False)
     err.print(f"{escape(name)} deactivated; their browser sessions are ended")
 
 
@@ -237,12 +233,16 @@ def users_activate(
 
     Example: dedupe users activate alice --index indexes/gc
     """
+    _set_active(name, index, db, active=True)
+    err.print(f"{escape(name)} activated")
+
+
+def _set_active(name: str, index: Path, db: str | None, *, active: bool) -> None:
     store = _store(index, db)
     try:
-        store.set_active(name=name, active=True)
+        store.set_active(name=name, active=active)
     finally:
         store.close()
-    err.print(f"{escape(name)} activated")
 
 
 @tokens_app.command("add")
