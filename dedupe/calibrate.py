@@ -22,7 +22,7 @@ from filelock import Timeout
 
 from dedupe.detector import Detector
 from dedupe.errors import CalibrationError, IndexLockedError
-from dedupe.evaluate import NEGATIVE, POSITIVE
+from dedupe.evaluate import label_value
 from dedupe.index.lock import LOCK_NAME, index_lock
 from dedupe.index.manifest import read_manifest, write_manifest
 from dedupe.ingest.readers import read_table
@@ -43,12 +43,12 @@ class CalibrationResult:
 
 
 def parse_label(value: object, where: str) -> int:
-    v = str(value).strip().lower()
-    if v in POSITIVE:
-        return 1
-    if v in NEGATIVE:
-        return 0
-    raise CalibrationError(f"{where}: label {value!r} is not duplicate/overlap/unrelated or 1/0")
+    found = label_value(value)
+    if found is None:
+        raise CalibrationError(
+            f"{where}: label {value!r} is not duplicate/overlap/unrelated or 1/0"
+        )
+    return found
 
 
 def read_labelled_pairs(path: str | Path) -> list[LabelledPair]:

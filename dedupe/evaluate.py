@@ -26,8 +26,14 @@ from dedupe.ingest.readers import read_table
 from dedupe.records import Proposal
 from dedupe.text import detect_language, normalize_text
 
-POSITIVE = {"1", "duplicate", "overlap", "true", "yes", "positive"}
-NEGATIVE = {"0", "unrelated", "not related", "not_related", "false", "no", "negative"}
+POSITIVE = {
+    "1", "1.0", "duplicate", "duplicates", "near duplicate", "overlap", "overlapping",
+    "partial overlap", "true", "yes", "positive", "same", "match",
+}  # fmt: skip
+NEGATIVE = {
+    "0", "0.0", "unrelated", "not related", "not a duplicate", "false", "no", "negative",
+    "different", "distinct", "no match", "none",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -65,13 +71,17 @@ class Evaluation:
         return out
 
 
+def label_value(value: object) -> int | None:
+    """1 for duplicate/overlap, 0 for unrelated (and their usual spellings), None otherwise."""
+    v = " ".join(re.split(r"[\s_-]+", str(value).strip().lower()))  # not_related, Not-Related
+    return 1 if v in POSITIVE else 0 if v in NEGATIVE else None
+
+
 def _label(value: str, where: str) -> int:
-    v = value.strip().lower()
-    if v in POSITIVE:
-        return 1
-    if v in NEGATIVE:
-        return 0
-    raise IngestError(f"{where}: label {value!r} is not duplicate/overlap/unrelated or 1/0")
+    found = label_value(value)
+    if found is None:
+        raise IngestError(f"{where}: label {value!r} is not duplicate/overlap/unrelated or 1/0")
+    return found
 
 
 _LIST_SEP = re.compile(r"[;|,]")

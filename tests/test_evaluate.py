@@ -262,3 +262,26 @@ def test_expected_id_lists_may_use_semicolons_pipes_or_commas(sep: str) -> None:
 
     assert _split(f"r1{sep}r2{sep}") == ["r1", "r2"]
     assert _split(f"a@x.gc.ca{sep}b@y.gc.ca") == ["a@x.gc.ca", "b@y.gc.ca"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("duplicate", 1),
+        ("Overlap", 1),
+        ("partial-overlap", 1),
+        ("1.0", 1),
+        ("Not Related", 0),
+        ("not-related", 0),
+        ("not_related", 0),
+        ("unrelated", 0),
+        ("different", 0),
+        ("0", 0),
+        ("maybe", None),
+        ("related", None),  # too vague to count either way
+    ],
+)
+def test_labels_in_their_usual_spellings(value: str, expected: int | None) -> None:
+    from dedupe.evaluate import label_value
+
+    assert label_value(value) == expected
