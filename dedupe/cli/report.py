@@ -39,7 +39,7 @@ EncoderOpt = Annotated[
         "--encoder",
         "-e",
         help="Encoder for a new index: use (default), minilm, minilm-int8, st:<folder>. "
-        "An existing index keeps its own.",
+        "An existing index keeps its own (leave this out; another one is refused by name).",
     ),
 ]
 KOpt = Annotated[
