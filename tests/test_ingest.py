@@ -491,3 +491,12 @@ def test_workbook_without_a_usable_sheet_lists_each_sheets_columns(tmp_path: Pat
         r"sheet 'Notes' has 'About'; sheet 'Codes' has 'code', 'department'",
     ):
         load_files([path])
+
+
+def test_a_repeated_row_without_an_id_is_named_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "noid.csv"
+    line = "Payroll,Replace payroll.,PSPC\n"
+    path.write_text("title,description,department\n" + line + line, encoding="utf-8")
+    result = load_files([path])
+    (problem,) = result.problems
+    assert "the same row as" in problem.reason and "no id given" in problem.reason

@@ -224,7 +224,11 @@ def dedupe_ids(result: LoadResult) -> LoadResult:
                     row=row,
                     column="id",
                     reason=(
-                        f"duplicate id {record.id!r}: first used in {first_file} row {first_row}"
+                        f"the same row as {first_file} row {first_row} (no id given: ids are "
+                        "made from the department, title and description)"
+                        if record.id.startswith("gen-")
+                        else f"duplicate id {record.id!r}: first used in {first_file} row "
+                        f"{first_row}"
                     ),
                     values=dict(values),
                 )
