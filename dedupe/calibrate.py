@@ -57,6 +57,8 @@ def read_labelled_pairs(path: str | Path) -> list[LabelledPair]:
     missing = {"id_a", "id_b", "label"} - set(frame.columns)
     if missing:
         raise CalibrationError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+    for row, label in enumerate(frame["label"], start=2):  # row 1 is the header
+        parse_label(label, f"{path}: row {row}, column 'label'")
     return list(zip(frame["id_a"], frame["id_b"], frame["label"], strict=True))
 
 

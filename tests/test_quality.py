@@ -339,6 +339,12 @@ def test_calibrate_round_trip(tmp_path: Path) -> None:
         calibrate(idx, [("r0", "r1", "duplicate")])
     with pytest.raises(CalibrationError):
         calibrate(idx, [("r0", "r1", "maybe")])
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame(
+        [("r0", "r1", "overlap"), ("r2", "r3", "maybe")], columns=["id_a", "id_b", "label"]
+    ).to_csv(bad, index=False)
+    with pytest.raises(CalibrationError, match=r"bad\.csv: row 3, column 'label': label 'maybe'"):
+        read_labelled_pairs(bad)
 
 
 def _pairs(

@@ -73,7 +73,7 @@ def calibrate(
     p = result.params
     out.print(
         f"scorer {p.version} ({result.mode} refit on {result.n_positive} positive / "
-        f"{result.n_negative} negative pairs; {result.skipped} skipped) replaces "
-        f"{result.previous_version}: overlap at {p.overlap_at:.3f}, "
+        f"{result.n_negative} negative pairs; {result.skipped} skipped: an id not in the "
+        f"index) replaces {result.previous_version}: overlap at {p.overlap_at:.3f}, "
         f"duplicate at {p.duplicate_at:.3f}"
     )
