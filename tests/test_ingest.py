@@ -309,6 +309,7 @@ def test_jsonl_whose_every_line_is_broken_is_quarantined_not_refused(tmp_path: P
     path.write_text("{oops\n[1, 2\n")
     result = load_files([path])
     assert result.rows_in == 2 and all("not valid JSON" in p.reason for p in result.problems)
+    assert [p.values.get("line") for p in result.problems] == ["{oops", "[1, 2"]  # kept
 
 
 def test_cli_refuses_a_file_without_needed_columns_and_writes_nothing(tmp_path: Path) -> None:

@@ -326,7 +326,10 @@ def _read(path: Path, format: str | FileFormat | None, all_sheets: bool) -> list
                 try:
                     items.append(json.loads(line))
                 except json.JSONDecodeError as exc:
-                    items.append({ROW_ERROR: f"line {n} is not valid JSON: {exc.msg}"})
+                    # the line itself goes to the quarantine with the reason (capped)
+                    items.append(
+                        {ROW_ERROR: f"line {n} is not valid JSON: {exc.msg}", "line": line[:10_000]}
+                    )
             frame = _records_frame(items, path)
     except IngestError:
         raise
