@@ -14,8 +14,14 @@ from filelock import FileLock, Timeout
 
 from dedupe.csvsafe import atomic_path
 from dedupe.embed.cache import EmbeddingCache, content_hash, embed_with_cache
-from dedupe.embed.encoder import Encoder, encoder_for_model_id, get_encoder
-from dedupe.errors import IndexCorruptError, IndexLockedError, IndexWriteError, UsageError
+from dedupe.embed.encoder import Encoder, encoder_for_model_id, encoder_name_for, get_encoder
+from dedupe.errors import (
+    IndexCorruptError,
+    IndexLockedError,
+    IndexWriteError,
+    ModelMismatchError,
+    UsageError,
+)
 from dedupe.index.lock import LOCK_NAME, index_lock
 from dedupe.index.manifest import MANIFEST, Manifest, read_manifest
 from dedupe.index.scored import SCORED_ROLE, write_scored_texts
@@ -102,6 +108,14 @@ def build_generation(
         old_vectors: np.ndarray | None = None
         if (path / MANIFEST).exists() and not rebuild:
             previous = read_manifest(path)
+            built_with = encoder_name_for(previous.model_id)
+            if isinstance(encoder, str) and built_with not in (None, encoder.split(":")[0]):
+                # refused before the other model is loaded (torch alone takes seconds)
+                raise ModelMismatchError(
+                    f"{path}: index was built with encoder {built_with!r} "
+                    f"({previous.model_id}), not {encoder!r}; leave --encoder out, or rebuild "
+                    f"it with `dedupe ingest --rebuild --encoder {encoder}`"
+                )
             if encoder is None:
                 encoder = encoder_for_model_id(previous.model_id)
             elif isinstance(encoder, str):

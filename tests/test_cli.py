@@ -263,3 +263,11 @@ def test_an_unknown_department_is_warned_with_the_closest_names(tmp_path: Path, 
     assert "is not in the index" not in res.stderr  # case aside, it is known
     res = runner.invoke(app, ["check", "-i", str(index), "-t", "Payroll", "--department", "DFOO"])
     assert "'DFOO' is not in the index" in res.stderr and "did you mean 'DFO'" in res.stderr
+
+
+def test_another_encoder_is_refused_before_its_model_loads(tmp_path: Path, write_csv) -> None:
+    index = _ingest(tmp_path, write_csv)
+    args = ["ingest", str(_portfolio(write_csv)), "--index", str(index), "--encoder", "minilm"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 1
+    assert "built with encoder 'fake'" in res.output and "leave --encoder out" in res.output

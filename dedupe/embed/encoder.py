@@ -81,6 +81,20 @@ def get_encoder(name: str | None = None) -> Encoder:
     raise EncoderError(f"unknown encoder {name!r}: choose one of {public} or st:<model folder>")
 
 
+_NAME_OF_PREFIX = (
+    ("fake", "fake"),
+    ("use-", "use"),
+    ("sentence-transformers:all-MiniLM-L6-v2", "minilm"),
+    ("onnx-int8:all-MiniLM-L6-v2", "minilm-int8"),
+)
+
+
+def encoder_name_for(model_id: str) -> str | None:
+    """The `get_encoder` name of a built-in model id (None for `st:` folders and unknowns):
+    lets a mismatch be refused before a model is loaded."""
+    return next((name for prefix, name in _NAME_OF_PREFIX if model_id.startswith(prefix)), None)
+
+
 def encoder_for_model_id(model_id: str) -> Encoder:
     """The encoder that built an index, from the model id in its manifest."""
     if model_id.startswith("fake"):
