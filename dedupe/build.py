@@ -126,7 +126,7 @@ def build_generation(
             try:
                 previous = read_manifest(path)
             except IndexCorruptError as exc:  # --rebuild is the way out of a broken manifest
-                log.warning("%s; rebuilding from scratch", exc)
+                log.warning("%s: --rebuild writes a fresh index", str(exc).split(";")[0])
                 previous = None
         enc: Encoder = (
             get_encoder(encoder) if isinstance(encoder, str) or encoder is None else encoder
@@ -366,6 +366,13 @@ def _files_by_origin(loaded: LoadResult, from_file_names: bool) -> dict[str, lis
         origin = Path(f).stem if from_file_names else (next(iter(names)) if len(names) == 1 else "")
         if origin:
             out.setdefault(origin, []).append(str(Path(f).resolve()))
+    for origin, files in out.items():
+        if from_file_names and len(set(files)) > 1:
+            raise UsageError(
+                f"{len(set(files))} files are named {origin!r} ({', '.join(sorted(set(files)))}): "
+                "each file is a source named after it, so one would replace the other. Ingest "
+                "them one at a time, each with its own --source NAME"
+            )
     return out
 
 

@@ -46,7 +46,7 @@ def parse_label(value: object, where: str) -> int:
     found = label_value(value)
     if found is None:
         raise CalibrationError(
-            f"{where}: label {value!r} is not duplicate/overlap/unrelated or 1/0"
+            f"{where}: label {value!r} is not duplicate/overlap/unrelated (or 1/0, yes/no...)"
         )
     return found
 

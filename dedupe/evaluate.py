@@ -80,7 +80,9 @@ def label_value(value: object) -> int | None:
 def _label(value: str, where: str) -> int:
     found = label_value(value)
     if found is None:
-        raise IngestError(f"{where}: label {value!r} is not duplicate/overlap/unrelated or 1/0")
+        raise IngestError(
+            f"{where}: label {value!r} is not duplicate/overlap/unrelated (or 1/0, yes/no...)"
+        )
     return found
 
 

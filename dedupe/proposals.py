@@ -33,6 +33,8 @@ def proposal_from_fields(
 def read_proposal(path: str | Path) -> Proposal:
     """A proposal from `.json` (keys title, description, department, language, id) or text."""
     path = Path(path)
+    if path.is_dir():
+        raise IngestError(f"{path}: a folder, not a proposal file")
     try:
         raw = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:

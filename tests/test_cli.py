@@ -9,6 +9,7 @@ from conftest import row
 from typer.testing import CliRunner
 
 from dedupe.cli import app
+from dedupe.errors import UsageError
 
 runner = CliRunner()
 EMAIL = "Consolidate departmental email systems onto one shared email platform for all staff."
@@ -217,6 +218,12 @@ def test_proposal_and_index_mistakes_are_named(tmp_path: Path, write_csv) -> Non
     assert res.exit_code == 1 and "a file, not an index folder" in res.output
     res = runner.invoke(app, ["ingest", str(_portfolio(write_csv)), "--index", str(a_file)])
     assert res.exit_code == 2 and "a file, not an index folder" in res.output
+    res = runner.invoke(app, ["check", "--index", str(index), "--file", str(tmp_path)])
+    assert res.exit_code == 1 and "a folder, not a proposal file" in res.output
+    from dedupe.index.lock import index_lock  # report and calibrate take the same lock
+
+    with pytest.raises(UsageError, match="a file, not an index folder"):
+        index_lock(a_file)
 
 
 def test_a_broken_manifest_is_rebuilt_with_rebuild(tmp_path: Path, write_csv) -> None:
@@ -252,9 +259,15 @@ def test_output_cut_short_by_a_closed_pipe_keeps_the_exit_code(tmp_path: Path, w
         f"{sys.executable} -m dedupe check -i {index} -t 'Email Transformation Initiative' "
         f"-d '{EMAIL}' --json | true; exit ${{PIPESTATUS[0]}}"
     )
-    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 3, done.stderr
-    assert "Traceback" not in done.stderr
+    for form in ("--json", ""):  # JSON, and the rich table
+        done = subprocess.run(
+            ["bash", "-c", script.replace("--json", form)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 3, (form, done.stderr)
+        assert "Traceback" not in done.stderr
 
 
 def test_an_unknown_department_is_warned_with_the_closest_names(tmp_path: Path, write_csv) -> None:

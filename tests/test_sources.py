@@ -77,3 +77,11 @@ def test_a_same_named_file_from_another_folder_does_not_replace_a_source(tmp_pat
     )
     s = Detector.ingest(index, [moved], encoder=FakeEncoder(), source="portfolio")  # on purpose
     assert s.removed == 1 and set(_titles(index)) == {"tc1", "hc2"}
+
+
+def test_two_same_named_files_in_one_ingest_are_refused(tmp_path: Path) -> None:
+    a = _csv(tmp_path / "a" / "portfolio.csv", "1,Payroll,Pay staff.,Health Canada\n")
+    b = _csv(tmp_path / "b" / "portfolio.csv", "3,Fleet,Track trucks.,Transport Canada\n")
+    with pytest.raises(UsageError, match=r"2 files are named 'portfolio'.*--source"):
+        Detector.ingest(tmp_path / "ix", [a, b], encoder=FakeEncoder())
+    assert not (tmp_path / "ix" / "manifest.json").exists()

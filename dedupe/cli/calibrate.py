@@ -14,7 +14,9 @@ INDEX_OPT = typer.Option(
     Path(DEFAULT_INDEX), "--index", "-i", help="Index directory.", envvar="DEDUPE_INDEX"
 )
 PAIRS_OPT = typer.Option(
-    None, "--pairs", help="CSV with id_a, id_b, label (duplicate/overlap/unrelated or 1/0)."
+    None,
+    "--pairs",
+    help="CSV with id_a, id_b, label (duplicate, overlap, not related; or 1/0, yes/no).",
 )
 DB_OPT = typer.Option(
     None, "--db", help="Review database URL: use the reviewers' decisions.", envvar="DEDUPE_DB_URL"

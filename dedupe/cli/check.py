@@ -175,7 +175,13 @@ def render(result: CheckResult, show_all: bool) -> None:
         owners.add_column("department")
         owners.add_column("their matching initiatives")
         for o in result.owners:
-            name = escape(o.name) if o.name else "[dim]no owner on record: ask the department[/]"
+            name = (
+                escape(o.name)
+                if o.name
+                else "[dim](no name on record)[/]"
+                if o.email
+                else "[dim]no owner on record: ask the department[/]"
+            )
             owners.add_row(
                 name, escape(o.email), escape(o.department), escape(", ".join(o.initiatives))
             )

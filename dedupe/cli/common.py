@@ -42,8 +42,18 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+
+class _Console(Console):
+    """rich's Console, minus its exit(1) when stdout's reader has gone (`dedupe check | head`):
+    output stops, and the command keeps its own exit code (3 = flagged)."""
+
+    def on_broken_pipe(self) -> None:  # rich's documented hook for this
+        self.quiet = True
+        _stdout_to_devnull()
+
+
+err = _Console(stderr=True, highlight=False, soft_wrap=True)
+out = _Console(highlight=False, soft_wrap=True)
 
 DEFAULT_INDEX = os.environ.get("DEDUPE_INDEX", "indexes/default")
 
@@ -71,9 +81,14 @@ def closed_stdout_ok() -> Iterator[None]:
         yield
         sys.stdout.flush()
     except BrokenPipeError:
-        # Python's advice: point stdout at devnull so the interpreter's final flush is quiet.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _stdout_to_devnull()
+
+
+def _stdout_to_devnull() -> None:
+    """Python's advice for a closed pipe: point stdout at devnull so later writes and the
+    interpreter's final flush are quiet."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:

@@ -25,7 +25,7 @@ def evaluate(
         None,
         "--pairs",
         help=(
-            "Labelled pairs: id_a, id_b, label (duplicate/overlap/unrelated or 1/0), "
+            "Labelled pairs: id_a, id_b, label (duplicate, overlap, not related; or 1/0), "
             "or inline text_a/text_b (+ title_a/b, dept_a/b, lang_a/b). Optional pair_type: "
             "figures per type."
         ),

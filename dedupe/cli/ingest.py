@@ -71,7 +71,9 @@ def ingest(
         ),
     ),
     rebuild: bool = typer.Option(
-        False, "--rebuild", help="Start a fresh index (e.g. with another encoder)."
+        False,
+        "--rebuild",
+        help="Start a fresh index (another encoder, or a corrupt index or manifest).",
     ),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
@@ -81,8 +83,9 @@ def ingest(
     Rows that cannot be indexed (no department, no title or description, a malformed e-mail, a
     date or amount that is not one or could be read two ways, an unknown language, a duplicate
     id, undecodable bytes) go to quarantine-*.csv in the index directory with the file, row and
-    reason. Rows in = rows indexed + rows quarantined. A file without the columns a record needs
-    is refused (exit 1) and nothing is written.
+    reason; so does a cell over 1,000,000 characters. Rows in = rows indexed + rows
+    quarantined. A file without the columns a record needs is refused (exit 1) and nothing is
+    written; so is a file named like a source read from another folder (exit 2: give --source).
 
     Example:
 

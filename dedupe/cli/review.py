@@ -125,7 +125,9 @@ def serve(
 @users_app.command("add")
 @handle_errors
 def users_add(
-    name: str = typer.Argument(..., help="User name (no spaces)."),
+    name: str = typer.Argument(
+        ..., help="User name: letters, digits, . _ @ - (no spaces or /); case does not count."
+    ),
     role: str = typer.Option("reviewer", "--role", "-r", help="viewer, reviewer or admin."),
     password_stdin: bool = typer.Option(
         False, "--password-stdin", help="Read the password from stdin instead of generating one."

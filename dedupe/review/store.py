@@ -252,7 +252,7 @@ class ReviewStore:
         return secret
 
     def _user_row(self, s: Session, name: str) -> UserRow:
-        row = s.scalar(select(UserRow).where(UserRow.name == name))
+        row = s.scalar(select(UserRow).where(func.lower(UserRow.name) == name.strip().lower()))
         if row is None:
             raise UsageError(f"no user {name!r}")
         return row
@@ -269,7 +269,7 @@ class ReviewStore:
     def authenticate(self, *, name: str, password: str) -> User | None:
         """The active user with this name and password, else None (same work either way)."""
         with self._op("sign in") as s:
-            row = s.scalar(select(UserRow).where(UserRow.name == name))
+            row = s.scalar(select(UserRow).where(func.lower(UserRow.name) == name.strip().lower()))
             ok, rehash = verify_password(row.password_hash if row else None, password)
             if row is None or not ok or not row.active:
                 return None

@@ -136,6 +136,9 @@ def test_keys_act_on_the_card_one_is_typing_in(
         "same vendor, ask the owners",
     )
     assert "Recorded: not related" in page.inner_text("#flash")
+    fourth = cards(page)[3]
+    page.locator("section.pair").nth(3).locator("p.desc").first.click()  # plain text, too
+    assert page.get_attribute("section.pair.current", "data-pair") == fourth
     page.set_viewport_size({"width": 375, "height": 800})  # a phone: no sideways scrolling
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.close()

@@ -56,6 +56,7 @@ def test_users_passwords_roles_and_tokens(db_url: str) -> None:
     bob, pw = store.add_user(name="bob", role=Role.VIEWER, password="correct horse")
     assert pw == "correct horse"
     assert store.authenticate(name="alice", password=generated) == alice
+    assert store.authenticate(name="ALICE", password=generated) == alice  # case does not count
     assert store.authenticate(name="alice", password="wrong password") is None
     assert store.authenticate(name="nobody", password="whatever1") is None
     with store.engine.connect() as conn:
