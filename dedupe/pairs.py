@@ -56,40 +56,8 @@ def find_pairs(
         a_arr, b_arr, sim_arr = candidate_pairs(det.index.vectors, k, exact=exact)
     a_idx, b_idx = a_arr.tolist(), b_arr.tolist()
     dense = sim_arr.tolist()
-    ids, titles, depts, langs = (det.column(c) for c in ("id", "title", "department", "language"))
-    # The records' TF-IDF rows and token counts come with the lexical model (same values
-    # as transforming the texts again, which was most of this method's time); the stripped
-    # texts are then only read where a record's language must be detected.
-    lex = det.lexical
-    own = lex.matrix is not None and lex.matrix.shape[0] == n
-    # Only two records giving an acronym two different meanings can make a homonym pair: the
-    # others' stripped texts are not read for it (most of this method's time otherwise).
-    senses = det.acronym_senses()
-    have_ntok = own and lex.n_tokens is not None and len(lex.n_tokens) == n
-    probs = (
-        det.params.probability(
-            det.pair_features(
-                LazyTexts(det.record_text, a_idx),
-                LazyTexts(det.record_text, b_idx),
-                titles[a_arr].tolist(),
-                titles[b_arr].tolist(),
-                depts[a_arr].tolist(),
-                depts[b_arr].tolist(),
-                np.asarray(dense),
-                langs_a=langs[a_arr].tolist(),
-                langs_b=langs[b_arr].tolist(),
-                rows_a=lex.matrix[a_arr] if own and lex.matrix is not None else None,
-                rows_b=lex.matrix[b_arr] if own and lex.matrix is not None else None,
-                ntok_a=lex.n_tokens[a_arr] if have_ntok and lex.n_tokens is not None else None,
-                ntok_b=lex.n_tokens[b_arr] if have_ntok and lex.n_tokens is not None else None,
-                maybe_homonyms=[
-                    homonym_senses(senses[i], senses[j]) for i, j in zip(a_idx, b_idx, strict=True)
-                ],
-            )
-        )
-        if a_idx
-        else np.zeros(0)
-    )
+    ids, depts = det.column("id"), det.column("department")
+    probs = score_index_pairs(det, a_arr, b_arr, np.asarray(dense))
     dept_key = [str(d).strip().lower() for d in depts]
     out = []
     for i, j, s, p in zip(a_idx, b_idx, dense, probs, strict=True):
@@ -108,3 +76,45 @@ def find_pairs(
         )
     out.sort(key=lambda p: -p.score)
     return out
+
+
+def score_index_pairs(
+    det: Detector, a_arr: np.ndarray, b_arr: np.ndarray, dense: np.ndarray
+) -> np.ndarray:
+    """Calibrated probabilities of pairs of indexed records (row positions `a_arr`, `b_arr`,
+    their vectors' cosine `dense`), from the stored inputs: stripped texts, the index's own
+    TF-IDF rows and token counts, titles, departments, languages and the acronym homonym check.
+    The all-pairs stage and the nightly report's carry-over both score through here."""
+    if len(a_arr) == 0:
+        return np.zeros(0)
+    n = len(det.index)
+    a_idx, b_idx = a_arr.tolist(), b_arr.tolist()
+    titles, depts, langs = (det.column(c) for c in ("title", "department", "language"))
+    # The records' TF-IDF rows and token counts come with the lexical model (same values
+    # as transforming the texts again, which was most of this stage's time); the stripped
+    # texts are then only read where a record's language must be detected.
+    lex = det.lexical
+    own = lex.matrix is not None and lex.matrix.shape[0] == n
+    have_ntok = own and lex.n_tokens is not None and len(lex.n_tokens) == n
+    # Only two records giving an acronym two different meanings can make a homonym pair: the
+    # others' stripped texts are not read for it.
+    senses = det.acronym_senses()
+    features = det.pair_features(
+        LazyTexts(det.record_text, a_idx),
+        LazyTexts(det.record_text, b_idx),
+        titles[a_arr].tolist(),
+        titles[b_arr].tolist(),
+        depts[a_arr].tolist(),
+        depts[b_arr].tolist(),
+        np.asarray(dense, dtype=np.float64),
+        langs_a=langs[a_arr].tolist(),
+        langs_b=langs[b_arr].tolist(),
+        rows_a=lex.matrix[a_arr] if own and lex.matrix is not None else None,
+        rows_b=lex.matrix[b_arr] if own and lex.matrix is not None else None,
+        ntok_a=lex.n_tokens[a_arr] if have_ntok and lex.n_tokens is not None else None,
+        ntok_b=lex.n_tokens[b_arr] if have_ntok and lex.n_tokens is not None else None,
+        maybe_homonyms=[
+            homonym_senses(senses[i], senses[j]) for i, j in zip(a_idx, b_idx, strict=True)
+        ],
+    )
+    return np.asarray(det.params.probability(features), dtype=np.float64)

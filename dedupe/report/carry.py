@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dedupe.match.homonyms import homonym_senses
+from dedupe.pairs import score_index_pairs
 from dedupe.records import Pair
 from dedupe.report.model import DISMISSED, RESOLVED, UNFLAGGED, PairRow, pair_id
 
@@ -56,29 +56,7 @@ def score_rows(detector: Detector, rows: Sequence[tuple[int, int]]) -> tuple[np.
     dense = np.einsum(
         "nd,nd->n", np.asarray(vectors[a], dtype=np.float32), np.asarray(vectors[b], np.float32)
     )
-    titles, depts, langs = (detector.column(c) for c in ("title", "department", "language"))
-    lex = detector.lexical
-    n = len(detector.index)
-    own = lex.matrix is not None and lex.matrix.shape[0] == n
-    have_ntok = own and lex.n_tokens is not None and len(lex.n_tokens) == n
-    senses = detector.acronym_senses()
-    features = detector.pair_features(
-        [detector.record_text(int(i)) for i in a],
-        [detector.record_text(int(j)) for j in b],
-        titles[a].tolist(),
-        titles[b].tolist(),
-        depts[a].tolist(),
-        depts[b].tolist(),
-        dense.astype(np.float64),
-        langs_a=langs[a].tolist(),
-        langs_b=langs[b].tolist(),
-        rows_a=lex.matrix[a] if own and lex.matrix is not None else None,
-        rows_b=lex.matrix[b] if own and lex.matrix is not None else None,
-        ntok_a=lex.n_tokens[a] if have_ntok and lex.n_tokens is not None else None,
-        ntok_b=lex.n_tokens[b] if have_ntok and lex.n_tokens is not None else None,
-        maybe_homonyms=[homonym_senses(senses[i], senses[j]) for i, j in zip(a, b, strict=True)],
-    )
-    return np.asarray(detector.params.probability(features), dtype=np.float64), dense
+    return score_index_pairs(detector, a, b, dense), dense
 
 
 def follow_previous(
