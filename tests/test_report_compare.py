@@ -207,3 +207,24 @@ def test_a_grown_cluster_has_one_anchor_and_communities_name_departments_once(
     for dept in ("Alpha Agency", "Beta Bureau", "Gamma Group"):
         assert comm.group(1).count(dept) == 1, comm.group(1)
     assert "Gil G &lt;gil.g@example.gc.ca&gt;" in comm.group(1)
+
+
+def test_a_dismissed_pair_the_search_misses_is_flagged_again_once_its_decision_lapses(
+    tmp_path: Path, fake: FakeEncoder
+) -> None:
+    write_sources(tmp_path, alpha_rows()[2:], beta_rows()[2:] + email_family(5))
+    run(tmp_path, fake, 0)
+    det = Detector.open(tmp_path / "ix", encoder=fake)
+    found = {(p.id_a, p.id_b) for p in det.pairs(k=1) if p.score >= det.params.overlap_at}
+    everything = {(p.id_a, p.id_b) for p in det.pairs(k=10) if p.score >= det.params.overlap_at}
+    missed = sorted(k for k in everything - found if k[0].startswith("e"))[0]
+    previous = PreviousRun("x", dismissed=frozenset({missed}))
+    # The decision stands (same texts): kept dismissed, not flagged.
+    standing = build_report(det, previous=previous, decided={missed: "not related by alice"}, k=1)
+    assert missed not in {(r.id_a, r.id_b) for r in standing.pairs if r.status == "new"}
+    # The decision lapsed (a text changed: `known_decisions` no longer returns it): flagged.
+    lapsed = build_report(det, previous=previous, decided={}, k=1)
+    got = {(r.id_a, r.id_b): r.status for r in lapsed.pairs}
+    assert got.get(missed) == "new"
+    without = build_report(det, previous=PreviousRun("x"), decided={}, k=1)
+    assert missed not in {(r.id_a, r.id_b) for r in without.pairs}  # what the fix adds

@@ -72,24 +72,27 @@ def follow_previous(
     """
     if previous is None:
         return Followed()
+    # Last run's flagged pairs, and the pairs reviewers had dismissed (carried only while above
+    # the bar: `build` keeps them dismissed while the decision stands, flags them once a text
+    # changed), that tonight's neighbour search did not return.
     missing = sorted(k for k in previous.pairs if k not in found)
+    missing += sorted(k for k in previous.dismissed if k not in found and k not in previous.pairs)
     ended: dict[tuple[str, str], str] = {}
     todo: list[tuple[str, str]] = []
     rows: list[tuple[int, int]] = []
     for key in missing:
         pa, pb = detector.position(key[0]), detector.position(key[1])
-        if pa is None or pb is None:
-            ended[key] = RESOLVED  # an initiative was removed
-        else:
+        if pa is not None and pb is not None:
             todo.append(key)
             rows.append((pa, pb))
+        elif key in previous.pairs:
+            ended[key] = RESOLVED  # an initiative was removed
     probs, dense = score_rows(detector, rows)
     flag_at = detector.params.overlap_at
     dept_key = detector.column("department")
     carried: list[Pair] = []
     scores: dict[tuple[str, str], float] = {}
     for key, (pa, pb), p, s in zip(todo, rows, probs.tolist(), dense.tolist(), strict=True):
-        scores[key] = p
         if p >= flag_at:
             carried.append(
                 Pair(
@@ -101,7 +104,10 @@ def follow_previous(
                     same_department=_dept(dept_key[pa]) == _dept(dept_key[pb]),
                 )
             )
-        else:
+        if key not in previous.pairs:  # a dismissed one: nothing ends, nothing to list
+            continue
+        scores[key] = p
+        if p < flag_at:
             ended[key] = UNFLAGGED if _unchanged(previous.pairs[key], key, hashes) else RESOLVED
     return Followed(tuple(carried), ended, scores)
 

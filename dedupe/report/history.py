@@ -32,6 +32,9 @@ class PreviousRun:
     run_id: str
     pairs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # key → row
     clusters: dict[str, frozenset[str]] = field(default_factory=dict)  # id → member ids
+    # pairs reviewers had dismissed ("not related"): scored again when the neighbour search
+    # misses them, so that one whose text changed since is flagged again, not lost
+    dismissed: frozenset[tuple[str, str]] = frozenset()
 
 
 def load_previous(out_dir: str | Path) -> tuple[PreviousRun | None, list[str]]:
@@ -63,7 +66,9 @@ def load_previous(out_dir: str | Path) -> tuple[PreviousRun | None, list[str]]:
             active_clusters["cluster_id"], active_clusters["member_ids"], strict=True
         )
     }
-    return PreviousRun(folder.name, prev_pairs, prev_clusters), []
+    gone = pairs[pairs["status"] == DISMISSED]
+    dismissed = frozenset((str(a), str(b)) for a, b in zip(gone["id_a"], gone["id_b"], strict=True))
+    return PreviousRun(folder.name, prev_pairs, prev_clusters, dismissed), []
 
 
 def _as_list(value: object) -> list[str]:
