@@ -38,7 +38,7 @@ from dedupe.ingest import LoadResult, dedupe_ids, write_quarantine
 from dedupe.match.acronyms import Acronyms
 from dedupe.match.boilerplate import Boilerplate, source_key
 from dedupe.match.lexical import LexicalModel
-from dedupe.records import IngestSummary, Record, RowProblem
+from dedupe.records import IngestSummary
 from dedupe.text import LazyTexts
 
 log = logging.getLogger(__name__)
@@ -88,8 +88,6 @@ def build_generation(
     `tc/portfolio.csv`) is refused rather than replaced; name the source to replace it.
     """
     path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"{path}: a file, not an index folder (give --index a folder)")
     checked = dedupe_ids(loaded)
     records, origins, problems = checked.records, checked.sources, checked.problems
     lock = lock or index_lock(path, lock_timeout)
@@ -135,7 +133,12 @@ def build_generation(
         if previous is not None and sources_from_file_names:
             _refuse_moved_sources(path, previous, files_of)
         if old_frame is not None and len(old_frame):
-            records, origins = _quarantine_foreign_ids(checked, old_frame, keep_origins, problems)
+            # ids other sources keep in the index (those not re-read now)
+            replaced = set(checked.sources) - set(keep_origins)
+            kept_old = ~old_frame["origin"].isin(replaced).to_numpy()
+            held = dict(zip(old_frame["id"][kept_old], old_frame["origin"][kept_old], strict=True))
+            checked = dedupe_ids(checked, held=held)
+            records, origins, problems = checked.records, checked.sources, checked.problems
 
         new_frame = records_frame(records, origins, [""] * len(records))
 
@@ -359,15 +362,18 @@ def _count_changes(old: pd.DataFrame, new: pd.DataFrame) -> tuple[int, int, int]
 
 
 def _files_by_origin(loaded: LoadResult, from_file_names: bool) -> dict[str, list[str]]:
-    """The files each source of this load was read from (absolute paths)."""
-    out: dict[str, list[str]] = {}
+    """The files each source of this load was read from (absolute paths): each file its own
+    source named by its stem, or all of them one named source. (A load of several named
+    sources, the nightly report's, does not say which file is whose: nothing is recorded.)"""
     names = set(loaded.sources)
+    if not from_file_names and len(names) != 1:
+        return {}
+    out: dict[str, list[str]] = {}
     for f in loaded.files:
-        origin = Path(f).stem if from_file_names else (next(iter(names)) if len(names) == 1 else "")
-        if origin:
-            out.setdefault(origin, []).append(str(Path(f).resolve()))
-    for origin, files in out.items():
-        if from_file_names and len(set(files)) > 1:
+        origin = Path(f).stem if from_file_names else next(iter(names))
+        out.setdefault(origin, []).append(str(Path(f).resolve()))
+    for origin, files in out.items() if from_file_names else ():
+        if len(set(files)) > 1:
             raise UsageError(
                 f"{len(set(files))} files are named {origin!r} ({', '.join(sorted(set(files)))}): "
                 "each file is a source named after it, so one would replace the other. Ingest "
@@ -386,39 +392,3 @@ def _refuse_moved_sources(path: Path, previous: Manifest, files_of: dict[str, li
                 f"ingesting it would replace them. Give it its own name (--source NAME), or "
                 f"--source {origin} to replace that source on purpose"
             )
-
-
-def _quarantine_foreign_ids(
-    checked: LoadResult,
-    old_frame: pd.DataFrame,
-    keep_origins: Sequence[str],
-    problems: list[RowProblem],
-) -> tuple[list[Record], list[str]]:
-    """Records whose id belongs to another source that stays in the index go to quarantine
-    (appended to `problems`); returns the records and sources that remain."""
-    replaced = set(checked.sources) - set(keep_origins)
-    holder = dict(zip(old_frame["id"], old_frame["origin"], strict=True))
-    records: list[Record] = []
-    sources: list[str] = []
-    for record, src, (file, row, values) in zip(
-        checked.records, checked.sources, checked.origins, strict=True
-    ):
-        other = holder.get(record.id)
-        if other is not None and other != src and other not in replaced:
-            problems.append(
-                RowProblem(
-                    file=file,
-                    row=row,
-                    column="id",
-                    reason=(
-                        f"id {record.id!r} already belongs to a record of source {other!r} in "
-                        "this index; ids must be unique across sources (prefix them, e.g. "
-                        "with the department)"
-                    ),
-                    values=dict(values),
-                )
-            )
-            continue
-        records.append(record)
-        sources.append(src)
-    return records, sources

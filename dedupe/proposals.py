@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dedupe.errors import IngestError, UsageError
+from dedupe.ingest.readers import decode_bytes
+from dedupe.ingest.validate import has_bad_bytes
 from dedupe.records import Proposal
 from dedupe.text import normalize_text, tokenize
 
@@ -36,11 +38,13 @@ def read_proposal(path: str | Path) -> Proposal:
     if path.is_dir():
         raise IngestError(f"{path}: a folder, not a proposal file")
     try:
-        raw = path.read_text(encoding="utf-8-sig")
+        raw, encoding = decode_bytes(path.read_bytes())  # as ingest reads exports
     except FileNotFoundError:
         raise IngestError(f"{path}: no such file") from None
-    except UnicodeDecodeError:
-        raw = path.read_bytes().decode("cp1252", errors="replace")  # as ingest reads exports
+    except IngestError as exc:
+        raise IngestError(f"{path}: {exc}") from None
+    if has_bad_bytes(raw):
+        raise IngestError(f"{path}: bytes that are not {encoding} text")
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(raw)

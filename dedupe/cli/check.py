@@ -10,7 +10,6 @@ from rich.table import Table
 from dedupe.cli.common import (
     DEFAULT_INDEX,
     app,
-    closed_stdout_ok,
     err,
     escape,
     handle_errors,
@@ -122,11 +121,10 @@ def check(
             f"[yellow]warning:[/] {escape(str(index))} holds no initiatives: nothing to compare "
             "with (was every row quarantined?)"
         )
-    with closed_stdout_ok():  # `dedupe check ... | head -1` keeps the exit code
-        if json_out:
-            print_json(result.to_json(below=show_all))
-        else:
-            render(result, show_all)
+    if json_out:  # a closed pipe (`| head`) keeps the exit code: see `print_json`, `out`
+        print_json(result.to_json(below=show_all))
+    else:
+        render(result, show_all)
     raise typer.Exit(result.exit_code)
 
 

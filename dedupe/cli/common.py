@@ -73,17 +73,6 @@ def _root(
     )
 
 
-@contextmanager
-def closed_stdout_ok() -> Iterator[None]:
-    """Output to a pipe that closed early (`| head`) is not an error: stop writing, keep the
-    command's own exit code."""
-    try:
-        yield
-        sys.stdout.flush()
-    except BrokenPipeError:
-        _stdout_to_devnull()
-
-
 def _stdout_to_devnull() -> None:
     """Python's advice for a closed pipe: point stdout at devnull so later writes and the
     interpreter's final flush are quiet."""
@@ -115,8 +104,13 @@ def escape(text: str) -> str:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-    sys.stdout.flush()
+    """One JSON document on stdout. A reader that has gone (`| head`) is not an error: output
+    stops and the command keeps its own exit code, as for `out` (`_Console.on_broken_pipe`)."""
+    try:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _stdout_to_devnull()
 
 
 @contextmanager

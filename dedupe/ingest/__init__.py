@@ -207,37 +207,45 @@ def _first_usable(tables: Sequence[Table], mapping: ColumnMapping | None) -> Tab
     )
 
 
-def dedupe_ids(result: LoadResult) -> LoadResult:
-    """Quarantine every record whose id was already seen (the first one wins)."""
-    seen: dict[str, tuple[str, int]] = {}
+def dedupe_ids(
+    result: LoadResult,
+    seen: dict[str, tuple[str, int]] | None = None,
+    held: Mapping[str, str] | None = None,
+) -> LoadResult:
+    """Quarantine every record whose id was already seen (the first one wins).
+
+    `seen` (id -> file and row of its first use) carries the ids of earlier loads and is
+    updated with this one's (the nightly report's sources, one after another). `held` (id ->
+    source) are ids another source keeps in the index: a record of a different source with one
+    of them is quarantined, not swapped in."""
+    seen = {} if seen is None else seen
     kept: list[Record] = []
     origins: list[tuple[str, int, Mapping[str, str]]] = []
     sources: list[str] = []
     problems = list(result.problems)
     for record, origin, src in zip(result.records, result.origins, result.sources, strict=True):
         file, row, values = origin
-        if record.id in seen:
-            first_file, first_row = seen[record.id]
-            problems.append(
-                RowProblem(
-                    file=file,
-                    row=row,
-                    column="id",
-                    reason=(
-                        f"the same row as {first_file} row {first_row} (no id given: ids are "
-                        "made from the department, title and description)"
-                        if record.id.startswith("gen-")
-                        else f"duplicate id {record.id!r}: first used in {first_file} row "
-                        f"{first_row}"
-                    ),
-                    values=dict(values),
-                )
+        other = held.get(record.id) if held else None
+        if other is not None and other != src:
+            reason = (
+                f"id {record.id!r} already belongs to a record of source {other!r} in this "
+                "index; ids must be unique across sources (prefix them, e.g. with the department)"
             )
+        elif record.id in seen:
+            first_file, first_row = seen[record.id]
+            reason = (
+                f"the same row as {first_file} row {first_row} (no id given: ids are made "
+                "from the department, title and description)"
+                if record.id.startswith("gen-")
+                else f"duplicate id {record.id!r}: first used in {first_file} row {first_row}"
+            )
+        else:
+            seen[record.id] = (file, row)
+            kept.append(record)
+            origins.append(origin)
+            sources.append(src)
             continue
-        seen[record.id] = (file, row)
-        kept.append(record)
-        origins.append(origin)
-        sources.append(src)
+        problems.append(RowProblem(file, row, "id", reason, dict(values)))
     return LoadResult(kept, problems, result.rows_in, result.files, origins, sources)
 
 

@@ -23,9 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dedupe.errors import ConfigError, DedupeError
-from dedupe.ingest import LoadResult, load_files, load_mapping
+from dedupe.ingest import LoadResult, dedupe_ids, load_files, load_mapping
 from dedupe.ingest.readers import FileFormat
-from dedupe.records import RowProblem
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -186,12 +185,10 @@ def read_sources(specs: Sequence[SourceSpec]) -> tuple[LoadResult, list[SourceOu
         except (OSError, ValueError) as exc:  # anything a reader may raise on a broken file
             reason = f"{type(exc).__name__}: {exc}"
         else:
-            loaded = _drop_seen_ids(loaded, seen)
+            loaded = dedupe_ids(loaded, seen)  # ids earlier sources used: quarantined
             ok = bool(loaded.records)
             if ok:
                 total.extend(loaded)
-                for record, (file, row, _) in zip(loaded.records, loaded.origins, strict=True):
-                    seen[record.id] = (file, row)
             else:  # nothing of it is indexed, but its quarantined rows are still written
                 total.problems.extend(loaded.problems)
                 total.rows_in += loaded.rows_in
@@ -218,31 +215,6 @@ def read_sources(specs: Sequence[SourceSpec]) -> tuple[LoadResult, list[SourceOu
         log.warning("source %s failed: %s (its previous records are kept)", spec.name, reason)
         outcomes.append(SourceOutcome(spec.name, False, reason, files=tuple(files)))
     return total, outcomes
-
-
-def _drop_seen_ids(loaded: LoadResult, seen: dict[str, tuple[str, int]]) -> LoadResult:
-    """`loaded` without the records whose id an earlier source used: those are quarantined."""
-    if not seen or not any(r.id in seen for r in loaded.records):
-        return loaded
-    out = LoadResult(problems=list(loaded.problems), rows_in=loaded.rows_in, files=loaded.files)
-    for record, origin, src in zip(loaded.records, loaded.origins, loaded.sources, strict=True):
-        first = seen.get(record.id)
-        if first is None:
-            out.records.append(record)
-            out.origins.append(origin)
-            out.sources.append(src)
-            continue
-        file, row, values = origin
-        out.problems.append(
-            RowProblem(
-                file=file,
-                row=row,
-                column="id",
-                reason=f"duplicate id {record.id!r}: first used in {first[0]} row {first[1]}",
-                values=dict(values),
-            )
-        )
-    return out
 
 
 def settle_outcomes(

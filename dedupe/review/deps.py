@@ -69,9 +69,7 @@ def start_session(request: Request, store: ReviewStore, user: User) -> None:
     """A fresh session for a signed-in user: new id and new CSRF token (no fixation). The id is
     recorded in the store, so that signing out ends it even if the cookie was copied."""
     request.session.clear()
-    request.session.update(
-        {"uid": user.id, "sid": store.start_session(user.id), "csrf": secrets.token_urlsafe(32)}
-    )
+    request.session.update({"sid": store.start_session(user.id), "csrf": secrets.token_urlsafe(32)})
 
 
 def end_session(request: Request, store: ReviewStore) -> None:
@@ -85,7 +83,6 @@ def current_user(request: Request, store: StoreDep, settings: SettingsDep) -> Us
     sid = request.session.get("sid")
     user = store.session_user(sid, settings.session_max_age) if isinstance(sid, str) else None
     if user is None:
-        request.session.pop("uid", None)
         request.session.pop("sid", None)
         raise NotSignedIn()
     return user

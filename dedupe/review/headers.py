@@ -42,7 +42,7 @@ class SecurityHeaders:
                 # Swagger UI's page starts itself with an inline script of FastAPI's.
                 scripts = "'self' 'unsafe-inline'" if path == "/docs" else f"'nonce-{nonce}'"
                 headers.setdefault("Content-Security-Policy", _POLICY.format(scripts=scripts))
-                if path.startswith(("/api/", "/login")) or "uid" in scope.get("session", {}):
+                if path.startswith(("/api/", "/login")) or "sid" in scope.get("session", {}):
                     headers.setdefault("Cache-Control", "no-store")
             await send(message)
 

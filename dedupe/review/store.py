@@ -25,7 +25,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy import ColumnElement, Engine, Select, create_engine, event, func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -91,6 +91,20 @@ def open_store(
                     f"`dedupe serve`; the default is <index>/{DB_NAME})"
                 )
     return ReviewStore.open(url)
+
+
+def _named(name: str) -> Select[UserRow]:
+    """The user called `name`, whatever the case: one person, one name."""
+    return select(UserRow).where(func.lower(UserRow.name) == name.strip().lower())
+
+
+def _end_sessions(s: Session, which: ColumnElement[bool]) -> None:
+    """End the open browser sessions `which` selects (one session, or all of a user's)."""
+    s.execute(
+        update(WebSessionRow)
+        .where(which, WebSessionRow.ended_at.is_(None))
+        .values(ended_at=datetime.now(UTC))
+    )
 
 
 def _utc(value: datetime) -> datetime:
@@ -217,7 +231,7 @@ class ReviewStore:
             raise UsageError("password: at least 8 characters")
         secret = password if password is not None else new_password()
         with self._op("add user") as s:
-            taken = s.scalar(select(UserRow).where(func.lower(UserRow.name) == name.lower()))
+            taken = s.scalar(_named(name))
             if taken is not None:
                 raise UsageError(f"user {taken.name!r} already exists")
             row = UserRow(
@@ -236,7 +250,7 @@ class ReviewStore:
             row = self._user_row(s, name)
             row.active = active
             if not active:
-                self._end_sessions(s, row.id)
+                _end_sessions(s, WebSessionRow.user_id == row.id)
             return _to_user(row)
 
     def set_password(self, *, name: str, password: str | None = None) -> str:
@@ -248,11 +262,11 @@ class ReviewStore:
         with self._op("set password") as s:
             row = self._user_row(s, name)
             row.password_hash = hash_password(secret)
-            self._end_sessions(s, row.id)
+            _end_sessions(s, WebSessionRow.user_id == row.id)
         return secret
 
     def _user_row(self, s: Session, name: str) -> UserRow:
-        row = s.scalar(select(UserRow).where(func.lower(UserRow.name) == name.strip().lower()))
+        row = s.scalar(_named(name))
         if row is None:
             raise UsageError(f"no user {name!r}")
         return row
@@ -269,7 +283,7 @@ class ReviewStore:
     def authenticate(self, *, name: str, password: str) -> User | None:
         """The active user with this name and password, else None (same work either way)."""
         with self._op("sign in") as s:
-            row = s.scalar(select(UserRow).where(func.lower(UserRow.name) == name.strip().lower()))
+            row = s.scalar(_named(name))
             ok, rehash = verify_password(row.password_hash if row else None, password)
             if row is None or not ok or not row.active:
                 return None
@@ -301,19 +315,7 @@ class ReviewStore:
 
     def end_session(self, sid: str) -> None:
         with self._op("end session") as s:
-            s.execute(
-                update(WebSessionRow)
-                .where(WebSessionRow.sid == sid, WebSessionRow.ended_at.is_(None))
-                .values(ended_at=datetime.now(UTC))
-            )
-
-    @staticmethod
-    def _end_sessions(s: Session, user_id: int) -> None:
-        s.execute(
-            update(WebSessionRow)
-            .where(WebSessionRow.user_id == user_id, WebSessionRow.ended_at.is_(None))
-            .values(ended_at=datetime.now(UTC))
-        )
+            _end_sessions(s, WebSessionRow.sid == sid)
 
     # ----------------------------------------------------------------------------- API tokens
     def add_token(self, *, user: str, label: str = "") -> str:
