@@ -13,6 +13,7 @@ import scipy.sparse as sp
 
 from dedupe import explain
 from dedupe.build import build_generation, scored_text
+from dedupe.departments import department_key, same_department
 from dedupe.embed.encoder import Encoder, encoder_for_model_id, get_encoder
 from dedupe.errors import IndexNotFoundError
 from dedupe.index.manifest import MANIFEST, read_manifest
@@ -250,14 +251,14 @@ class Detector:
     ingest_records = staticmethod(build_generation)
 
     def department_matches(self, name: str, n: int = 3) -> tuple[bool, list[str]]:
-        """Whether `name` is a department of the index (case aside), and else the closest names
-        (for "did you mean"): same-department matches are marked by the name alone."""
-        names = {str(d) for d in self.column("department")}
-        if not name.strip() or name.strip().lower() in {d.lower() for d in names}:
+        """Whether `name` is a department of the index (case, accents and English/French aside:
+        `dedupe.departments`), and else the closest names (for "did you mean"): same-department
+        matches are marked by the name alone."""
+        by_key = {department_key(str(d)): str(d) for d in self.column("department")}
+        if not name.strip() or department_key(name) in by_key:
             return True, []
-        by_lower = {d.lower(): d for d in names}
-        close = difflib.get_close_matches(name.strip().lower(), list(by_lower), n=n, cutoff=0.6)
-        return False, [by_lower[c] for c in close]
+        close = difflib.get_close_matches(department_key(name), list(by_key), n=n, cutoff=0.6)
+        return False, [by_key[c] for c in close]
 
     # ----------------------------------------------------------------------------- check
     def check(
@@ -305,10 +306,7 @@ class Detector:
                 tier=self.params.tier(p),
                 reason=reasons[reason_i],
                 owners=owners_of(r),
-                same_department=bool(
-                    proposal.department
-                    and proposal.department.strip().lower() == r.department.strip().lower()
-                ),
+                same_department=same_department(proposal.department, r.department),
                 similarity=sim_of[positions[i]],
                 decision=decisions.get(pair_key(proposal.id, r.id), ""),
             )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from dedupe.departments import department_key
 from dedupe.index.allpairs import candidate_pairs, exact_limit, unique_pairs
 from dedupe.match.homonyms import homonym_senses
 from dedupe.records import Pair, pair_key
@@ -58,7 +59,7 @@ def find_pairs(
     dense = sim_arr.tolist()
     ids, depts = det.column("id"), det.column("department")
     probs = score_index_pairs(det, a_arr, b_arr, np.asarray(dense))
-    dept_key = [str(d).strip().lower() for d in depts]
+    dept_key = [department_key(str(d)) for d in depts]
     out = []
     for i, j, s, p in zip(a_idx, b_idx, dense, probs, strict=True):
         if p < floor:

@@ -36,6 +36,7 @@ from functools import lru_cache
 import numpy as np
 import scipy.sparse as sp
 
+from dedupe.departments import same_department
 from dedupe.match.acronyms import capitals
 from dedupe.match.bilingual import TranslatedRows, rows_similarity, translated_rows
 from dedupe.match.homonyms import definitions, homonym_pairs, name_words, without
@@ -113,7 +114,7 @@ def char_gram_matrix(
 
 
 def _same(a: str, b: str) -> float:
-    return 1.0 if a and b and a.strip().lower() == b.strip().lower() else 0.0
+    return 1.0 if same_department(a, b) else 0.0
 
 
 def _lang(value: str) -> str:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from dedupe.departments import department_key
 from dedupe.detector import Detector
 from dedupe.errors import IndexCorruptError
 from dedupe.match.owners import owners_of
@@ -129,7 +130,7 @@ def build_report(
     same += [r for r in gone if r.same_department]
     comms = _communities([*all_pairs, *followed.carried], loose, records, labeler)
     active = [r for r in cross if r.status in ACTIVE]
-    departments, matrix = _rollup(active)
+    departments, matrix = _rollup(active, _department_names(records.values()))
     timings["groups"] = time.perf_counter() - t
 
     current = [c for c in clusters if c.status in ACTIVE]
@@ -138,7 +139,7 @@ def build_report(
     carried = {pair_key(p.id_a, p.id_b) for p in followed.carried}
     headline = Headline(
         initiatives=len(records),
-        departments=len({r.department for r in records.values()}),
+        departments=len({department_key(r.department) for r in records.values()}),
         pairs_flagged=len(active),
         same_department_pairs=sum(1 for r in same if r.status in ACTIVE),
         new=sum(1 for r in active if r.status == NEW),
@@ -349,7 +350,7 @@ def _budget(records: Sequence[Record]) -> float | None:
 def _communities(
     pairs: Sequence[Pair], floor: float, records: dict[str, Record], labeler: groups.Labeler
 ) -> list[Community]:
-    department_of = {i: r.department for i, r in records.items()}
+    department_of = {i: department_key(r.department) for i, r in records.items()}
     found = groups.communities(
         ((p.id_a, p.id_b, p.score) for p in pairs if p.score >= floor), department_of
     )
@@ -367,17 +368,32 @@ def _communities(
     return out
 
 
-def _rollup(cross: Sequence[PairRow]) -> tuple[list[str], list[list[int]]]:
-    """Department × department counts of current cross-department pairs, busiest first."""
+def _department_names(records: Iterable[Record]) -> dict[str, str]:
+    """Each department (`department_key`) under the name most of its records give it."""
+    counts: dict[str, Counter[str]] = {}
+    for r in records:
+        counts.setdefault(department_key(r.department), Counter())[r.department] += 1
+    return {k: min(c, key=lambda name: (-c[name], name)) for k, c in counts.items()}
+
+
+def _rollup(
+    cross: Sequence[PairRow], names: Mapping[str, str]
+) -> tuple[list[str], list[list[int]]]:
+    """Department × department counts of current cross-department pairs, busiest first; a
+    department named in English and in French is one row, under its commoner name."""
+
+    def name(department: str) -> str:
+        return names.get(department_key(department), department)
+
     totals: Counter[str] = Counter()
     for r in cross:
-        totals[r.department_a] += 1
-        totals[r.department_b] += 1
+        totals[name(r.department_a)] += 1
+        totals[name(r.department_b)] += 1
     departments = [d for d, _ in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))]
     pos = {d: i for i, d in enumerate(departments)}
     matrix = [[0] * len(departments) for _ in departments]
     for r in cross:
-        i, j = pos[r.department_a], pos[r.department_b]
+        i, j = pos[name(r.department_a)], pos[name(r.department_b)]
         matrix[i][j] += 1
         matrix[j][i] += 1
     return departments, matrix

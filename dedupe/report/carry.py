@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from dedupe.departments import department_key
 from dedupe.pairs import score_index_pairs
 from dedupe.records import Pair
 from dedupe.report.model import DISMISSED, RESOLVED, UNFLAGGED, PairRow, pair_id
@@ -113,7 +114,7 @@ def follow_previous(
 
 
 def _dept(value: object) -> str:
-    return str(value).strip().lower()
+    return department_key(str(value))
 
 
 def _unchanged(row: Mapping[str, object], key: tuple[str, str], hashes: Mapping[str, str]) -> bool:

@@ -1,0 +1,53 @@
+"""One department under its English and French names.
+
+A bilingual portfolio names a department either way ("Fisheries and Oceans Canada", "Pêches et
+Océans Canada"), and an intake officer types either. Comparisons of departments (same-department
+matches, cross-department pairs, the departments a cluster spans, "did you mean") go through
+`department_key`, which folds case, accents, apostrophes and spacing and maps a known French name
+to its English one. The names come from the Government of Canada's published inventories
+(`departments_fr_en.tsv`, built by `benchmarks/build_departments.py`); other names of a
+department (an acronym, an old name) belong in an ingest mapping's `[departments]` table.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+from importlib import resources
+
+NAMES_FILE = "departments_fr_en.tsv"
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})
+
+
+def _fold(name: str) -> str:
+    text = unicodedata.normalize("NFKD", str(name).translate(_APOSTROPHES).casefold())
+    return " ".join("".join(c for c in text if not unicodedata.combining(c)).split())
+
+
+@lru_cache(maxsize=1)
+def _french_to_english() -> dict[str, str]:
+    try:
+        text = resources.files("dedupe").joinpath(NAMES_FILE).read_text("utf-8")
+    except FileNotFoundError:
+        return {}
+    table: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith("#") or "\t" not in line:
+            continue
+        french, english = line.split("\t", 1)
+        table[_fold(french)] = _fold(english)
+    return table
+
+
+@lru_cache(maxsize=1 << 12)
+def department_key(name: str) -> str:
+    """The key two names of one department share ("" for none): case, accents, apostrophes and
+    spacing folded, a known French name replaced by its English one."""
+    folded = _fold(name)
+    return _french_to_english().get(folded, folded)
+
+
+def same_department(a: str, b: str) -> bool:
+    """Whether two department names name one department (never when either is blank)."""
+    key = department_key(a)
+    return bool(key) and key == department_key(b)

@@ -1,0 +1,117 @@
+"""One department under its English and French names (dedupe.departments)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import row
+from test_detector import EMAIL
+
+from dedupe import Detector, Proposal
+from dedupe.departments import department_key, same_department
+from dedupe.embed.fake import FakeEncoder
+
+
+def test_french_names_fold_to_the_english_name() -> None:
+    assert department_key("Pêches et Océans Canada") == "fisheries and oceans canada"
+    assert same_department("Services partagés Canada", "Shared Services Canada")
+    assert same_department("PECHES ET OCEANS CANADA", "Fisheries and Oceans Canada")  # accents
+    assert same_department(
+        "Commission de l’immigration et du statut de réfugié du Canada",
+        "Immigration and Refugee Board of Canada",
+    )  # typographic apostrophe
+    assert same_department("  canadian   heritage ", "Patrimoine canadien")
+
+
+def test_other_names_stay_apart() -> None:
+    assert not same_department("Parks Canada", "Parcs Canada Agency")
+    assert not same_department("Transport Canada", "Transports Québec")
+    assert not same_department("", "")  # a blank department is nobody's
+    assert department_key("Ministry of Magic") == "ministry of magic"
+
+
+def test_a_french_named_department_is_the_same_department_everywhere(
+    tmp_path: Path, write_csv, fake: FakeEncoder
+) -> None:
+    records = [
+        row(
+            1,
+            title="Email Transformation Initiative",
+            description=EMAIL,
+            department="Shared Services Canada",
+        ),
+        row(
+            2,
+            title="Email Transformation Initiative",
+            description=EMAIL + " Migrer.",
+            department="Services partagés Canada",
+        ),
+        row(
+            3,
+            title="Email Transformation Initiative",
+            description=EMAIL + " Migrate.",
+            department="Canada Border Services Agency",
+        ),
+    ]
+    Detector.ingest(tmp_path / "ix", [write_csv(records)], encoder=fake)
+    det = Detector.open(tmp_path / "ix", encoder=fake)
+    result = det.check(
+        Proposal(
+            title="Email Transformation Initiative",
+            description=EMAIL,
+            department="Services Partagés Canada",
+        )
+    )
+    same = {m.id: m.same_department for m in result.matches}
+    assert same == {"r1": True, "r2": True, "r3": False}
+    assert det.department_matches("Services partagés Canada") == (True, [])
+    assert det.department_matches("Pêches et Océans Canada")[0] is False
+    by_pair = {(p.id_a, p.id_b): p.same_department for p in det.pairs()}
+    assert by_pair[("r1", "r2")] is True
+    assert by_pair[("r1", "r3")] is False and by_pair[("r2", "r3")] is False
+
+
+def test_the_report_rolls_up_a_department_named_both_ways_as_one() -> None:
+    from dedupe.records import Record
+    from dedupe.report.build import _department_names, _rollup
+    from dedupe.report.model import PairRow
+
+    def rec(i: int, dept: str) -> Record:
+        return Record(id=f"r{i}", title="t", description="d", department=dept)
+
+    records = [
+        rec(1, "Canadian Heritage"),
+        rec(2, "Canadian Heritage"),
+        rec(3, "Patrimoine canadien"),
+        rec(4, "Transport Canada"),
+    ]
+    names = _department_names(records)
+    assert names["canadian heritage"] == "Canadian Heritage"
+
+    def pair(a: str, b: str) -> PairRow:
+        return PairRow(
+            pair_id="p",
+            id_a="a",
+            id_b="b",
+            title_a="",
+            title_b="",
+            department_a=a,
+            department_b=b,
+            owner_a="",
+            owner_b="",
+            score=0.9,
+            tier="duplicate",
+            similarity=0.9,
+            same_department=False,
+            status="new",
+        )
+
+    departments, matrix = _rollup(
+        [
+            pair("Patrimoine canadien", "Transport Canada"),
+            pair("Canadian Heritage", "Transport Canada"),
+        ],
+        names,
+    )
+    assert departments == ["Canadian Heritage", "Transport Canada"]
+    assert matrix == [[0, 2], [2, 0]]
