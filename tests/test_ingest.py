@@ -480,6 +480,22 @@ def test_workbook_rows_come_from_the_first_sheet_with_the_needed_columns(tmp_pat
     assert result.files == [str(path)]
 
 
+def test_workbook_sheets_after_the_usable_one_are_not_parsed(tmp_path: Path, monkeypatch) -> None:
+    data = pd.DataFrame([row(1)])
+    big = pd.DataFrame([row(n) for n in range(2, 50)])
+    path = _workbook(tmp_path / "book.xlsx", Projects=data, Archive=big, Archive2=big)
+    parsed: list[str] = []
+    real = pd.read_excel
+
+    def counting(book, sheet_name, **kw):
+        parsed.append(sheet_name)
+        return real(book, sheet_name=sheet_name, **kw)
+
+    monkeypatch.setattr(pd, "read_excel", counting)
+    result = load_files([path])
+    assert [r.id for r in result.records] == ["r1"] and parsed == ["Projects"]
+
+
 def test_workbook_without_a_usable_sheet_lists_each_sheets_columns(tmp_path: Path) -> None:
     path = _workbook(
         tmp_path / "book.xlsx",

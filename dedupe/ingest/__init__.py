@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -180,9 +180,22 @@ def load_files(
         mapping = load_mapping(mapping)
     total = LoadResult()
     for path in paths:
-        table = _first_usable(read_tables(path, format), mapping)
+        table = _first_usable(read_tables(path, format, until=_usable(mapping)), mapping)
         total.extend(load_table(table, mapping, source))
     return dedupe_ids(total)
+
+
+def _usable(mapping: ColumnMapping | None) -> Callable[[Table], bool]:
+    """Whether a table (a workbook's sheet) can give records under `mapping`."""
+
+    def usable(table: Table) -> bool:
+        try:
+            table_mapping(table, mapping)
+        except MappingError:
+            return False
+        return True
+
+    return usable
 
 
 def _first_usable(tables: Sequence[Table], mapping: ColumnMapping | None) -> Table:

@@ -11,7 +11,7 @@ import csv
 import itertools
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -280,14 +280,25 @@ def read_table(path: str | Path, format: str | FileFormat | None = None) -> Tabl
     return _read(Path(path), format, all_sheets=False)[0]
 
 
-def read_tables(path: str | Path, format: str | FileFormat | None = None) -> list[Table]:
+def read_tables(
+    path: str | Path,
+    format: str | FileFormat | None = None,
+    *,
+    until: Callable[[Table], bool] | None = None,
+) -> list[Table]:
     """Read one file into `Table`s: every sheet of a workbook (in the workbook's order, a sheet
-    with an empty header left out), else the one table of the file. Raise `IngestError` naming
-    the file if it cannot be read."""
-    return _read(Path(path), format, all_sheets=True)
+    with an empty header left out), else the one table of the file. With `until`, a workbook's
+    sheets are read up to the first one it accepts (the sheets after it are not parsed). Raise
+    `IngestError` naming the file if it cannot be read."""
+    return _read(Path(path), format, all_sheets=True, until=until)
 
 
-def _read(path: Path, format: str | FileFormat | None, all_sheets: bool) -> list[Table]:
+def _read(
+    path: Path,
+    format: str | FileFormat | None,
+    all_sheets: bool,
+    until: Callable[[Table], bool] | None = None,
+) -> list[Table]:
     if not path.exists():
         raise IngestError(f"{path}: no such file")
     if path.is_dir():
@@ -298,8 +309,7 @@ def _read(path: Path, format: str | FileFormat | None, all_sheets: bool) -> list
         if fmt is FileFormat.CSV:
             frame, encoding = _read_csv_file(path)
         elif fmt is FileFormat.XLSX:
-            sheets = _read_sheets(path, all_sheets)
-            return [Table(path, fmt, _strings(f), sheet=name) for name, f in sheets.items()]
+            return _read_sheets(path, all_sheets, until)
         elif fmt is FileFormat.PARQUET:
             frame = pd.read_parquet(path)
         elif fmt is FileFormat.JSON:
@@ -346,19 +356,26 @@ def _read(path: Path, format: str | FileFormat | None, all_sheets: bool) -> list
     return [Table(path=path, format=fmt, frame=frame, encoding=encoding)]
 
 
-def _read_sheets(path: Path, all_sheets: bool) -> dict[str, pd.DataFrame]:
-    """A workbook's first sheet, or every sheet that has a header (by name, in order)."""
+def _read_sheets(
+    path: Path, all_sheets: bool, until: Callable[[Table], bool] | None = None
+) -> list[Table]:
+    """A workbook's first sheet, or every sheet that has a header, in order (up to the first
+    one `until` accepts)."""
+    tables: list[Table] = []
     with pd.ExcelFile(path, engine="openpyxl") as book:
-        names = book.sheet_names if all_sheets else book.sheet_names[:1]
-        frames = {str(n): pd.read_excel(book, sheet_name=n, dtype=object) for n in names}
-    if not all_sheets:
-        for frame in frames.values():
-            _check_header([str(c) for c in frame.columns], path)
-        return frames
-    kept = {name: f for name, f in frames.items() if any(str(c).strip() for c in f.columns)}
-    if not kept:
+        for name in book.sheet_names if all_sheets else book.sheet_names[:1]:
+            frame = pd.read_excel(book, sheet_name=name, dtype=object)
+            columns = [str(c) for c in frame.columns]
+            if not all_sheets:
+                _check_header(columns, path)
+            elif not any(c.strip() for c in columns):
+                continue
+            tables.append(Table(path, FileFormat.XLSX, _strings(frame), sheet=str(name)))
+            if until is not None and until(tables[-1]):
+                break
+    if not tables:
         raise IngestError(f"{path}: no sheet has a header row")
-    return kept
+    return tables
 
 
 def _records_frame(items: list[object], path: Path) -> pd.DataFrame:

@@ -233,7 +233,11 @@ class ReviewStore:
         with self._op("add user") as s:
             taken = s.scalar(_named(name))
             if taken is not None:
-                raise UsageError(f"user {taken.name!r} already exists")
+                raise ReviewStoreError(
+                    f"user {taken.name!r} already exists (`dedupe users set-password "
+                    f"{taken.name}` gives a new password, `dedupe users activate "
+                    f"{taken.name}` lets a deactivated user in again)"
+                )
             row = UserRow(
                 name=name,
                 role=role.value,

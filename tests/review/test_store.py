@@ -62,9 +62,9 @@ def test_users_passwords_roles_and_tokens(db_url: str) -> None:
     with store.engine.connect() as conn:
         stored = conn.execute(text("select password_hash from users where name='bob'")).scalar()
     assert stored.startswith("$argon2id$") and "correct horse" not in stored
-    with pytest.raises(UsageError, match="already exists"):
+    with pytest.raises(ReviewStoreError, match="already exists"):
         store.add_user(name="alice", role="viewer")
-    with pytest.raises(UsageError, match="'alice' already exists"):
+    with pytest.raises(ReviewStoreError, match="'alice' already exists"):
         store.add_user(name="Alice", role="viewer")  # one person, one name, whatever the case
     with pytest.raises(UsageError, match="no spaces or /"):
         store.add_user(name="a/b", role="viewer")
