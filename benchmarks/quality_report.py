@@ -8,7 +8,7 @@ Usage (from the repo root, after `python benchmarks/build_eval_sets.py build/eva
   python benchmarks/quality_report.py traps  --encoder use     # hand-written trap set
   python benchmarks/quality_report.py sanity --encoder use     # STS-B / MRPC (evaluation only)
   python benchmarks/quality_report.py written --encoder use    # hand-written intake-like sets
-                                                               # (blind, written pairs, tune pairs)
+                                                               # (2 blind sets, written/tune pairs)
 
 Indexes and embedding caches live in build/idx_<encoder> (reused between runs: CPU is scarce).
 Nothing is fitted on the held-out split or the trap set.
@@ -385,18 +385,25 @@ def inline_pairs(portfolio: Path, pairs: pd.DataFrame) -> pd.DataFrame:
 
 
 def written(args: argparse.Namespace) -> None:
-    """The hand-written sets: the blind set (portfolio, pairs, queries, written without seeing
-    the tool) and the written pairs (each side a record of one small portfolio). Not fitted on."""
-    blind = WRITTEN / "blind"
-    sets = [("blind", blind / "portfolio.csv", read(blind / "pairs.csv"))]
-    sets.append(("written pairs", *inline_set("pairs")))
+    """The hand-written sets: the two blind sets (portfolio, pairs, queries, written without
+    seeing the tool) and the written pairs (each side a record of one small portfolio). Not
+    fitted on."""
+    sets: list[tuple[str, str, Path, pd.DataFrame, Path | None]] = [
+        (
+            name,
+            key,
+            WRITTEN / folder / "portfolio.csv",
+            read(WRITTEN / folder / "pairs.csv"),
+            WRITTEN / folder / "queries.csv",
+        )
+        for name, key, folder in (("blind", "blind", "blind"), ("blind 2", "blind2", "blind2"))
+    ]
+    sets.append(("written pairs", "writt", *inline_set("pairs"), None))
     # the tune pairs: training data (the fit's English/French intercept and slope use their
     # cross-language pairs), scored the same way
-    sets.append(("tune pairs", *inline_set("tune")))
-    for name, portfolio, id_pairs in sets:
-        det = open_index(
-            args.encoder, portfolio, REPO / "build" / f"idx_{name[:5].strip()}_{args.encoder}"
-        )
+    sets.append(("tune pairs", "tune", *inline_set("tune"), None))
+    for name, key, portfolio, id_pairs, queries in sets:
+        det = open_index(args.encoder, portfolio, REPO / "build" / f"idx_{key}_{args.encoder}")
         thr = det.params.overlap_at
         pt = pair_table(det, inline_pairs(portfolio, id_pairs))
         print(
@@ -404,10 +411,10 @@ def written(args: argparse.Namespace) -> None:
             f"threshold {thr}"
         )
         print(pair_report(pt, thr).to_string(index=False))
-        if name == "blind":
-            qf = read(blind / "queries.csv")
+        if queries is not None:
+            qf = read(queries)
             figs, per = query_report(det, qf, qf.set_index("query_id")["kind"])
-            print(f"\n## blind queries: {figs}")
+            print(f"\n## {name} queries: {figs}")
             print(summarise_queries(per).to_string())
 
 

@@ -16,7 +16,6 @@ from dedupe.embed.fake import FakeEncoder
 from dedupe.evaluate import evaluate
 
 SETS = Path(__file__).resolve().parent.parent / "benchmarks" / "written_sets"
-BLIND = SETS / "blind"
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -34,10 +33,11 @@ def quality_report():
     return module
 
 
-def test_blind_set_ids_and_owners_resolve() -> None:
-    port = _read(BLIND / "portfolio.csv")
-    pairs = _read(BLIND / "pairs.csv")
-    queries = _read(BLIND / "queries.csv")
+@pytest.mark.parametrize("folder", ["blind", "blind2"])
+def test_blind_set_ids_and_owners_resolve(folder: str) -> None:
+    port = _read(SETS / folder / "portfolio.csv")
+    pairs = _read(SETS / folder / "pairs.csv")
+    queries = _read(SETS / folder / "queries.csv")
     assert port["id"].is_unique and queries["query_id"].is_unique
     owners = dict(zip(port["id"], port["owner_email"], strict=True))
     assert set(pairs["label"]) == {"duplicate", "overlap", "unrelated"}
@@ -50,16 +50,19 @@ def test_blind_set_ids_and_owners_resolve() -> None:
         assert bool(ids) == (q.kind not in {"new_near", "sdp"}), q.query_id
 
 
-def test_evaluate_reads_the_blind_set_whole(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("folder", "n"), [("blind", (72, 46)), ("blind2", (62, 41))])
+def test_evaluate_reads_the_blind_set_whole(
+    folder: str, n: tuple[int, int], tmp_path: Path
+) -> None:
     result = evaluate(
-        portfolio=BLIND / "portfolio.csv",
-        pairs=BLIND / "pairs.csv",
-        queries=BLIND / "queries.csv",
+        portfolio=SETS / folder / "portfolio.csv",
+        pairs=SETS / folder / "pairs.csv",
+        queries=SETS / folder / "queries.csv",
         encoder=FakeEncoder(),
         index_dir=tmp_path / "ix",
     )
     assert result.pairs is not None and result.queries is not None
-    assert (result.pairs.n, result.queries.n) == (72, 46)
+    assert (result.pairs.n, result.queries.n) == n
 
 
 @pytest.mark.parametrize(("folder", "files", "rows"), [("pairs", 3, 301), ("tune", 4, 400)])
