@@ -48,6 +48,10 @@ from dedupe.text import LazyTexts
 
 log = logging.getLogger(__name__)
 
+# Below this many initiatives the portfolio's own TF-IDF weights run high (README, "Very small
+# portfolios"): `small_portfolio_note`.
+SMALL_PORTFOLIO = 50
+
 Progress = Callable[[int], None]
 
 
@@ -249,6 +253,19 @@ class Detector:
 
     # Merge loaded records into the index and write its next generation (`dedupe.build`).
     ingest_records = staticmethod(build_generation)
+
+    def small_portfolio_note(self) -> str:
+        """A caution for an index of fewer than `SMALL_PORTFOLIO` initiatives ("" otherwise): its
+        word weights come from so few texts that a word two texts share weighs as if rare."""
+        n = len(self.index)
+        if n == 0 or n >= SMALL_PORTFOLIO:
+            return ""
+        return (
+            f"the index holds {n} initiative{'s' if n != 1 else ''}: with so few, a word two "
+            "texts share weighs as if it were rare, so scores run high (a proposal in the same "
+            "domain can be flagged); index other departments' records beside them, or calibrate "
+            "from review decisions (`dedupe calibrate`)"
+        )
 
     def department_matches(self, name: str, n: int = 3) -> tuple[bool, list[str]]:
         """Whether `name` is a department of the index (case, accents and English/French aside:

@@ -59,6 +59,7 @@ class Evaluation:
     pairs: PairFigures | None
     queries: QueryFigures | None
     details: Details | None = None  # per pair type / query kind, and English↔French recall
+    notes: tuple[str, ...] = ()  # cautions about the portfolio (not part of the figures)
 
     def to_json(self, *, with_details: bool = False) -> dict[str, Any]:
         """The figures (exactly `pairs` and `queries`; `details` too when asked)."""
@@ -314,4 +315,7 @@ def evaluate(
                 write_csv(scored, out / "pairs.csv")
             if qrows is not None:
                 write_csv(qrows, out / "queries.csv")
-    return Evaluation(pair_result, query_result, details(scored, outcomes))
+        note = detector.small_portfolio_note()
+    return Evaluation(
+        pair_result, query_result, details(scored, outcomes), notes=(note,) if note else ()
+    )

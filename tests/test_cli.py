@@ -278,6 +278,17 @@ def test_an_unknown_department_is_warned_with_the_closest_names(tmp_path: Path, 
     assert "'DFOO' is not in the index" in res.stderr and "did you mean 'DFO'" in res.stderr
 
 
+def test_a_small_portfolio_is_cautioned_about_and_a_large_one_is_not(
+    tmp_path: Path, write_csv, monkeypatch
+) -> None:
+    index = _ingest(tmp_path, write_csv)
+    res = runner.invoke(app, ["check", "-i", str(index), "-t", "Payroll"])
+    assert "note: the index holds" in res.stderr and "dedupe calibrate" in res.stderr
+    monkeypatch.setattr("dedupe.detector.SMALL_PORTFOLIO", 3)
+    res = runner.invoke(app, ["check", "-i", str(index), "-t", "Payroll"])
+    assert "note:" not in res.stderr
+
+
 def test_another_encoder_is_refused_before_its_model_loads(tmp_path: Path, write_csv) -> None:
     index = _ingest(tmp_path, write_csv)
     args = ["ingest", str(_portfolio(write_csv)), "--index", str(index), "--encoder", "minilm"]

@@ -116,6 +116,8 @@ def check(
             f"[yellow]warning:[/] department {escape(repr(proposal.department))} is not in the "
             f"index, so no match can be marked as the proposer's own{escape(hint)}"
         )
+    if note := detector.small_portfolio_note():
+        err.print(f"[yellow]note:[/] {escape(note)}")
     if len(detector.index) == 0:
         err.print(
             f"[yellow]warning:[/] {escape(str(index))} holds no initiatives: nothing to compare "

@@ -6,9 +6,10 @@ from dataclasses import asdict
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from dedupe.cli.common import app, handle_errors, out, print_json, progress_bar
+from dedupe.cli.common import app, err, handle_errors, out, print_json, progress_bar
 from dedupe.errors import UsageError
 
 
@@ -84,6 +85,8 @@ def evaluate(
             scores_out=scores_out,
             progress=advance,
         )
+    for note in result.notes:
+        err.print(f"[yellow]note:[/] {escape(note)}")
     if json_out:
         print_json(result.to_json(with_details=with_details))
         return
