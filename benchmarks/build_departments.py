@@ -6,13 +6,17 @@ Usage: python benchmarks/build_departments.py [--shared ../shared/data]
 Source: the Government of Canada's program and service inventories and Open Resource Exchange
 records in `initiatives/initiatives.csv` (columns department, department_fr), published under the
 Open Government Licence - Canada / MIT. Each French name is written with the English name it is
-published with; a department with two French spellings gets both.
+published with. Where one English name comes with several French names, a French name unlike
+the commonest one (`dedupe.departments.fold`, similarity under 0.75) is a slip of the source and
+is left out: "Commission de la fonction publique" once beside the Public Health Agency's 32
+"Agence de la santé publique du Canada".
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from difflib import SequenceMatcher
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +24,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from dedupe.departments import NAMES_FILE  # noqa: E402
+from dedupe.departments import NAMES_FILE, fold  # noqa: E402
 
 OUT = REPO / "dedupe" / NAMES_FILE
 
@@ -31,25 +35,24 @@ def main() -> None:
     args = ap.parse_args()
     src = Path(args.shared) / "initiatives" / "initiatives.csv"
     frame = pd.read_csv(src, dtype=str, keep_default_na=False)
-    names = (
-        frame.loc[
-            (frame["department"] != "") & (frame["department_fr"] != ""),
-            ["department_fr", "department"],
-        ]
-        .apply(lambda c: c.str.strip())
-        .drop_duplicates()
-        .sort_values(["department", "department_fr"])
-    )
-    names = names[names["department_fr"].str.lower() != names["department"].str.lower()]
+    both = frame[(frame["department"] != "") & (frame["department_fr"] != "")]
+    counts = both.groupby(["department", "department_fr"]).size().rename("n").reset_index()
+    kept, dropped = [], []
+    for english, group in counts.groupby("department"):
+        commonest = fold(group.sort_values("n", ascending=False)["department_fr"].iat[0])
+        for french, n in zip(group["department_fr"], group["n"], strict=True):
+            alike = SequenceMatcher(None, fold(french), commonest).ratio() >= 0.75
+            (kept if alike else dropped).append((french.strip(), english.strip(), n))
+    kept = [(fr, en) for fr, en, _ in kept if fold(fr) != fold(en)]
     lines = [
         "# French -> English Government of Canada department names for dedupe "
         "(built by benchmarks/build_departments.py).",
         "# Source: initiatives.csv (GC program and service inventories, Open Resource Exchange), "
         "columns department_fr and department; Open Government Licence - Canada / MIT.",
-        *(f"{fr}\t{en}" for fr, en in names.itertuples(index=False)),
+        *(f"{fr}\t{en}" for fr, en in sorted(kept, key=lambda p: (p[1], p[0]))),
     ]
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"wrote {OUT}: {len(names)} names", file=sys.stderr)
+    print(f"wrote {OUT}: {len(kept)} names; left out {dropped}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -295,6 +295,7 @@ def build_generation(
         sentences_embedded=n_sentences,
         quarantine_path=str(qpath) if qpath else None,
         index_path=str(path),
+        notes=tuple(loaded.notes),
     )
     log.info("ingest %s", summary)
     return summary

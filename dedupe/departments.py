@@ -1,27 +1,37 @@
 """One department under its English and French names.
 
 A bilingual portfolio names a department either way ("Fisheries and Oceans Canada", "Pêches et
-Océans Canada"), and an intake officer types either. Comparisons of departments (same-department
-matches, cross-department pairs, the departments a cluster spans, "did you mean") go through
-`department_key`, which folds case, accents, apostrophes and spacing and maps a known French name
-to its English one. The names come from the Government of Canada's published inventories
-(`departments_fr_en.tsv`, built by `benchmarks/build_departments.py`); other names of a
-department (an acronym, an old name) belong in an ingest mapping's `[departments]` table.
+Océans Canada"), and an intake officer types either, or a shorter form ("Pêches et Océans",
+"Correctional Service of Canada"). Comparisons of departments (same-department matches,
+cross-department pairs, the departments a cluster spans, "did you mean") go through
+`department_key`, which folds case, accents, apostrophes and spacing, a leading article and a
+trailing "Canada" / "of Canada" / "du Canada", and maps a known French name to its English one.
+The names come from the Government of Canada's published inventories (`departments_fr_en.tsv`,
+built by `benchmarks/build_departments.py`); other names of a department (an acronym, an old
+name) belong in an ingest mapping's `[departments]` table.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 from importlib import resources
 
 NAMES_FILE = "departments_fr_en.tsv"
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})
+_ARTICLE = re.compile(r"^(?:the|la|le|les|l')\s*")
+_COUNTRY = re.compile(r"\s+(?:of|du|de)?\s*canada$")
 
 
-def _fold(name: str) -> str:
+def fold(name: str) -> str:
+    """Case, accents, apostrophes and spacing folded; a leading article and a trailing
+    "Canada" ("of Canada", "du Canada") dropped: "L'Enquêteur correctionnel Canada" →
+    "enqueteur correctionnel"."""
     text = unicodedata.normalize("NFKD", str(name).translate(_APOSTROPHES).casefold())
-    return " ".join("".join(c for c in text if not unicodedata.combining(c)).split())
+    text = " ".join("".join(c for c in text if not unicodedata.combining(c)).split())
+    bare = _COUNTRY.sub("", _ARTICLE.sub("", text))
+    return bare or text  # "Canada" alone stays "canada"
 
 
 @lru_cache(maxsize=1)
@@ -35,16 +45,16 @@ def _french_to_english() -> dict[str, str]:
         if line.startswith("#") or "\t" not in line:
             continue
         french, english = line.split("\t", 1)
-        table[_fold(french)] = _fold(english)
+        table[fold(french)] = fold(english)
     return table
 
 
 @lru_cache(maxsize=1 << 12)
 def department_key(name: str) -> str:
-    """The key two names of one department share ("" for none): case, accents, apostrophes and
-    spacing folded, a known French name replaced by its English one."""
-    folded = _fold(name)
-    return _french_to_english().get(folded, folded)
+    """The key every name of one department shares ("" for none): `fold`, then a known French
+    name replaced by its English one."""
+    folded = fold(name)
+    return _french_to_english().get(folded, folded) if folded else ""
 
 
 def same_department(a: str, b: str) -> bool:

@@ -226,6 +226,7 @@ class IngestSummary:
     quarantine_path: str | None
     index_path: str
     sentences_embedded: int = 0  # sentences encoded for reasons (cache misses)
+    notes: tuple[str, ...] = ()  # what the reader chose (a workbook's sheet, its header row)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

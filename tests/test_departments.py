@@ -13,7 +13,7 @@ from dedupe.embed.fake import FakeEncoder
 
 
 def test_french_names_fold_to_the_english_name() -> None:
-    assert department_key("Pêches et Océans Canada") == "fisheries and oceans canada"
+    assert department_key("Pêches et Océans Canada") == "fisheries and oceans"
     assert same_department("Services partagés Canada", "Shared Services Canada")
     assert same_department("PECHES ET OCEANS CANADA", "Fisheries and Oceans Canada")  # accents
     assert same_department(
@@ -23,11 +23,25 @@ def test_french_names_fold_to_the_english_name() -> None:
     assert same_department("  canadian   heritage ", "Patrimoine canadien")
 
 
+def test_short_forms_and_the_sources_variants_are_one_department() -> None:
+    assert same_department("Service correctionnel du Canada", "Correctional Service Canada")
+    assert same_department("Correctional Service of Canada", "Correctional Service Canada")
+    assert same_department("Pêches et Océans", "Fisheries and Oceans Canada")
+    assert same_department("The Correctional Investigator Canada", "L'Enquêteur correctionnel")
+    assert same_department(
+        "Centre de la sécurité des télécommunications", "Communications Security Establishment"
+    )
+    # a slip of the published inventories (one row) is not in the table
+    assert same_department("Commission de la fonction publique", "Public Service Commission")
+    assert not same_department("Commission de la fonction publique", "Public Health Agency")
+
+
 def test_other_names_stay_apart() -> None:
     assert not same_department("Parks Canada", "Parcs Canada Agency")
     assert not same_department("Transport Canada", "Transports Québec")
     assert not same_department("", "")  # a blank department is nobody's
     assert department_key("Ministry of Magic") == "ministry of magic"
+    assert department_key("Canada") == "canada" and department_key(" ") == ""
 
 
 def test_a_french_named_department_is_the_same_department_everywhere(
@@ -115,3 +129,28 @@ def test_the_report_rolls_up_a_department_named_both_ways_as_one() -> None:
     )
     assert departments == ["Canadian Heritage", "Transport Canada"]
     assert matrix == [[0, 2], [2, 0]]
+
+
+def test_the_report_names_and_counts_a_department_once(
+    tmp_path: Path, write_csv, fake: FakeEncoder
+) -> None:
+    from dedupe.report import build_report
+
+    text = EMAIL + " Mailbox migration for every office."
+    records = [
+        row(1, title="Email Transformation", description=text, department="Canadian Heritage"),
+        row(2, title="Email Transformation", description=text, department="CANADIAN HERITAGE"),
+        row(3, title="Email Transformation", description=text, department="Patrimoine canadien"),
+        row(4, title="Email Transformation", description=text, department="Transport Canada"),
+    ]
+    Detector.ingest(tmp_path / "ix", [write_csv(records)], encoder=fake)
+    report = build_report(Detector.open(tmp_path / "ix", encoder=fake))
+    (cluster,) = report.clusters
+    assert cluster.departments == ("Canadian Heritage", "Transport Canada")
+    assert len(cluster.members) == 4
+    assert report.headline.departments == 2
+    assert {frozenset((p.department_a, p.department_b)) for p in report.pairs} == {
+        frozenset(("Canadian Heritage", "Transport Canada"))
+    }
+    assert all(p.same_department for p in report.same_department)
+    assert len(report.same_department) == 3  # r1-r2, r1-r3, r2-r3

@@ -496,6 +496,42 @@ def test_workbook_sheets_after_the_usable_one_are_not_parsed(tmp_path: Path, mon
     assert [r.id for r in result.records] == ["r1"] and parsed == ["Projects"]
 
 
+def test_hidden_sheets_are_not_read_and_the_sheet_used_is_named(tmp_path: Path) -> None:
+    import openpyxl
+
+    stale = pd.DataFrame([row(9, title="Retired system")])
+    path = _workbook(tmp_path / "book.xlsx", OldData=stale, Projects=pd.DataFrame([row(1)]))
+    book = openpyxl.load_workbook(path)
+    book["OldData"].sheet_state = "hidden"
+    book.save(path)
+    result = load_files([path])
+    assert [r.id for r in result.records] == ["r1"]
+    assert result.notes == []  # one visible sheet: nothing to say
+    path = _workbook(
+        tmp_path / "two.xlsx",
+        Contacts=pd.DataFrame({"who": ["Ann"]}),
+        Projects=pd.DataFrame([row(1)]),
+        Archive=pd.DataFrame([row(2)]),
+    )
+    (note,) = load_files([path]).notes
+    assert "records from sheet 'Projects'" in note and "not used: 'Contacts', 'Archive'" in note
+
+
+def test_blank_rows_above_a_sheets_header_are_skipped_and_rows_still_counted(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "late.xlsx"
+    data = pd.DataFrame([row(1), row(2, department="")])
+    with pd.ExcelWriter(path) as book:
+        data.to_excel(book, sheet_name="Projects", index=False, startrow=2)  # header on row 3
+    result = load_files([path])
+    assert [r.id for r in result.records] == ["r1"]
+    (problem,) = result.problems
+    assert problem.row == 5  # header row 3, then r1 on row 4, r2 on row 5
+    (note,) = result.notes
+    assert "header on row 3" in note
+
+
 def test_workbook_without_a_usable_sheet_lists_each_sheets_columns(tmp_path: Path) -> None:
     path = _workbook(
         tmp_path / "book.xlsx",

@@ -118,3 +118,5 @@ def ingest(
     )
     if summary.quarantine_path:
         err.print(f"quarantined rows and reasons: {escape(summary.quarantine_path)}")
+    for note in summary.notes:
+        err.print(f"[yellow]note:[/] {escape(note)}")

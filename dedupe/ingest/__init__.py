@@ -50,6 +50,7 @@ class LoadResult:
     files: list[str] = field(default_factory=list)
     origins: list[tuple[str, int, Mapping[str, str]]] = field(default_factory=list)  # per record
     sources: list[str] = field(default_factory=list)  # ingest source (origin name) per record
+    notes: list[str] = field(default_factory=list)  # e.g. which sheet of a workbook was read
 
     def extend(self, other: LoadResult) -> None:
         self.records.extend(other.records)
@@ -58,11 +59,12 @@ class LoadResult:
         self.problems.extend(other.problems)
         self.rows_in += other.rows_in
         self.files.extend(other.files)
+        self.notes.extend(other.notes)
 
 
 def _first_row_number(table: Table) -> int:
     """Row numbers as a person sees them: spreadsheets count the header as row 1."""
-    return 2 if table.format in (FileFormat.CSV, FileFormat.XLSX) else 1
+    return table.header_row + 1 if table.format in (FileFormat.CSV, FileFormat.XLSX) else 1
 
 
 def table_mapping(table: Table, mapping: ColumnMapping | None = None) -> ColumnMapping:
@@ -182,6 +184,8 @@ def load_files(
     for path in paths:
         table = _first_usable(read_tables(path, format, until=_usable(mapping)), mapping)
         total.extend(load_table(table, mapping, source))
+        if table.other_sheets or table.header_row > 1:
+            total.notes.append(sheet_note(table))
     return dedupe_ids(total)
 
 
@@ -196,6 +200,19 @@ def _usable(mapping: ColumnMapping | None) -> Callable[[Table], bool]:
         return True
 
     return usable
+
+
+def sheet_note(table: Table) -> str:
+    """Where in a workbook the records came from: the sheet (of several: the first with the
+    columns a record needs; the others not used) and the header's row when not the first."""
+    where = f"{table.path}: records from sheet {table.sheet!r}"
+    if table.other_sheets:
+        where += ", the first with the columns a record needs"
+    if table.header_row > 1:
+        where += f" (header on row {table.header_row}: the rows above it are blank)"
+    if table.other_sheets:
+        where += "; not used: " + ", ".join(repr(s) for s in table.other_sheets)
+    return where
 
 
 def _first_usable(tables: Sequence[Table], mapping: ColumnMapping | None) -> Table:
@@ -259,7 +276,7 @@ def dedupe_ids(
             sources.append(src)
             continue
         problems.append(RowProblem(file, row, "id", reason, dict(values)))
-    return LoadResult(kept, problems, result.rows_in, result.files, origins, sources)
+    return LoadResult(kept, problems, result.rows_in, result.files, origins, sources, result.notes)
 
 
 def iter_texts(records: Iterable[Record]) -> list[str]:

@@ -55,6 +55,8 @@ class Table:
     frame: pd.DataFrame  # all columns str, "" for missing
     encoding: str = ""
     sheet: str = ""  # a workbook's sheet the rows are from
+    header_row: int = 1  # the spreadsheet row of the header (blank rows above it skipped)
+    other_sheets: tuple[str, ...] = ()  # a workbook's other visible sheets, in order
 
     @property
     def label(self) -> str:
@@ -359,23 +361,49 @@ def _read(
 def _read_sheets(
     path: Path, all_sheets: bool, until: Callable[[Table], bool] | None = None
 ) -> list[Table]:
-    """A workbook's first sheet, or every sheet that has a header, in order (up to the first
-    one `until` accepts)."""
+    """A workbook's first visible sheet, or every visible sheet that has a header, in order (up
+    to the first one `until` accepts). Hidden sheets (a stale copy, lookup lists) are not read;
+    blank rows above a header are skipped."""
     tables: list[Table] = []
     with pd.ExcelFile(path, engine="openpyxl") as book:
-        for name in book.sheet_names if all_sheets else book.sheet_names[:1]:
-            frame = pd.read_excel(book, sheet_name=name, dtype=object)
+        hidden = {
+            ws.title for ws in getattr(book.book, "worksheets", ()) if ws.sheet_state != "visible"
+        }
+        visible = [str(n) for n in book.sheet_names if str(n) not in hidden]
+        for name in visible if all_sheets else visible[:1]:
+            frame, header_row = _read_sheet(book, name)
             columns = [str(c) for c in frame.columns]
             if not all_sheets:
                 _check_header(columns, path)
             elif not any(c.strip() for c in columns):
                 continue
-            tables.append(Table(path, FileFormat.XLSX, _strings(frame), sheet=str(name)))
+            others = tuple(n for n in visible if n != name)
+            tables.append(
+                Table(
+                    path,
+                    FileFormat.XLSX,
+                    _strings(frame),
+                    sheet=name,
+                    header_row=header_row,
+                    other_sheets=others,
+                )
+            )
             if until is not None and until(tables[-1]):
                 break
     if not tables:
         raise IngestError(f"{path}: no sheet has a header row")
     return tables
+
+
+def _read_sheet(book: pd.ExcelFile, name: str) -> tuple[pd.DataFrame, int]:
+    """A sheet with its header, and the header's row: the first row with a value in it."""
+    frame = pd.read_excel(book, sheet_name=name, dtype=object)
+    if len(frame) and all(str(c).startswith("Unnamed: ") for c in frame.columns):
+        filled = frame.notna().any(axis=1).to_numpy()
+        if filled.any():  # the header is further down: row 1 of the sheet is blank
+            skip = int(filled.argmax()) + 1
+            return pd.read_excel(book, sheet_name=name, dtype=object, skiprows=skip), skip + 1
+    return frame, 1
 
 
 def _records_frame(items: list[object], path: Path) -> pd.DataFrame:

@@ -76,7 +76,9 @@ def build_report(
     labels = dict(decided) if isinstance(decided, Mapping) else dict.fromkeys(decided, "decided")
     decisions = {pair_key(a, b): label for (a, b), label in labels.items()}
     now = now or datetime.now().astimezone()
-    records = {r.id: r for r in detector.records}
+    # One department, one name in the whole report (English/French names, capitals: the
+    # name most of its records give it), so roll-ups, clusters and pairs count it once.
+    records = _one_name_per_department({r.id: r for r in detector.records})
     flag_at = detector.params.overlap_at
     loose = flag_at * 0.6 if community_min_score is None else community_min_score
 
@@ -368,12 +370,22 @@ def _communities(
     return out
 
 
+def _one_name_per_department(records: dict[str, Record]) -> dict[str, Record]:
+    names = _department_names(records.values())
+    out = {}
+    for i, r in records.items():
+        name = names.get(department_key(r.department), r.department)
+        out[i] = r if name == r.department else replace(r, department=name)
+    return out
+
+
 def _department_names(records: Iterable[Record]) -> dict[str, str]:
-    """Each department (`department_key`) under the name most of its records give it."""
+    """Each department (`department_key`) under the name most of its records give it (a tie:
+    not in capitals, then the first alphabetically)."""
     counts: dict[str, Counter[str]] = {}
     for r in records:
         counts.setdefault(department_key(r.department), Counter())[r.department] += 1
-    return {k: min(c, key=lambda name: (-c[name], name)) for k, c in counts.items()}
+    return {k: min(c, key=lambda name: (-c[name], name.isupper(), name)) for k, c in counts.items()}
 
 
 def _rollup(

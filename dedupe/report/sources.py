@@ -192,10 +192,13 @@ def read_sources(specs: Sequence[SourceSpec]) -> tuple[LoadResult, list[SourceOu
             else:  # nothing of it is indexed, but its quarantined rows are still written
                 total.problems.extend(loaded.problems)
                 total.rows_in += loaded.rows_in
-                reason = (
-                    f"all {loaded.rows_in} rows quarantined"
-                    if loaded.rows_in
-                    else "no rows read (empty export?)"
+                reason = "; ".join(
+                    [
+                        f"all {loaded.rows_in} rows quarantined"
+                        if loaded.rows_in
+                        else "no rows read (empty export?)",
+                        *loaded.notes,  # which sheet of a workbook was read
+                    ]
                 )
                 log.warning(
                     "source %s failed: %s (its previous records are kept)", spec.name, reason
