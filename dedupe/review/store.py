@@ -54,7 +54,9 @@ log = logging.getLogger(__name__)
 DB_NAME = "review.db"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 REVOKED = "revoked"
-_USER_NAME = re.compile(r"[\w.@-]{1,100}")
+_USER_NAME = re.compile(
+    r"(?!-)[\w.@-]{1,100}"
+)  # not "-bob": a command line reads that as an option
 
 
 def normalize_url(url: str) -> str:
@@ -224,7 +226,8 @@ class ReviewStore:
         name = name.strip()
         if not _USER_NAME.fullmatch(name):
             raise UsageError(
-                f"user name {name!r}: give 1-100 letters, digits or . _ @ - (no spaces or /)"
+                f"user name {name!r}: give 1-100 letters, digits or . _ @ - (no spaces or /; "
+                "not starting with -)"
             )
         role = parse_role(role.value if isinstance(role, Role) else role)
         if password is not None and len(password) < 8:
@@ -236,7 +239,8 @@ class ReviewStore:
                 raise ReviewStoreError(
                     f"user {taken.name!r} already exists (`dedupe users set-password "
                     f"{taken.name}` gives a new password, `dedupe users activate "
-                    f"{taken.name}` lets a deactivated user in again)"
+                    f"{taken.name}` lets a deactivated user in again; with the same --index "
+                    "or --db)"
                 )
             row = UserRow(
                 name=name,

@@ -68,6 +68,8 @@ def test_users_passwords_roles_and_tokens(db_url: str) -> None:
         store.add_user(name="Alice", role="viewer")  # one person, one name, whatever the case
     with pytest.raises(UsageError, match="no spaces or /"):
         store.add_user(name="a/b", role="viewer")
+    with pytest.raises(UsageError, match="not starting with -"):
+        store.add_user(name="-bob", role="viewer")  # `users set-password -bob` would be an option
     with pytest.raises(UsageError, match="role 'boss'"):
         store.add_user(name="carol", role="boss")
     # Sessions: ended by signing out, by a new password, by deactivation; and by age.
