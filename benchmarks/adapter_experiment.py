@@ -159,20 +159,25 @@ def adapted(w: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return np.sum(fu * fv, axis=1) / np.linalg.norm(fu, axis=1) / np.linalg.norm(fv, axis=1)
 
 
+AS_FEATURE = False  # --as-feature: the adapted cosine beside the raw one, not instead of it
+
+
 def with_dense(frame: pd.DataFrame, dense: np.ndarray) -> pd.DataFrame:
+    if AS_FEATURE:
+        return frame.assign(dense_ad=dense)
     return frame.assign(dense=dense, dense_x_cross=dense * frame["cross_lang"].to_numpy())
 
 
-def fit_scorer(d: dict[str, pd.DataFrame]) -> ScorerParams:
+def fit_scorer(d: dict[str, pd.DataFrame], features: tuple[str, ...] = FEATURES) -> ScorerParams:
     """v11's procedure: public tune pairs + query candidates, then the English/French refit."""
-    f = list(FEATURES)
+    f = list(features)
     gp, gq = d["gov_pairs_tune"], d["gov_q_tune"]
     xp, yp, xq, yq = gp[f].to_numpy(), _label(gp), gq[f].to_numpy(), _label(gq)
     n0 = len(yp)
     params = fit_params(
         np.vstack([xp, xq]),
         np.concatenate([yp, yq]),
-        features=FEATURES,
+        features=features,
         sample_weight=np.concatenate([np.ones(n0), np.full(len(yq), n0 / len(yq))]),
     )
     xl = f.index("cross_lang")
@@ -198,12 +203,12 @@ def figures(params: ScorerParams, d: dict[str, pd.DataFrame], thr: float) -> dic
         "tune_pairs",
     ):
         t = d[name]
-        s, y = params.probability(t[list(FEATURES)].to_numpy()), _label(t)
+        s, y = params.probability(t[list(params.features)].to_numpy()), _label(t)
         short = name.replace("_pairs", "").replace("gov_holdout", "gov")
         out[f"{short} AP"] = round(float(average_precision_score(y, s)), 3)
         out[f"{short} rec"] = round(float((s[y == 1] >= thr).mean()), 3)
     for name in ("gov_q_holdout", "trap_q", "blind_q", "blind2_q"):
-        t = d[name].assign(p=params.probability(d[name][list(FEATURES)].to_numpy()))
+        t = d[name].assign(p=params.probability(d[name][list(params.features)].to_numpy()))
         r5, hit, ff = [], [], []
         for _, g in t.groupby("qid", sort=False):
             g = g.sort_values("p", ascending=False)
@@ -224,7 +229,10 @@ def main() -> None:
     ap.add_argument("--rank", type=int, default=32)
     ap.add_argument("--lam", type=float, default=1.0)
     ap.add_argument("--hand", type=float, default=0.3, help="hand-written tune pairs' weight")
+    ap.add_argument("--as-feature", action="store_true", help="adapted cosine as its own feature")
     args = ap.parse_args()
+    global AS_FEATURE
+    AS_FEATURE = args.as_feature
     t = tables()
     frames = {k: v[0] for k, v in t.items()}
     gp, gq = frames["gov_pairs_tune"], frames["gov_q_tune"]
@@ -262,7 +270,8 @@ def main() -> None:
     for k, half in (("gov_pairs_tune", half_p), ("gov_q_tune", half_q)):
         u, v = t[k][1], t[k][2]
         d[k] = with_dense(frames[k], np.where(half, adapted(w_b, u, v), adapted(w_a, u, v)))
-    params = fit_scorer(d)
+    params = fit_scorer(d, FEATURES + (("dense_ad",) if AS_FEATURE else ()))
+    print(dict(zip(params.features, np.round(params.weights, 2), strict=True)))
     for thr in (params.overlap_at, 0.7, 0.8):
         rows.append(
             {
