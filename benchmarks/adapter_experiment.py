@@ -162,9 +162,14 @@ def adapted(w: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
 AS_FEATURE = False  # --as-feature: the adapted cosine beside the raw one, not instead of it
 
 
+BLEND = 0.0  # --blend A: the dense feature is A * raw cosine + (1 - A) * adapted cosine
+
+
 def with_dense(frame: pd.DataFrame, dense: np.ndarray) -> pd.DataFrame:
     if AS_FEATURE:
         return frame.assign(dense_ad=dense)
+    if BLEND:
+        dense = BLEND * frame["dense"].to_numpy() + (1 - BLEND) * dense
     return frame.assign(dense=dense, dense_x_cross=dense * frame["cross_lang"].to_numpy())
 
 
@@ -230,9 +235,12 @@ def main() -> None:
     ap.add_argument("--lam", type=float, default=1.0)
     ap.add_argument("--hand", type=float, default=0.3, help="hand-written tune pairs' weight")
     ap.add_argument("--as-feature", action="store_true", help="adapted cosine as its own feature")
+    ap.add_argument(
+        "--blend", type=float, default=0.0, help="weight of the raw cosine in the dense"
+    )
     args = ap.parse_args()
-    global AS_FEATURE
-    AS_FEATURE = args.as_feature
+    global AS_FEATURE, BLEND
+    AS_FEATURE, BLEND = args.as_feature, args.blend
     t = tables()
     frames = {k: v[0] for k, v in t.items()}
     gp, gq = frames["gov_pairs_tune"], frames["gov_q_tune"]
