@@ -295,3 +295,17 @@ def test_another_encoder_is_refused_before_its_model_loads(tmp_path: Path, write
     res = runner.invoke(app, args)
     assert res.exit_code == 1
     assert "built with encoder 'fake'" in res.output and "leave --encoder out" in res.output
+
+
+def test_an_empty_export_is_warned_about_and_keeps_the_index(tmp_path: Path, write_csv) -> None:
+    from dedupe import Detector
+    from dedupe.embed.fake import FakeEncoder
+
+    export, index = _portfolio(write_csv), tmp_path / "ix"
+    res = runner.invoke(app, ["ingest", str(export), "--index", str(index), "--encoder", "fake"])
+    assert res.exit_code == 0, res.output
+    export.write_text("id,title,description,department\n", encoding="utf-8")  # same source, empty
+    res = runner.invoke(app, ["ingest", str(export), "--index", str(index)])
+    assert res.exit_code == 0, res.output
+    assert "no rows read (an empty export?)" in res.stderr and "keeps the records" in res.stderr
+    assert len(Detector.open(index, encoder=FakeEncoder()).index) == 3

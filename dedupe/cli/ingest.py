@@ -120,3 +120,6 @@ def ingest(
         err.print(f"quarantined rows and reasons: {escape(summary.quarantine_path)}")
     for note in summary.notes:
         err.print(f"[yellow]note:[/] {escape(note)}")
+    if summary.rows_in == 0:
+        kept = "" if rebuild else ", and the index keeps the records it had"
+        err.print(f"[yellow]warning:[/] no rows read (an empty export?): nothing was added{kept}")
