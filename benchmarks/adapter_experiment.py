@@ -37,7 +37,6 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 import quality_report as qr  # noqa: E402
 
 from dedupe.match.scoring import FEATURES, ScorerParams, fit_params, refit_weights  # noqa: E402
-from dedupe.records import Proposal  # noqa: E402
 from dedupe.text import normalize_text  # noqa: E402
 
 OUT = REPO / "build" / "adapter_exp"
@@ -72,16 +71,7 @@ def queries_with_vectors(
     vectors = np.asarray(det.index.vectors, dtype=np.float32)
     kinds = frame.set_index("query_id")["kind"] if "kind" in frame else None
     for q in frame.itertuples(index=False):
-        prop = Proposal(
-            title=q.title,
-            description=q.description,
-            department=q.department,
-            language=q.language,
-            id=q.query_id,
-        )
-        c = det.candidates(prop, k, features=FEATURES)
-        expected = set(filter(None, q.expected_ids.replace("|", ";").split(";")))
-        ids = [det.index.frame["id"].iat[p] for p in c.positions]
+        c, expected, ids = qr.candidates_of(det, q, k)
         f = pd.DataFrame(c.features, columns=list(FEATURES))
         f["y"] = [int(i in expected) for i in ids]
         f["qid"], f["n_exp"] = q.query_id, len(expected)

@@ -22,6 +22,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -109,21 +110,26 @@ def pair_table(
     return out
 
 
+def candidates_of(det: Detector, q: Any, k: int) -> tuple[Any, set[str], list[str]]:
+    """A query row's `k` candidates (`Detector.candidates`), expected ids and candidate ids."""
+    prop = Proposal(
+        title=q.title,
+        description=q.description,
+        department=q.department,
+        language=q.language,
+        id=q.query_id,
+    )
+    c = det.candidates(prop, k, features=FEATURES)
+    expected = set(filter(None, q.expected_ids.replace("|", ";").split(";")))
+    return c, expected, [det.index.frame["id"].iat[p] for p in c.positions]
+
+
 def query_candidates(
     det: Detector, frame: pd.DataFrame, k: int
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     xs, ys, qids = [], [], []
     for q in frame.itertuples(index=False):
-        prop = Proposal(
-            title=q.title,
-            description=q.description,
-            department=q.department,
-            language=q.language,
-            id=q.query_id,
-        )
-        c = det.candidates(prop, k, features=FEATURES)
-        expected = set(filter(None, q.expected_ids.split(";")))
-        ids = [det.index.frame["id"].iat[p] for p in c.positions]
+        c, expected, ids = candidates_of(det, q, k)
         xs.append(c.features)
         ys.append(np.array([1 if i in expected else 0 for i in ids]))
         qids += [q.query_id] * len(ids)
