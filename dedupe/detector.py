@@ -271,7 +271,7 @@ class Detector:
         """Whether `name` is a department of the index (case, accents and English/French aside:
         `dedupe.departments`), and else the closest names (for "did you mean"): same-department
         matches are marked by the name alone."""
-        by_key = {department_key(str(d)): str(d) for d in self.column("department")}
+        by_key = {department_key(d): d for d in sorted(set(map(str, self.column("department"))))}
         if not name.strip() or department_key(name) in by_key:
             return True, []
         close = difflib.get_close_matches(department_key(name), list(by_key), n=n, cutoff=0.6)

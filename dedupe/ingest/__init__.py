@@ -182,7 +182,8 @@ def load_files(
         mapping = load_mapping(mapping)
     total = LoadResult()
     for path in paths:
-        table = _first_usable(read_tables(path, format, until=_usable(mapping)), mapping)
+        usable = _usable(mapping)
+        table = _first_usable(read_tables(path, format, until=usable), usable, mapping)
         total.extend(load_table(table, mapping, source))
         if table.other_sheets or table.header_row > 1:
             total.notes.append(sheet_note(table))
@@ -215,20 +216,21 @@ def sheet_note(table: Table) -> str:
     return where
 
 
-def _first_usable(tables: Sequence[Table], mapping: ColumnMapping | None) -> Table:
-    """The first table (a workbook's sheet) that can give records; `MappingError` listing each
-    sheet's columns when none can."""
+def _first_usable(
+    tables: Sequence[Table], usable: Callable[[Table], bool], mapping: ColumnMapping | None
+) -> Table:
+    """The first table (a workbook's sheet) that can give records (`usable`); `MappingError`
+    listing each sheet's columns when none can. A file of one table is returned as it is: its
+    own mapping error names what it lacks."""
     if len(tables) == 1:
         return tables[0]
-    problems: list[str] = []
     for table in tables:
-        try:
-            table_mapping(table, mapping)
-        except MappingError:
-            columns = ", ".join(repr(c) for c in _columns(table)) or "none"
-            problems.append(f"sheet {table.sheet!r} has {columns}")
-            continue
-        return table
+        if usable(table):
+            return table
+    problems = [
+        f"sheet {table.sheet!r} has {', '.join(repr(c) for c in _columns(table)) or 'none'}"
+        for table in tables
+    ]
     resolved = (mapping or ColumnMapping()).completed([])
     needs = resolved.problem([])
     raise MappingError(

@@ -78,7 +78,8 @@ def build_report(
     now = now or datetime.now().astimezone()
     # One department, one name in the whole report (English/French names, capitals: the
     # name most of its records give it), so roll-ups, clusters and pairs count it once.
-    records = _one_name_per_department({r.id: r for r in detector.records})
+    names = _department_names(detector.records)
+    records = _one_name_per_department({r.id: r for r in detector.records}, names)
     flag_at = detector.params.overlap_at
     loose = flag_at * 0.6 if community_min_score is None else community_min_score
 
@@ -132,7 +133,7 @@ def build_report(
     same += [r for r in gone if r.same_department]
     comms = _communities([*all_pairs, *followed.carried], loose, records, labeler)
     active = [r for r in cross if r.status in ACTIVE]
-    departments, matrix = _rollup(active, _department_names(records.values()))
+    departments, matrix = _rollup(active, names)
     timings["groups"] = time.perf_counter() - t
 
     current = [c for c in clusters if c.status in ACTIVE]
@@ -370,8 +371,10 @@ def _communities(
     return out
 
 
-def _one_name_per_department(records: dict[str, Record]) -> dict[str, Record]:
-    names = _department_names(records.values())
+def _one_name_per_department(
+    records: dict[str, Record], names: Mapping[str, str]
+) -> dict[str, Record]:
+    """Each record under its department's one name (`_department_names`)."""
     out = {}
     for i, r in records.items():
         name = names.get(department_key(r.department), r.department)

@@ -90,7 +90,7 @@ def follow_previous(
             ended[key] = RESOLVED  # an initiative was removed
     probs, dense = score_rows(detector, rows)
     flag_at = detector.params.overlap_at
-    dept_key = detector.column("department")
+    depts = detector.column("department")
     carried: list[Pair] = []
     scores: dict[tuple[str, str], float] = {}
     for key, (pa, pb), p, s in zip(todo, rows, probs.tolist(), dense.tolist(), strict=True):
@@ -102,7 +102,8 @@ def follow_previous(
                     score=p,
                     tier=detector.params.tier(p),
                     similarity=s,
-                    same_department=_dept(dept_key[pa]) == _dept(dept_key[pb]),
+                    same_department=department_key(str(depts[pa]))
+                    == department_key(str(depts[pb])),
                 )
             )
         if key not in previous.pairs:  # a dismissed one: nothing ends, nothing to list
@@ -111,10 +112,6 @@ def follow_previous(
         if p < flag_at:
             ended[key] = UNFLAGGED if _unchanged(previous.pairs[key], key, hashes) else RESOLVED
     return Followed(tuple(carried), ended, scores)
-
-
-def _dept(value: object) -> str:
-    return department_key(str(value))
 
 
 def _unchanged(row: Mapping[str, object], key: tuple[str, str], hashes: Mapping[str, str]) -> bool:
