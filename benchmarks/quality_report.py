@@ -3,7 +3,9 @@
 
 Usage (from the repo root, after `python benchmarks/build_eval_sets.py build/eval`):
 
-  python benchmarks/quality_report.py fit    --encoder use     # tune split -> default_weights.json
+  python benchmarks/quality_report.py fit    --encoder minilm  # tune split -> default_weights.json
+                                                               # (USE, with its adapter:
+                                                               # benchmarks/fit_adapter.py --write)
   python benchmarks/quality_report.py report --encoder use     # held-out figures (JSON + tables)
   python benchmarks/quality_report.py traps  --encoder use     # hand-written trap set
   python benchmarks/quality_report.py sanity --encoder use     # STS-B / MRPC (evaluation only)
@@ -98,7 +100,8 @@ def pair_table(
     ra, ca, ta, da = side("a")
     rb, cb, tb, db = side("b")
     raw_dense = np.sum(embed(det, ra) * embed(det, rb), axis=1)
-    dense = np.sum(embed(det, ca) * embed(det, cb), axis=1)
+    va, vb = embed(det, ca), embed(det, cb)
+    dense = det.dense_feature(np.sum(va * vb, axis=1), va, vb)  # through the scorer's adapter
     feats = tuple((params or det.params).features)
     x = det.pair_features(ca, cb, ta, tb, da, db, dense, features=feats)
     out = pd.DataFrame(x, columns=list(feats))
@@ -137,6 +140,11 @@ def query_candidates(
 
 
 def fit(args: argparse.Namespace) -> None:
+    if args.encoder == "use":
+        raise SystemExit(
+            "the USE scorer (v12) is fitted with its dense adapter: "
+            "python benchmarks/fit_adapter.py --write"
+        )
     ev = Path(args.eval)
     det = open_index(args.encoder, ev / "portfolio.csv", Path(f"build/idx_{args.encoder}"))
     pairs = pair_table(

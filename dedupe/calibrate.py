@@ -79,7 +79,9 @@ def labelled_features(
         b_idx.append(ib)
         y.append(lab)
     vectors = np.asarray(detector.index.vectors)
-    dense = np.sum(vectors[a_idx] * vectors[b_idx], axis=1) if a_idx else np.zeros(0)
+    rows_a, rows_b = np.asarray(a_idx, dtype=np.int64), np.asarray(b_idx, dtype=np.int64)
+    raw = np.sum(vectors[rows_a] * vectors[rows_b], axis=1) if a_idx else np.zeros(0)
+    dense = detector.dense_feature(raw, rows_a, rows_b)
     recs = detector.records
     x = detector.pair_features(
         [detector.record_text(i) for i in a_idx],
@@ -101,7 +103,9 @@ def refit(
     """New parameters from labelled features: Platt rescaling when few, a full refit when many."""
     if len(y) >= FULL_REFIT_FROM:
         params = fit_params(x, y, features=current.features, version=version, trained_on=trained_on)
-        return params, "full"
+        # the features were computed through the current dense adapter: it stays with them
+        kept = replace(params, dense_adapter=current.dense_adapter, dense_blend=current.dense_blend)
+        return kept, "full"
     w = np.asarray(current.weights, dtype=np.float64)
     z = (x @ w + current.bias).reshape(-1, 1)
     platt = fit_params(z, y, features=("logit",), version=version, trained_on=trained_on, c=10.0)

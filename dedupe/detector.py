@@ -23,6 +23,7 @@ from dedupe.index.store import PortfolioIndex, record_from_values
 from dedupe.ingest import load_files
 from dedupe.ingest.mapping import ColumnMapping
 from dedupe.match.acronyms import Acronyms
+from dedupe.match.adapter import DenseAdapter, Projection, load_adapter
 from dedupe.match.boilerplate import Boilerplate, source_key
 from dedupe.match.features import pair_features
 from dedupe.match.homonyms import record_senses
@@ -83,6 +84,7 @@ class Detector:
         self._columns: dict[str, np.ndarray] = {}
         self._title_matrix: sp.csr_matrix | None = None
         self._acronym_senses: list[dict[str, str]] | None = None
+        self._projection: Projection | None = None
         self._title_queries = 0
         self._pool: ThreadPoolExecutor | None = None
         self._sentence_vectors: SentenceVectors | None | bool = False  # False: not opened yet
@@ -170,6 +172,35 @@ class Detector:
         if col is None:
             col = self._columns[name] = self.index.frame[name].to_numpy(dtype=object)
         return col
+
+    @property
+    def adapter(self) -> DenseAdapter | None:
+        """The scorer's dense adapter (`dedupe.match.adapter`), if its parameters name one."""
+        if not self.params.dense_adapter:
+            return None
+        return load_adapter(self.params.dense_adapter, self.params.dense_blend)
+
+    def dense_feature(self, raw: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The scorer's dense feature for pairs whose raw cosine is `raw`. Each side, `a` and
+        `b`, is either index row positions (1-D integers) or the vectors themselves (2-D, one
+        row per pair or a single row for all): the raw cosine itself when the scorer has no
+        adapter, else its blend with the adapted cosine."""
+        adapter = self.adapter
+        raw = np.asarray(raw, dtype=np.float64)
+        if adapter is None or raw.size == 0:
+            return raw
+        return adapter.feature(raw, self._project(adapter, a), self._project(adapter, b))
+
+    def _project(self, adapter: DenseAdapter, side: np.ndarray) -> Projection:
+        side = np.asarray(side)
+        if side.ndim == 2:
+            return adapter.project(side)
+        rows = side.astype(np.int64)
+        if self._projection is None and len(rows) <= 1024:  # a check's candidates: just those
+            return adapter.project(np.asarray(self.index.vectors[rows]))
+        if self._projection is None:  # all pairs: the index's rows, once (2r + 1 numbers each)
+            self._projection = adapter.project(self.index.vectors)
+        return self._projection.take(rows)
 
     def acronym_senses(self) -> list[dict[str, str]]:
         """Per record: its meanings of the acronyms the portfolio defines two ways or more
@@ -406,7 +437,7 @@ class Detector:
             titles_b,
             [proposal.department] * n,
             self.column("department")[positions].tolist(),
-            dense,
+            self.dense_feature(dense, qvec, np.asarray(positions, dtype=np.int64)),
             langs_a=[language] * n,
             langs_b=self.column("language")[positions].tolist(),
             features=features,

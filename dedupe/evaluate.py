@@ -149,7 +149,7 @@ def score_pair_table(detector: Detector, frame: pd.DataFrame, source: str) -> pd
         vectors = np.asarray(detector.index.vectors)
         va = vectors[[pos_of[i] for i in frame["id_a"]]]
         vb = vectors[[pos_of[i] for i in frame["id_b"]]]
-    dense = np.sum(va * vb, axis=1)
+    dense = detector.dense_feature(np.sum(va * vb, axis=1), va, vb)
     scores = detector.score_pairs(ta, tb, tia, tib, da, db, dense, langs_a=la, langs_b=lb)
     out = pd.DataFrame(
         {

@@ -83,7 +83,7 @@ def score_index_pairs(
     det: Detector, a_arr: np.ndarray, b_arr: np.ndarray, dense: np.ndarray
 ) -> np.ndarray:
     """Calibrated probabilities of pairs of indexed records (row positions `a_arr`, `b_arr`,
-    their vectors' cosine `dense`), from the stored inputs: stripped texts, the index's own
+    their vectors' raw cosine `dense`), from the stored inputs: stripped texts, the index's own
     TF-IDF rows and token counts, titles, departments, languages and the acronym homonym check.
     The all-pairs stage and the nightly report's carry-over both score through here."""
     if len(a_arr) == 0:
@@ -107,7 +107,7 @@ def score_index_pairs(
         titles[b_arr].tolist(),
         depts[a_arr].tolist(),
         depts[b_arr].tolist(),
-        np.asarray(dense, dtype=np.float64),
+        det.dense_feature(np.asarray(dense, dtype=np.float64), a_arr, b_arr),
         langs_a=langs[a_arr].tolist(),
         langs_b=langs[b_arr].tolist(),
         rows_a=lex.matrix[a_arr] if own and lex.matrix is not None else None,

@@ -50,6 +50,10 @@ class ScorerParams:
     version: str = "default"
     trained_on: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # The dense feature's learned adapter (`dedupe.match.adapter`, shipped by name; "" for none)
+    # and the raw cosine's weight in it.
+    dense_adapter: str = ""
+    dense_blend: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -68,6 +72,8 @@ class ScorerParams:
             version=str(data.get("version", "custom")),
             trained_on=str(data.get("trained_on", "")),
             extra=dict(data.get("extra", {})),
+            dense_adapter=str(data.get("dense_adapter", "")),
+            dense_blend=float(data.get("dense_blend", 1.0)),
         )
 
     def probability(self, x: np.ndarray) -> np.ndarray:

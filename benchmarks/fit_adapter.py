@@ -1,29 +1,37 @@
 #!/usr/bin/env python3
-"""Experiment (session 15, not shipped): a learned linear adapter on the USE vectors.
+"""Fit the shipped USE scorer (v12): a learned low-rank adapter on the vectors, then the weights.
 
 The dense cosine of a hand-written twin (0.45-0.6) sits where a public new proposal's nearest
 unrelated record sits, so no threshold serves both (README, "Hand-written sets"). This script
-learns x -> x (I + A Bᵀ) (rank r) so that duplicates come closer: logistic loss on the adapted
-cosine over the public tune pairs, the public tune query candidates and the hand-written tune
-pairs (weight `--hand`), with an L2 pull towards the identity (`--lam`). The scorer is then
-refitted as v11 is, on adapted dense cosines that are *cross-fitted* (each half of the public
-tune rows scored by an adapter trained on the other half: an adapter that saw a row would make
-the scorer over-trust it), and every evaluation set is scored with the adapter trained on all.
+learns x -> x + (x B) Aᵀ (`dedupe.match.adapter.fit_adapter`, rank 32) so that duplicates come
+closer: logistic loss on the adapted cosine over the public tune pairs, the public tune query
+candidates and the hand-written tune pairs (weight `--hand`), with an L2 pull towards the
+identity (`--lam`). The scorer's dense feature is then `blend` raw cosine + (1 - `blend`)
+adapted cosine (`--blend`, 0.5: equal halves). The scorer is refitted as v11 was (public tune
+pairs and query candidates, then the English/French refit with the hand-written tune pairs at
+0.1), on dense features that are *cross-fitted*: each half of the public tune rows scored by an
+adapter trained on the other half (an adapter that saw a row would make the scorer over-trust
+it); every evaluation set is scored with the adapter trained on all.
 
-Usage (after `python benchmarks/build_eval_sets.py build/eval`; torch from the dev install):
+Usage (after `python benchmarks/build_eval_sets.py build/eval`; torch comes with
+sentence-transformers):
 
-  python benchmarks/adapter_experiment.py [--rank 32] [--lam 1] [--hand 0.3]
+  python benchmarks/fit_adapter.py [--rank 32] [--lam 1] [--hand 0.3] [--blend 0.5] [--write]
 
-Writes its feature and vector tables to build/adapter_exp/ (reused) and prints one row of
-figures at the refitted scorer's own threshold and at higher ones. Nothing is fitted on the
-held-out split, the trap set, the blind sets or the written pairs.
+Prints the figures of the identity (v11's procedure) and of the adapter at the refitted
+scorer's own threshold. `--write` writes the adapter (`dedupe/match/adapters/use-v12.npz`) and
+the weights (`dedupe/match/default_weights.json`). Its feature and vector tables are cached in
+build/adapter_exp/ (raw features: computed with the adapter switched off). Nothing is fitted on
+the held-out split, the trap set, the blind sets or the written pairs.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import pickle
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -36,12 +44,13 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 import quality_report as qr  # noqa: E402
 
+from dedupe.match.adapter import ADAPTERS, DenseAdapter, fit_adapter  # noqa: E402
 from dedupe.match.scoring import FEATURES, ScorerParams, fit_params, refit_weights  # noqa: E402
 from dedupe.text import normalize_text  # noqa: E402
 
 OUT = REPO / "build" / "adapter_exp"
+ADAPTER = "use-v12"  # the shipped adapter's name (dedupe/match/adapters/use-v12.npz)
 ZERO = ScorerParams((0.0,) * len(FEATURES), 0.0, features=FEATURES)
-FR_KINDS = qr.FR_KINDS | {"duplicate_en_fr", "dup_en_fr", "ca_programs_en_fr"}
 
 
 def _clean(det, title: str, text: str, dept: str) -> str:
@@ -83,13 +92,20 @@ def queries_with_vectors(
     return pd.concat(rows, ignore_index=True), np.vstack(qv), np.vstack(cv)
 
 
+def _open(portfolio: Path, where: Path):
+    """An index of the sets, scored without the shipped adapter: the tables' raw features."""
+    det = qr.open_index("use", portfolio, where)
+    det.params = replace(det.params, dense_adapter="", dense_blend=1.0)
+    return det
+
+
 def tables() -> dict[str, tuple[pd.DataFrame, np.ndarray, np.ndarray]]:
     cache = OUT / "tables.pkl"
     if cache.exists():
         return pickle.loads(cache.read_bytes())
     out = {}
     ev = REPO / "build" / "eval"
-    det = qr.open_index("use", ev / "portfolio.csv", REPO / "build" / "idx_use")
+    det = _open(ev / "portfolio.csv", REPO / "build" / "idx_use")
     meta = qr.read(ev / "queries_meta.csv")
     for split, k in (("tune", 20), ("holdout", 50)):
         out[f"gov_pairs_{split}"] = pairs_with_vectors(det, qr.read(ev / f"pairs_{split}.csv"))
@@ -97,18 +113,18 @@ def tables() -> dict[str, tuple[pd.DataFrame, np.ndarray, np.ndarray]]:
             meta[["query_id", "kind"]], on="query_id", how="left"
         )
         out[f"gov_q_{split}"] = queries_with_vectors(det, q.fillna(""), k)
-    det = qr.open_index("use", qr.trap_portfolio(), REPO / "build" / "idx_traps_use")
+    det = _open(qr.trap_portfolio(), REPO / "build" / "idx_traps_use")
     out["trap_pairs"] = pairs_with_vectors(det, qr.read(qr.TRAPS / "pairs.csv"))
     out["trap_q"] = queries_with_vectors(det, qr.read(qr.TRAPS / "queries.csv"), 50)
     for name in ("blind", "blind2"):
         folder = qr.WRITTEN / name
-        det = qr.open_index("use", folder / "portfolio.csv", REPO / "build" / f"idx_{name}_use")
+        det = _open(folder / "portfolio.csv", REPO / "build" / f"idx_{name}_use")
         frame = qr.inline_pairs(folder / "portfolio.csv", qr.read(folder / "pairs.csv"))
         out[f"{name}_pairs"] = pairs_with_vectors(det, frame)
         out[f"{name}_q"] = queries_with_vectors(det, qr.read(folder / "queries.csv"), 50)
     for name, folder in (("writt", "pairs"), ("tune", "tune")):
         port, ids = qr.inline_set(folder)
-        det = qr.open_index("use", port, REPO / "build" / f"idx_{name}_use")
+        det = _open(port, REPO / "build" / f"idx_{name}_use")
         out[f"{name}_pairs"] = pairs_with_vectors(det, qr.inline_pairs(port, ids))
     OUT.mkdir(parents=True, exist_ok=True)
     cache.write_bytes(pickle.dumps(out))
@@ -119,71 +135,48 @@ def _label(frame: pd.DataFrame) -> np.ndarray:
     return (frame["label"] if "label" in frame else frame["y"]).to_numpy().astype(np.float32)
 
 
-def train(
-    u: np.ndarray, v: np.ndarray, y: np.ndarray, w: np.ndarray, rank: int, lam: float
-) -> np.ndarray:
-    import torch
-
-    torch.manual_seed(0)
-    u_t, v_t, y_t, w_t = (torch.tensor(np.asarray(a, dtype=np.float32)) for a in (u, v, y, w))
-    d = u.shape[1]
-    a_m = torch.zeros(d, rank, requires_grad=True)
-    b_m = (torch.randn(d, rank) * 0.01).requires_grad_()
-    scale, shift = torch.tensor(10.0, requires_grad=True), torch.tensor(-6.0, requires_grad=True)
-    opt = torch.optim.Adam([a_m, b_m, scale, shift], lr=0.01)
-    for _ in range(300):
-        opt.zero_grad()
-        m = a_m @ b_m.T
-        s = torch.nn.functional.cosine_similarity(u_t + u_t @ m.T, v_t + v_t @ m.T)
-        bce = torch.nn.functional.binary_cross_entropy_with_logits(
-            scale * s + shift, y_t, reduction="none"
-        )
-        loss = (w_t * bce).sum() / w_t.sum() + lam * (m**2).sum() / d
-        loss.backward()
-        opt.step()
-    return (torch.eye(d) + a_m @ b_m.T).detach().numpy().T
+def adapted(adapter: DenseAdapter, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """The adapted cosine of aligned vector pairs."""
+    return adapter.cosine(np.sum(u * v, axis=1), adapter.project(u), adapter.project(v))
 
 
-def adapted(w: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    fu, fv = u @ w, v @ w
-    return np.sum(fu * fv, axis=1) / np.linalg.norm(fu, axis=1) / np.linalg.norm(fv, axis=1)
-
-
-AS_FEATURE = False  # --as-feature: the adapted cosine beside the raw one, not instead of it
-
-
-BLEND = 0.0  # --blend A: the dense feature is A * raw cosine + (1 - A) * adapted cosine
-
-
-def with_dense(frame: pd.DataFrame, dense: np.ndarray) -> pd.DataFrame:
-    if AS_FEATURE:
-        return frame.assign(dense_ad=dense)
-    if BLEND:
-        dense = BLEND * frame["dense"].to_numpy() + (1 - BLEND) * dense
+def with_dense(frame: pd.DataFrame, dense: np.ndarray, blend: float) -> pd.DataFrame:
+    """The table with its dense feature (and dense × cross-language) through the adapter."""
+    dense = blend * frame["dense"].to_numpy() + (1 - blend) * dense
     return frame.assign(dense=dense, dense_x_cross=dense * frame["cross_lang"].to_numpy())
 
 
-def fit_scorer(d: dict[str, pd.DataFrame], features: tuple[str, ...] = FEATURES) -> ScorerParams:
-    """v11's procedure: public tune pairs + query candidates, then the English/French refit."""
-    f = list(features)
-    gp, gq = d["gov_pairs_tune"], d["gov_q_tune"]
+def fit_scorer(d: dict[str, pd.DataFrame], *, version: str = "custom") -> ScorerParams:
+    """v11's procedure: public tune pairs + query candidates (the two weighted equally), then
+    `cross_lang` and `dense_x_cross` refitted on the cross-language rows with the hand-written
+    tune pairs' at 0.1 of their weight (`quality_report.py fit`)."""
+    f = list(FEATURES)
+    gp, gq, hand = d["gov_pairs_tune"], d["gov_q_tune"], d["tune_pairs"]
     xp, yp, xq, yq = gp[f].to_numpy(), _label(gp), gq[f].to_numpy(), _label(gq)
+    xh, yh = hand[f].to_numpy(), _label(hand)
     n0 = len(yp)
     params = fit_params(
         np.vstack([xp, xq]),
         np.concatenate([yp, yq]),
-        features=features,
+        features=FEATURES,
+        version=version,
         sample_weight=np.concatenate([np.ones(n0), np.full(len(yq), n0 / len(yq))]),
     )
     xl = f.index("cross_lang")
-    cp, cq = xp[:, xl] > 0, xq[:, xl] > 0
+    cp, cq, ch = xp[:, xl] > 0, xq[:, xl] > 0, xh[:, xl] > 0
     n = int(cp.sum())
     return refit_weights(
         params,
-        np.vstack([xp[cp], xq[cq]]),
-        np.concatenate([yp[cp], yq[cq]]),
+        np.vstack([xp[cp], xq[cq], xh[ch]]),
+        np.concatenate([yp[cp], yq[cq], yh[ch]]),
         ("cross_lang", "dense_x_cross"),
-        sample_weight=np.concatenate([np.ones(n), np.full(int(cq.sum()), n / cq.sum())]),
+        sample_weight=np.concatenate(
+            [
+                np.ones(n),
+                np.full(int(cq.sum()), n / cq.sum()),
+                np.full(int(ch.sum()), 0.1 * n / ch.sum()),
+            ]
+        ),
     )
 
 
@@ -213,7 +206,7 @@ def figures(params: ScorerParams, d: dict[str, pd.DataFrame], thr: float) -> dic
             else:
                 ff.append(bool((g["p"] >= thr).any()))
         short = name.replace("_q", "").replace("gov_holdout", "gov")
-        out[f"{short} r@5"] = round(float(np.mean(r5)), 3)
+        out[f"{short} r@5"] = round(float(np.mean(r5)), 4)
         out[f"{short} hit"] = round(float(np.mean(hit)), 3)
         out[f"{short} FF"] = round(float(np.mean(ff)), 3)
     return out
@@ -224,13 +217,9 @@ def main() -> None:
     ap.add_argument("--rank", type=int, default=32)
     ap.add_argument("--lam", type=float, default=1.0)
     ap.add_argument("--hand", type=float, default=0.3, help="hand-written tune pairs' weight")
-    ap.add_argument("--as-feature", action="store_true", help="adapted cosine as its own feature")
-    ap.add_argument(
-        "--blend", type=float, default=0.0, help="weight of the raw cosine in the dense"
-    )
+    ap.add_argument("--blend", type=float, default=0.5, help="the raw cosine's weight")
+    ap.add_argument("--write", action="store_true", help="ship the adapter and the weights")
     args = ap.parse_args()
-    global AS_FEATURE, BLEND
-    AS_FEATURE, BLEND = args.as_feature, args.blend
     t = tables()
     frames = {k: v[0] for k, v in t.items()}
     gp, gq = frames["gov_pairs_tune"], frames["gov_q_tune"]
@@ -239,7 +228,7 @@ def main() -> None:
     qids = gq["qid"].unique()
     half_q = gq["qid"].isin(set(rng.choice(qids, len(qids) // 2, replace=False))).to_numpy()
 
-    def train_on(mp: np.ndarray, mq: np.ndarray) -> np.ndarray:
+    def train_on(mp: np.ndarray, mq: np.ndarray, name: str = "custom") -> DenseAdapter:
         hand = t["tune_pairs"]
         us = [t["gov_pairs_tune"][1][mp], t["gov_q_tune"][1][mq], hand[1]]
         vs = [t["gov_pairs_tune"][2][mp], t["gov_q_tune"][2][mq], hand[2]]
@@ -250,36 +239,69 @@ def main() -> None:
             np.full(int(mq.sum()), n0 / mq.sum()),
             np.full(len(ys[2]), args.hand * n0 / len(ys[2])),
         ]
-        return train(
+        return fit_adapter(
             np.vstack(us),
             np.vstack(vs),
             np.concatenate(ys),
             np.concatenate(ws),
-            args.rank,
-            args.lam,
+            rank=args.rank,
+            lam=args.lam,
+            name=name,
         )
 
     rows = []
     base = fit_scorer(frames)
-    rows.append({"model": "v11 (identity)", **figures(base, frames, base.overlap_at)})
-    w_a, w_b = train_on(half_p, half_q), train_on(~half_p, ~half_q)
-    w_all = train_on(np.ones(len(gp), bool), np.ones(len(gq), bool))
-    d = {k: with_dense(f, adapted(w_all, t[k][1], t[k][2])) for k, f in frames.items()}
+    rows.append({"model": "v11 procedure (no adapter)", **figures(base, frames, base.overlap_at)})
+    ad_a, ad_b = train_on(half_p, half_q), train_on(~half_p, ~half_q)
+    ad_all = train_on(np.ones(len(gp), bool), np.ones(len(gq), bool), ADAPTER)
+    d = {k: with_dense(f, adapted(ad_all, t[k][1], t[k][2]), args.blend) for k, f in frames.items()}
     for k, half in (("gov_pairs_tune", half_p), ("gov_q_tune", half_q)):
         u, v = t[k][1], t[k][2]
-        d[k] = with_dense(frames[k], np.where(half, adapted(w_b, u, v), adapted(w_a, u, v)))
-    params = fit_scorer(d, FEATURES + (("dense_ad",) if AS_FEATURE else ()))
-    print(dict(zip(params.features, np.round(params.weights, 2), strict=True)))
-    for thr in (params.overlap_at, 0.7, 0.8):
-        rows.append(
-            {
-                "model": f"adapter r{args.rank} lam{args.lam} hand{args.hand}",
-                **figures(params, d, thr),
-            }
-        )
+        cross = np.where(half, adapted(ad_b, u, v), adapted(ad_a, u, v))
+        d[k] = with_dense(frames[k], cross, args.blend)
+    params = fit_scorer(d, version=f"default-use-{ADAPTER.split('-')[-1]}")
+    rows.append(
+        {
+            "model": f"adapter r{args.rank} lam{args.lam} hand{args.hand} blend{args.blend}",
+            **figures(params, d, params.overlap_at),
+        }
+    )
     pd.set_option("display.width", 400)
     pd.set_option("display.max_columns", 60)
     print(pd.DataFrame(rows).set_index("model").T.to_string())
+    if args.write:
+        write(params, ad_all, args, len(_label(gp)), len(_label(gq)), len(t["tune_pairs"][0]))
+
+
+def write(
+    params: ScorerParams,
+    adapter: DenseAdapter,
+    args: argparse.Namespace,
+    n_p: int,
+    n_q: int,
+    n_h: int,
+) -> None:
+    folder = REPO / "dedupe" / "match" / ADAPTERS
+    folder.mkdir(exist_ok=True)
+    adapter.save(str(folder / f"{ADAPTER}.npz"))
+    params = replace(
+        params,
+        dense_adapter=ADAPTER,
+        dense_blend=args.blend,
+        trained_on=(
+            f"adapter {ADAPTER} (rank {args.rank}, lam {args.lam}) fitted on the gov_pairs tune "
+            f"split ({n_p}), the tune query candidates ({n_q}, top-20) and the hand-written tune "
+            f"pairs ({n_h}, weight {args.hand}); dense = {args.blend} raw + {1 - args.blend} "
+            "adapted cosine, cross-fitted on the public tune rows; weights fitted as v11 "
+            "(cross_lang and dense_x_cross refitted on the cross-language rows with the "
+            "hand-written tune pairs' at 0.1); build_eval_sets seed 13; benchmarks/fit_adapter.py"
+        ),
+    )
+    weights = REPO / "dedupe" / "match" / "default_weights.json"
+    table = json.loads(weights.read_text()) if weights.exists() else {}
+    table["use-multilingual-v3"] = params.to_dict()
+    weights.write_text(json.dumps(table, indent=2, sort_keys=True) + "\n")
+    print(f"wrote {folder / ADAPTER}.npz and {weights}", file=sys.stderr)
 
 
 if __name__ == "__main__":
