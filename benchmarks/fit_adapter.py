@@ -50,6 +50,12 @@ from dedupe.text import normalize_text  # noqa: E402
 
 OUT = REPO / "build" / "adapter_exp"
 ADAPTER = "use-v12"  # the shipped adapter's name (dedupe/match/adapters/use-v12.npz)
+# the hand-written training folders (written_sets/<name>): training data, never evaluated on
+HAND = tuple(
+    f.name
+    for f in sorted((REPO / "benchmarks" / "written_sets").glob("tune*"))
+    if f.is_dir() and any(f.glob("*.csv"))
+)
 ZERO = ScorerParams((0.0,) * len(FEATURES), 0.0, features=FEATURES)
 
 
@@ -102,7 +108,15 @@ def _open(portfolio: Path, where: Path):
 def tables() -> dict[str, tuple[pd.DataFrame, np.ndarray, np.ndarray]]:
     cache = OUT / "tables.pkl"
     if cache.exists():
-        return pickle.loads(cache.read_bytes())
+        out = pickle.loads(cache.read_bytes())
+        new = [h for h in HAND if f"{h}_pairs" not in out]
+        for name in new:  # a hand-written training folder added since the cache was written
+            port, ids = qr.inline_set(name)
+            det = _open(port, REPO / "build" / f"idx_{name}_use")
+            out[f"{name}_pairs"] = pairs_with_vectors(det, qr.inline_pairs(port, ids))
+        if new:
+            cache.write_bytes(pickle.dumps(out))
+        return out
     out = {}
     ev = REPO / "build" / "eval"
     det = _open(ev / "portfolio.csv", REPO / "build" / "idx_use")
@@ -122,13 +136,25 @@ def tables() -> dict[str, tuple[pd.DataFrame, np.ndarray, np.ndarray]]:
         frame = qr.inline_pairs(folder / "portfolio.csv", qr.read(folder / "pairs.csv"))
         out[f"{name}_pairs"] = pairs_with_vectors(det, frame)
         out[f"{name}_q"] = queries_with_vectors(det, qr.read(folder / "queries.csv"), 50)
-    for name, folder in (("writt", "pairs"), ("tune", "tune")):
+    for name, folder in (("writt", "pairs"), *((h, h) for h in HAND)):
         port, ids = qr.inline_set(folder)
         det = _open(port, REPO / "build" / f"idx_{name}_use")
         out[f"{name}_pairs"] = pairs_with_vectors(det, qr.inline_pairs(port, ids))
     OUT.mkdir(parents=True, exist_ok=True)
     cache.write_bytes(pickle.dumps(out))
     return out
+
+
+def hand_table(
+    t: dict[str, tuple[pd.DataFrame, np.ndarray, np.ndarray]], names: list[str]
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The named hand-written training folders' pairs, with their vectors, as one table."""
+    parts = [t[f"{h}_pairs"] for h in names]
+    return (
+        pd.concat([p[0] for p in parts], ignore_index=True),
+        np.vstack([p[1] for p in parts]),
+        np.vstack([p[2] for p in parts]),
+    )
 
 
 def _label(frame: pd.DataFrame) -> np.ndarray:
@@ -151,7 +177,7 @@ def fit_scorer(d: dict[str, pd.DataFrame], *, version: str = "custom") -> Scorer
     `cross_lang` and `dense_x_cross` refitted on the cross-language rows with the hand-written
     tune pairs' at 0.1 of their weight (`quality_report.py fit`)."""
     f = list(FEATURES)
-    gp, gq, hand = d["gov_pairs_tune"], d["gov_q_tune"], d["tune_pairs"]
+    gp, gq, hand = d["gov_pairs_tune"], d["gov_q_tune"], d["hand"]
     xp, yp, xq, yq = gp[f].to_numpy(), _label(gp), gq[f].to_numpy(), _label(gq)
     xh, yh = hand[f].to_numpy(), _label(hand)
     n0 = len(yp)
@@ -219,8 +245,12 @@ def main() -> None:
     ap.add_argument("--hand", type=float, default=0.3, help="hand-written tune pairs' weight")
     ap.add_argument("--blend", type=float, default=0.5, help="the raw cosine's weight")
     ap.add_argument("--write", action="store_true", help="ship the adapter and the weights")
+    ap.add_argument(
+        "--hand-sets", default=",".join(HAND), help="hand-written training folders to use"
+    )
     args = ap.parse_args()
     t = tables()
+    t["hand"] = hand_table(t, args.hand_sets.split(","))
     frames = {k: v[0] for k, v in t.items()}
     gp, gq = frames["gov_pairs_tune"], frames["gov_q_tune"]
     rng = np.random.default_rng(0)
@@ -229,7 +259,7 @@ def main() -> None:
     half_q = gq["qid"].isin(set(rng.choice(qids, len(qids) // 2, replace=False))).to_numpy()
 
     def train_on(mp: np.ndarray, mq: np.ndarray, name: str = "custom") -> DenseAdapter:
-        hand = t["tune_pairs"]
+        hand = t["hand"]
         us = [t["gov_pairs_tune"][1][mp], t["gov_q_tune"][1][mq], hand[1]]
         vs = [t["gov_pairs_tune"][2][mp], t["gov_q_tune"][2][mq], hand[2]]
         ys = [_label(gp)[mp], _label(gq)[mq], _label(hand[0])]
@@ -270,7 +300,7 @@ def main() -> None:
     pd.set_option("display.max_columns", 60)
     print(pd.DataFrame(rows).set_index("model").T.to_string())
     if args.write:
-        write(params, ad_all, args, len(_label(gp)), len(_label(gq)), len(t["tune_pairs"][0]))
+        write(params, ad_all, args, len(_label(gp)), len(_label(gq)), len(t["hand"][0]))
 
 
 def write(
@@ -290,11 +320,12 @@ def write(
         dense_blend=args.blend,
         trained_on=(
             f"adapter {ADAPTER} (rank {args.rank}, lam {args.lam}) fitted on the gov_pairs tune "
-            f"split ({n_p}), the tune query candidates ({n_q}, top-20) and the hand-written tune "
-            f"pairs ({n_h}, weight {args.hand}); dense = {args.blend} raw + {1 - args.blend} "
-            "adapted cosine, cross-fitted on the public tune rows; weights fitted as v11 "
+            f"split ({n_p}), the tune query candidates ({n_q}, top-20) and the hand-written pairs "
+            f"of written_sets/{{{args.hand_sets}}} ({n_h}, weight {args.hand}); "
+            f"dense = {args.blend} raw + {1 - args.blend} adapted cosine, "
+            "cross-fitted on the public tune rows; weights fitted as v11 "
             "(cross_lang and dense_x_cross refitted on the cross-language rows with the "
-            "hand-written tune pairs' at 0.1); build_eval_sets seed 13; benchmarks/fit_adapter.py"
+            "same hand-written pairs' at 0.1); build_eval_sets seed 13; benchmarks/fit_adapter.py"
         ),
     )
     weights = REPO / "dedupe" / "match" / "default_weights.json"
