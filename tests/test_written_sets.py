@@ -1,7 +1,7 @@
 """The hand-written sets in benchmarks/written_sets (fictional records, written without seeing
 the tool): well formed, every id and e-mail resolves, and `evaluate` reads them whole. Their
 figures come from `python benchmarks/quality_report.py written` (README, "Hand-written sets");
-nothing shipped is fitted on the blind sets or the written pairs (`tune/` trains v12's adapter).
+nothing shipped is fitted on the blind sets or the written pairs (`tune*/` train v12's adapter).
 """
 
 from __future__ import annotations
@@ -97,12 +97,14 @@ def test_the_shipped_adapter_lifts_the_fresh_blind_set(tmp_path: Path, use_encod
     ap, ap_plain, ap_dense = (
         average_precision_score(y, s) for s in (scored["score"], plain, dense)
     )
-    # measured: 0.906 with the adapter, 0.886 without it, 0.890 for the dense cosine alone
-    assert ap >= 0.89
-    assert ap > ap_plain + 0.01 and ap > ap_dense + 0.01
+    # measured: 0.913 with the adapter, 0.883 without it, 0.890 for the dense cosine alone
+    assert ap >= 0.90
+    assert ap > ap_plain + 0.02 and ap > ap_dense + 0.01
 
 
-@pytest.mark.parametrize(("folder", "files", "rows"), [("pairs", 3, 301), ("tune", 4, 400)])
+@pytest.mark.parametrize(
+    ("folder", "files", "rows"), [("pairs", 3, 301), ("tune", 4, 400), ("tune2", 4, 400)]
+)
 def test_written_pairs_are_well_formed(folder: str, files: int, rows: int) -> None:
     frames = [_read(p) for p in sorted((SETS / folder).glob("*.csv"))]
     assert len(frames) == files
@@ -118,7 +120,7 @@ def test_written_pairs_are_well_formed(folder: str, files: int, rows: int) -> No
     positive = {"dup_reworded", "dup_short_long", "dup_en_fr", "overlap"}
     assert (pairs["label"] == pairs["pair_type"].isin(positive).astype(int).astype(str)).all()
     assert (pairs[[f"{c}_{s}" for s in "ab" for c in sides]] != "").all().all()
-    if folder == "tune":  # cross-department positives, one department for footer-alike pairs
+    if folder.startswith("tune"):  # cross-department positives, one department for footer-alike
         pos = pairs[pairs["label"] == "1"]
         assert (pos["dept_a"] != pos["dept_b"]).all()
         footer = pairs[pairs["pair_type"] == "footer_alike"]
