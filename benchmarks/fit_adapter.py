@@ -5,18 +5,18 @@ The dense cosine of a hand-written twin (0.45-0.6) sits where a public new propo
 unrelated record sits, so no threshold serves both (README, "Hand-written sets"). This script
 learns x -> x + (x B) Aᵀ (`dedupe.match.adapter.fit_adapter`, rank 32) so that duplicates come
 closer: logistic loss on the adapted cosine over the public tune pairs, the public tune query
-candidates and the hand-written tune pairs (weight `--hand`), with an L2 pull towards the
-identity (`--lam`). The scorer's dense feature is then `blend` raw cosine + (1 - `blend`)
+candidates and the hand-written training pairs of written_sets/tune*/ (weight `--hand`, 0.6 of
+the public pairs'), with an L2 pull towards the identity (`--lam`). The scorer's dense feature is then `blend` raw cosine + (1 - `blend`)
 adapted cosine (`--blend`, 0.5: equal halves). The scorer is refitted as v11 was (public tune
-pairs and query candidates, then the English/French refit with the hand-written tune pairs at
-0.1), on dense features that are *cross-fitted*: each half of the public tune rows scored by an
+pairs and query candidates, then the English/French refit with the hand-written training pairs
+at 0.1), on dense features that are *cross-fitted*: each half of the public tune rows scored by an
 adapter trained on the other half (an adapter that saw a row would make the scorer over-trust
 it); every evaluation set is scored with the adapter trained on all.
 
 Usage (after `python benchmarks/build_eval_sets.py build/eval`; torch comes with
 sentence-transformers):
 
-  python benchmarks/fit_adapter.py [--rank 32] [--lam 1] [--hand 0.3] [--blend 0.5] [--write]
+  python benchmarks/fit_adapter.py [--rank 32] [--lam 1] [--hand 0.6] [--blend 0.5] [--write]
 
 Prints the figures of the identity (v11's procedure) and of the adapter at the refitted
 scorer's own threshold. `--write` writes the adapter (`dedupe/match/adapters/use-v12.npz`) and
@@ -242,7 +242,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rank", type=int, default=32)
     ap.add_argument("--lam", type=float, default=1.0)
-    ap.add_argument("--hand", type=float, default=0.3, help="hand-written tune pairs' weight")
+    ap.add_argument("--hand", type=float, default=0.6, help="hand-written pairs' weight")
     ap.add_argument("--blend", type=float, default=0.5, help="the raw cosine's weight")
     ap.add_argument("--write", action="store_true", help="ship the adapter and the weights")
     ap.add_argument(
