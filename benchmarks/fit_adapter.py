@@ -6,12 +6,13 @@ unrelated record sits, so no threshold serves both (README, "Hand-written sets")
 learns x -> x + (x B) Aᵀ (`dedupe.match.adapter.fit_adapter`, rank 32) so that duplicates come
 closer: logistic loss on the adapted cosine over the public tune pairs, the public tune query
 candidates and the hand-written training pairs of written_sets/tune*/ (weight `--hand`, 0.6 of
-the public pairs'), with an L2 pull towards the identity (`--lam`). The scorer's dense feature is then `blend` raw cosine + (1 - `blend`)
-adapted cosine (`--blend`, 0.5: equal halves). The scorer is refitted as v11 was (public tune
-pairs and query candidates, then the English/French refit with the hand-written training pairs
-at 0.1), on dense features that are *cross-fitted*: each half of the public tune rows scored by an
-adapter trained on the other half (an adapter that saw a row would make the scorer over-trust
-it); every evaluation set is scored with the adapter trained on all.
+the public pairs'), with an L2 pull towards the identity (`--lam`). The scorer's dense feature
+is then `blend` raw cosine + (1 - `blend`) adapted cosine (`--blend`, 0.5: equal halves). The
+scorer is refitted as v11 was (public tune pairs and query candidates, then the English/French
+refit with the hand-written training pairs at 0.1), on dense features that are *cross-fitted*:
+each half of the public tune rows scored by an adapter trained on the other half (an adapter
+that saw a row would make the scorer over-trust it); every evaluation set is scored with the
+adapter trained on all.
 
 Usage (after `python benchmarks/build_eval_sets.py build/eval`; torch comes with
 sentence-transformers):
