@@ -46,7 +46,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 import quality_report as qr  # noqa: E402
 
 from dedupe.match.adapter import ADAPTERS, DenseAdapter, fit_adapter  # noqa: E402
-from dedupe.match.scoring import FEATURES, ScorerParams, fit_params, refit_weights  # noqa: E402
+from dedupe.match.scoring import FEATURES, ScorerParams  # noqa: E402
 from dedupe.text import normalize_text  # noqa: E402
 
 OUT = REPO / "build" / "adapter_exp"
@@ -174,36 +174,12 @@ def with_dense(frame: pd.DataFrame, dense: np.ndarray, blend: float) -> pd.DataF
 
 
 def fit_scorer(d: dict[str, pd.DataFrame], *, version: str = "custom") -> ScorerParams:
-    """v11's procedure: public tune pairs + query candidates (the two weighted equally), then
-    `cross_lang` and `dense_x_cross` refitted on the cross-language rows with the hand-written
-    tune pairs' at 0.1 of their weight (`quality_report.py fit`)."""
+    """v11's procedure (`quality_report.fit_weights`) on the tables: public tune pairs + query
+    candidates, then the English/French refit with the hand-written pairs at 0.1."""
     f = list(FEATURES)
-    gp, gq, hand = d["gov_pairs_tune"], d["gov_q_tune"], d["hand"]
-    xp, yp, xq, yq = gp[f].to_numpy(), _label(gp), gq[f].to_numpy(), _label(gq)
-    xh, yh = hand[f].to_numpy(), _label(hand)
-    n0 = len(yp)
-    params = fit_params(
-        np.vstack([xp, xq]),
-        np.concatenate([yp, yq]),
-        features=FEATURES,
+    return qr.fit_weights(
+        *((d[k][f].to_numpy(), _label(d[k])) for k in ("gov_pairs_tune", "gov_q_tune", "hand")),
         version=version,
-        sample_weight=np.concatenate([np.ones(n0), np.full(len(yq), n0 / len(yq))]),
-    )
-    xl = f.index("cross_lang")
-    cp, cq, ch = xp[:, xl] > 0, xq[:, xl] > 0, xh[:, xl] > 0
-    n = int(cp.sum())
-    return refit_weights(
-        params,
-        np.vstack([xp[cp], xq[cq], xh[ch]]),
-        np.concatenate([yp[cp], yq[cq], yh[ch]]),
-        ("cross_lang", "dense_x_cross"),
-        sample_weight=np.concatenate(
-            [
-                np.ones(n),
-                np.full(int(cq.sum()), n / cq.sum()),
-                np.full(int(ch.sum()), 0.1 * n / ch.sum()),
-            ]
-        ),
     )
 
 

@@ -154,58 +154,84 @@ def fit(args: argparse.Namespace) -> None:
     )
     xp, yp = pairs[list(FEATURES)].to_numpy(), pairs["label"].to_numpy()
     xq, yq, _ = query_candidates(det, read(ev / "queries_tune.csv"), args.k)
-    extra = []
     if args.traps_in_fit:
         raise SystemExit("the trap set is for evaluation only")
-    x = np.vstack([xp, xq] + extra)
-    y = np.concatenate([yp, yq])
-    # query candidates are hard negatives; weigh the two sources equally
-    w = np.concatenate([np.full(len(yp), 1.0), np.full(len(yq), len(yp) / max(len(yq), 1))])
-    params = fit_params(
-        x,
-        y,
-        features=FEATURES,
+    hand = hand_written_tune(args.encoder)
+    hx, hy = hand[list(FEATURES)].to_numpy(), hand["label"].to_numpy()
+    params = fit_weights(
+        (xp, yp),
+        (xq, yq),
+        (hx, hy),
+        hand_weight=args.hand_weight,
         version=f"default-{args.encoder}-v11",
         trained_on=f"gov_pairs tune split with EN/FR re-worded service pairs ({len(yp)}) + "
         f"tune query candidates ({len(yq)}, top-{args.k}); build_eval_sets seed 13 with "
         f"family_judgements.csv and new_judgements.csv; lexicon_fr_en.tsv",
         c=args.c,
         flag_beta=args.beta,
-        sample_weight=w,
     )
-    # English<->French pairs: their own intercept and dense slope, refitted on the tune split's
-    # cross-language rows and the hand-written tune pairs' (natively written French twins,
-    # which the public pairs lack), every other weight held: same-language scores unchanged.
-    xl = FEATURES.index("cross_lang")
-    hand = hand_written_tune(args.encoder)
-    hx, hy = hand[list(FEATURES)].to_numpy(), hand["label"].to_numpy()
-    cp, cq, ch = xp[:, xl] > 0, xq[:, xl] > 0, hx[:, xl] > 0
-    n = int(cp.sum())  # the three sources weigh: pairs 1, query candidates 1, hand-written hw
-    wx = np.concatenate(
-        [
-            np.ones(n),
-            np.full(int(cq.sum()), n / max(int(cq.sum()), 1)),
-            np.full(int(ch.sum()), args.hand_weight * n / max(int(ch.sum()), 1)),
-        ]
-    )
-    params = refit_weights(
-        params,
-        np.vstack([xp[cp], xq[cq], hx[ch]]),
-        np.concatenate([yp[cp], yq[cq], hy[ch]]),
-        ("cross_lang", "dense_x_cross"),
-        sample_weight=wx,
-    )
+    n_xl = int((hx[:, FEATURES.index("cross_lang")] > 0).sum())
     params = replace(
         params,
         trained_on=params.trained_on
         + f"; cross_lang and dense_x_cross refitted on the cross-language rows with the "
-        f"hand-written tune pairs' ({int(ch.sum())}, weight {args.hand_weight})",
+        f"hand-written tune pairs' ({n_xl}, weight {args.hand_weight})",
     )
     print(json.dumps(params.to_dict(), indent=1))
     table = json.loads(WEIGHTS.read_text()) if WEIGHTS.exists() else {}
     table[det.encoder.model_id.split("@")[0]] = params.to_dict()
     WEIGHTS.write_text(json.dumps(table, indent=2, sort_keys=True) + "\n")
     print(f"wrote {WEIGHTS} [{det.encoder.model_id}]", file=sys.stderr)
+
+
+def fit_weights(
+    pairs: tuple[np.ndarray, np.ndarray],
+    queries: tuple[np.ndarray, np.ndarray],
+    hand: tuple[np.ndarray, np.ndarray],
+    *,
+    hand_weight: float = 0.1,
+    version: str = "custom",
+    trained_on: str = "",
+    c: float = 1.0,
+    flag_beta: float = 1.0,
+) -> ScorerParams:
+    """The shipped fitting procedure (v11, and v12's on adapted features), from (features,
+    labels) of the public tune pairs, the tune query candidates and the hand-written training
+    pairs: a logistic fit on the pairs and the query candidates (hard negatives; the two sources
+    weigh the same), then the English<->French intercept and dense slope refitted on the
+    cross-language rows, the hand-written pairs' among them (natively written French twins,
+    which the public pairs lack) at `hand_weight`, every other weight held: same-language scores
+    unchanged."""
+    (xp, yp), (xq, yq), (xh, yh) = pairs, queries, hand
+    params = fit_params(
+        np.vstack([xp, xq]),
+        np.concatenate([yp, yq]),
+        features=FEATURES,
+        version=version,
+        trained_on=trained_on,
+        c=c,
+        flag_beta=flag_beta,
+        sample_weight=np.concatenate(
+            [np.full(len(yp), 1.0), np.full(len(yq), len(yp) / max(len(yq), 1))]
+        ),
+    )
+    xl = FEATURES.index("cross_lang")
+    cp, cq, ch = xp[:, xl] > 0, xq[:, xl] > 0, xh[:, xl] > 0
+    n = int(cp.sum())  # the three sources weigh: pairs 1, query candidates 1, hand-written hw
+    wx = np.concatenate(
+        [
+            np.ones(n),
+            np.full(int(cq.sum()), n / max(int(cq.sum()), 1)),
+            np.full(int(ch.sum()), hand_weight * n / max(int(ch.sum()), 1)),
+        ]
+    )
+    return refit_weights(
+        params,
+        np.vstack([xp[cp], xq[cq], xh[ch]]),
+        np.concatenate([yp[cp], yq[cq], yh[ch]]),
+        ("cross_lang", "dense_x_cross"),
+        sample_weight=wx,
+    )
 
 
 def inline_set(folder: str) -> tuple[Path, pd.DataFrame]:

@@ -181,8 +181,8 @@ def load_files(
     if isinstance(mapping, (str, Path)):
         mapping = load_mapping(mapping)
     total = LoadResult()
+    usable = _usable(mapping)
     for path in paths:
-        usable = _usable(mapping)
         table = _first_usable(read_tables(path, format, until=usable), usable, mapping)
         total.extend(load_table(table, mapping, source))
         if table.other_sheets or table.header_row > 1:

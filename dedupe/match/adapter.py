@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 
 import numpy as np
@@ -50,6 +50,11 @@ class DenseAdapter:
     b: np.ndarray
     blend: float = 0.0
 
+    @cached_property
+    def gram(self) -> np.ndarray:
+        """Aᵀ A (r x r), once: every projection and pair score uses it."""
+        return np.asarray(self.a.T @ self.a)
+
     def project(self, vectors: np.ndarray, chunk: int = 65536) -> Projection:
         """The projections of `vectors` (n x d; a float16 memory map is read a chunk at a time)."""
         shape = np.shape(vectors)
@@ -57,7 +62,7 @@ class DenseAdapter:
             raise CalibrationError(
                 f"adapter {self.name!r} is for {self.a.shape[0]}-d vectors, got shape {shape}"
             )
-        g = self.a.T @ self.a
+        g = self.gram
         ps, qs, ns = [], [], []
         for s in range(0, max(shape[0], 1), chunk):
             xs = np.asarray(vectors[s : s + chunk], dtype=np.float32)
@@ -71,7 +76,7 @@ class DenseAdapter:
     def cosine(self, raw: np.ndarray, pa: Projection, pb: Projection) -> np.ndarray:
         """The adapted cosine of pairs whose raw dot product is `raw` (1-D); `pa`, `pb` hold
         their sides' projections, aligned (or one row, broadcast)."""
-        g = self.a.T @ self.a
+        g = self.gram
         dot = (
             np.asarray(raw, dtype=np.float64)
             + np.sum(pa.p * pb.q, axis=1)
