@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fit the shipped USE scorer (v12): a learned low-rank adapter on the vectors, then the weights.
+"""Fit the shipped USE scorer (v13): a learned low-rank adapter on the vectors, then the weights.
 
 The dense cosine of a hand-written twin (0.45-0.6) sits where a public new proposal's nearest
 unrelated record sits, so no threshold serves both (README, "Hand-written sets"). This script
@@ -9,15 +9,16 @@ candidates and the hand-written training pairs of written_sets/tune*/ (weight `-
 the public pairs'), with an L2 pull towards the identity (`--lam`). The scorer's dense feature
 is then `blend` raw cosine + (1 - `blend`) adapted cosine (`--blend`, 0.5: equal halves). The
 scorer is refitted as v11 was (public tune pairs and query candidates, then the English/French
-refit with the hand-written training pairs at 0.1), on dense features that are *cross-fitted*:
-each half of the public tune rows scored by an adapter trained on the other half (an adapter
-that saw a row would make the scorer over-trust it); every evaluation set is scored with the
-adapter trained on all.
+refit with the hand-written training pairs, at `--xl-hand`: 0.5 since v13, 0.1 in v11 and v12),
+on dense features that are *cross-fitted*: each half of the public tune rows, and of the
+hand-written pairs, scored by an adapter trained without it (an adapter that saw a row would
+make the scorer over-trust it); every evaluation set is scored with the adapter trained on all.
 
 Usage (after `python benchmarks/build_eval_sets.py build/eval`; torch comes with
 sentence-transformers):
 
-  python benchmarks/fit_adapter.py [--rank 32] [--lam 1] [--hand 0.6] [--blend 0.5] [--write]
+  python benchmarks/fit_adapter.py [--rank 32] [--lam 1] [--hand 0.6] [--blend 0.5]
+                                   [--xl-hand 0.5] [--write]
 
 Prints the figures of the identity (v11's procedure) and of the adapter at the refitted
 scorer's own threshold. `--write` writes the adapter (`dedupe/match/adapters/use-v12.npz`) and
@@ -51,6 +52,7 @@ from dedupe.text import normalize_text  # noqa: E402
 
 OUT = REPO / "build" / "adapter_exp"
 ADAPTER = "use-v12"  # the shipped adapter's name (dedupe/match/adapters/use-v12.npz)
+SCORER = "default-use-v13"  # the shipped weights' version
 # the hand-written training folders (written_sets/<name>): training data, never evaluated on
 HAND = tuple(
     f.name
@@ -173,12 +175,15 @@ def with_dense(frame: pd.DataFrame, dense: np.ndarray, blend: float) -> pd.DataF
     return frame.assign(dense=dense, dense_x_cross=dense * frame["cross_lang"].to_numpy())
 
 
-def fit_scorer(d: dict[str, pd.DataFrame], *, version: str = "custom") -> ScorerParams:
+def fit_scorer(
+    d: dict[str, pd.DataFrame], *, hand_weight: float = 0.1, version: str = "custom"
+) -> ScorerParams:
     """v11's procedure (`quality_report.fit_weights`) on the tables: public tune pairs + query
-    candidates, then the English/French refit with the hand-written pairs at 0.1."""
+    candidates, then the English/French refit with the hand-written pairs at `hand_weight`."""
     f = list(FEATURES)
     return qr.fit_weights(
         *((d[k][f].to_numpy(), _label(d[k])) for k in ("gov_pairs_tune", "gov_q_tune", "hand")),
+        hand_weight=hand_weight,
         version=version,
     )
 
@@ -225,6 +230,12 @@ def main() -> None:
     ap.add_argument(
         "--hand-sets", default=",".join(HAND), help="hand-written training folders to use"
     )
+    ap.add_argument(
+        "--xl-hand",
+        type=float,
+        default=0.5,
+        help="the hand-written pairs' weight in the English/French refit (v11: 0.1)",
+    )
     args = ap.parse_args()
     t = tables()
     t["hand"] = hand_table(t, args.hand_sets.split(","))
@@ -235,11 +246,16 @@ def main() -> None:
     qids = gq["qid"].unique()
     half_q = gq["qid"].isin(set(rng.choice(qids, len(qids) // 2, replace=False))).to_numpy()
 
-    def train_on(mp: np.ndarray, mq: np.ndarray, name: str = "custom") -> DenseAdapter:
-        hand = t["hand"]
-        us = [t["gov_pairs_tune"][1][mp], t["gov_q_tune"][1][mq], hand[1]]
-        vs = [t["gov_pairs_tune"][2][mp], t["gov_q_tune"][2][mq], hand[2]]
-        ys = [_label(gp)[mp], _label(gq)[mq], _label(hand[0])]
+    hand = t["hand"]
+    half_h = np.random.default_rng(1).random(len(hand[0])) < 0.5
+    every_h = np.ones(len(hand[0]), bool)
+
+    def train_on(
+        mp: np.ndarray, mq: np.ndarray, mh: np.ndarray = every_h, name: str = "custom"
+    ) -> DenseAdapter:
+        us = [t["gov_pairs_tune"][1][mp], t["gov_q_tune"][1][mq], hand[1][mh]]
+        vs = [t["gov_pairs_tune"][2][mp], t["gov_q_tune"][2][mq], hand[2][mh]]
+        ys = [_label(gp)[mp], _label(gq)[mq], _label(hand[0])[mh]]
         n0 = int(mp.sum())
         ws = [
             np.ones(n0),
@@ -260,16 +276,23 @@ def main() -> None:
     base = fit_scorer(frames)
     rows.append({"model": "v11 procedure (no adapter)", **figures(base, frames, base.overlap_at)})
     ad_a, ad_b = train_on(half_p, half_q), train_on(~half_p, ~half_q)
-    ad_all = train_on(np.ones(len(gp), bool), np.ones(len(gq), bool), ADAPTER)
+    every_p, every_q = np.ones(len(gp), bool), np.ones(len(gq), bool)
+    ad_all = train_on(every_p, every_q, name=ADAPTER)
     d = {k: with_dense(f, adapted(ad_all, t[k][1], t[k][2]), args.blend) for k, f in frames.items()}
     for k, half in (("gov_pairs_tune", half_p), ("gov_q_tune", half_q)):
         u, v = t[k][1], t[k][2]
         cross = np.where(half, adapted(ad_b, u, v), adapted(ad_a, u, v))
         d[k] = with_dense(frames[k], cross, args.blend)
-    params = fit_scorer(d, version=f"default-use-{ADAPTER.split('-')[-1]}")
+    # the hand-written pairs too: each half scored by an adapter that did not see it
+    ad_ha, ad_hb = train_on(every_p, every_q, half_h), train_on(every_p, every_q, ~half_h)
+    u, v = hand[1], hand[2]
+    cross = np.where(half_h, adapted(ad_hb, u, v), adapted(ad_ha, u, v))
+    d["hand"] = with_dense(frames["hand"], cross, args.blend)
+    params = fit_scorer(d, hand_weight=args.xl_hand, version=SCORER)
     rows.append(
         {
-            "model": f"adapter r{args.rank} lam{args.lam} hand{args.hand} blend{args.blend}",
+            "model": f"adapter r{args.rank} lam{args.lam} hand{args.hand} blend{args.blend} "
+            f"xl-hand{args.xl_hand}",
             **figures(params, d, params.overlap_at),
         }
     )
@@ -300,9 +323,10 @@ def write(
             f"split ({n_p}), the tune query candidates ({n_q}, top-20) and the hand-written pairs "
             f"of written_sets/{{{args.hand_sets}}} ({n_h}, weight {args.hand}); "
             f"dense = {args.blend} raw + {1 - args.blend} adapted cosine, "
-            "cross-fitted on the public tune rows; weights fitted as v11 "
-            "(cross_lang and dense_x_cross refitted on the cross-language rows with the "
-            "same hand-written pairs' at 0.1); build_eval_sets seed 13; benchmarks/fit_adapter.py"
+            "cross-fitted on the public tune rows and the hand-written pairs; weights fitted "
+            "as v11 (cross_lang and dense_x_cross refitted on the cross-language rows with the "
+            f"same hand-written pairs' at {args.xl_hand}); build_eval_sets seed 13; "
+            "benchmarks/fit_adapter.py"
         ),
     )
     weights = REPO / "dedupe" / "match" / "default_weights.json"
