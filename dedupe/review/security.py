@@ -73,7 +73,7 @@ class LoginLimiter:
             wait = 0.0
             for key, limit in (
                 (f"ip:{ip}", self.per_address),
-                (f"user:{name.lower()}", self.attempts),
+                (f"user:{name.casefold()}", self.attempts),
             ):
                 q = self._recent(key, now)
                 if len(q) >= limit:
@@ -83,9 +83,9 @@ class LoginLimiter:
     def failed(self, ip: str, name: str) -> None:
         now = time.monotonic()
         with self._lock:
-            for key in (f"ip:{ip}", f"user:{name.lower()}"):
+            for key in (f"ip:{ip}", f"user:{name.casefold()}"):
                 self._recent(key, now).append(now)
 
     def succeeded(self, ip: str, name: str) -> None:
         with self._lock:
-            self._failures.pop(f"user:{name.lower()}", None)
+            self._failures.pop(f"user:{name.casefold()}", None)

@@ -25,7 +25,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import ColumnElement, Engine, Select, create_engine, event, func, select, update
+from sqlalchemy import ColumnElement, Engine, create_engine, event, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -95,9 +95,12 @@ def open_store(
     return ReviewStore.open(url)
 
 
-def _named(name: str) -> Select[UserRow]:
-    """The user called `name`, whatever the case: one person, one name."""
-    return select(UserRow).where(func.lower(UserRow.name) == name.strip().lower())
+def _named(s: Session, name: str) -> UserRow | None:
+    """The user called `name`, whatever the case ("Émile" is "émile"): one person, one name.
+    Compared in Python: SQL `lower()` folds only ASCII letters in SQLite (and in PostgreSQL
+    under the C collation)."""
+    key = name.strip().casefold()
+    return next((r for r in s.scalars(select(UserRow)) if r.name.casefold() == key), None)
 
 
 def _end_sessions(s: Session, which: ColumnElement[bool]) -> None:
@@ -234,7 +237,7 @@ class ReviewStore:
             raise UsageError("password: at least 8 characters")
         secret = password if password is not None else new_password()
         with self._op("add user") as s:
-            taken = s.scalar(_named(name))
+            taken = _named(s, name)
             if taken is not None:
                 raise ReviewStoreError(
                     f"user {taken.name!r} already exists (`dedupe users set-password "
@@ -274,7 +277,7 @@ class ReviewStore:
         return secret
 
     def _user_row(self, s: Session, name: str) -> UserRow:
-        row = s.scalar(_named(name))
+        row = _named(s, name)
         if row is None:
             raise UsageError(f"no user {name!r}")
         return row
@@ -291,7 +294,7 @@ class ReviewStore:
     def authenticate(self, *, name: str, password: str) -> User | None:
         """The active user with this name and password, else None (same work either way)."""
         with self._op("sign in") as s:
-            row = s.scalar(_named(name))
+            row = _named(s, name)
             ok, rehash = verify_password(row.password_hash if row else None, password)
             if row is None or not ok or not row.active:
                 return None

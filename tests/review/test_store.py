@@ -66,6 +66,10 @@ def test_users_passwords_roles_and_tokens(db_url: str) -> None:
         store.add_user(name="alice", role="viewer")
     with pytest.raises(ReviewStoreError, match="'alice' already exists"):
         store.add_user(name="Alice", role="viewer")  # one person, one name, whatever the case
+    emile, pw_e = store.add_user(name="Émile", role="viewer")  # beyond ASCII too
+    assert store.authenticate(name="éMILE", password=pw_e) == emile
+    with pytest.raises(ReviewStoreError, match="'Émile' already exists"):
+        store.add_user(name="émile", role="viewer")
     with pytest.raises(UsageError, match="no spaces or /"):
         store.add_user(name="a/b", role="viewer")
     with pytest.raises(UsageError, match="not starting with -"):
