@@ -10,6 +10,13 @@ published with. Where one English name comes with several French names, a French
 the commonest one (`dedupe.departments.fold`, similarity under 0.75) is a slip of the source and
 is left out: "Commission de la fonction publique" once beside the Public Health Agency's 32
 "Agence de la santé publique du Canada".
+
+Acronyms. The English ones are read from the same file: the GC IT project records' ids carry
+their department's acronym (`ca-itp-esdc-lms` is Employment and Social Development Canada's),
+kept when the acronym names one department. The French ones (`FRENCH_ACRONYMS`) are written
+here by hand from the departments' published French abbreviations, each with the English
+acronym it stands beside; a French acronym that is another department's English one (CCG: the
+grain commission in French, the Coast Guard in English) is left out.
 """
 
 from __future__ import annotations
@@ -27,6 +34,51 @@ sys.path.insert(0, str(REPO))
 from dedupe.departments import NAMES_FILE, fold  # noqa: E402
 
 OUT = REPO / "dedupe" / NAMES_FILE
+FRENCH_ACRONYMS = {  # French acronym: the English acronym of the same department
+    "AAC": "AAFC",
+    "ACC": "VAC",
+    "ACIA": "CFIA",
+    "AMC": "GAC",
+    "APECA": "ACOA",
+    "ARC": "CRA",
+    "ASFC": "CBSA",
+    "ASPC": "PHAC",
+    "BAC": "LAC",
+    "BCP": "PCO",
+    "BSIF": "OSFI",
+    "CCSN": "CNSC",
+    "CNRC": "NRC",
+    "CRSH": "SSHRC",
+    "CRSNG": "NSERC",
+    "EDSC": "ESDC",
+    "EFPC": "CSPS",
+    "GRC": "RCMP",
+    "ISDE": "ISED",
+    "MDN": "DND",
+    "MPO": "DFO",
+    "RNCan": "NRCan",
+    "SAC": "ISC",
+    "SC": "HC",
+    "SCC": "CSC",
+    "SCT": "TBS",
+    "SPAC": "PSPC",
+    "SPC": "SSC",
+}
+ENGLISH_ONLY = {"ISC": "Indigenous Services Canada"}  # the ids name it with CIRNAC ("inac")
+
+
+def acronyms(frame: pd.DataFrame) -> list[tuple[str, str]]:
+    """(acronym, English name) from the GC IT project ids, then the French acronyms."""
+    itp = frame[frame["id"].str.startswith("ca-itp-")]
+    found = itp.assign(acr=itp["id"].str.split("-").str[2].str.upper())
+    names = found.groupby("acr")["department"].agg(lambda d: sorted(set(d)))
+    english = {a: n[0] for a, n in names.items() if len(n) == 1 and "&" not in n[0]}
+    english.update(ENGLISH_ONLY)
+    english = {("NRCan" if a == "NRCAN" else a): n for a, n in english.items()}
+    pairs = [*english.items()]
+    pairs += [(fr, english[en]) for fr, en in FRENCH_ACRONYMS.items() if en in english]
+    taken = {fold(a) for a in english}
+    return [(a, n) for a, n in pairs if a in english or fold(a) not in taken]
 
 
 def main() -> None:
@@ -44,15 +96,22 @@ def main() -> None:
             alike = SequenceMatcher(None, fold(french), commonest).ratio() >= 0.75
             (kept if alike else dropped).append((french.strip(), english.strip(), n))
     kept = [(fr, en) for fr, en, _ in kept if fold(fr) != fold(en)]
+    short = acronyms(frame)
     lines = [
-        "# French -> English Government of Canada department names for dedupe "
-        "(built by benchmarks/build_departments.py).",
+        "# Other names (French names, acronyms) -> English Government of Canada department "
+        "names for dedupe (built by benchmarks/build_departments.py).",
         "# Source: initiatives.csv (GC program and service inventories, Open Resource Exchange), "
         "columns department_fr and department; Open Government Licence - Canada / MIT.",
         *(f"{fr}\t{en}" for fr, en in sorted(kept, key=lambda p: (p[1], p[0]))),
+        "# Acronyms: English ones from the GC IT project ids (ca-itp-<acronym>-...) in "
+        "initiatives.csv; French ones written by hand (build_departments.FRENCH_ACRONYMS).",
+        *(f"{a}\t{en}" for a, en in sorted(short, key=lambda p: (p[1], p[0]))),
     ]
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"wrote {OUT}: {len(kept)} names; left out {dropped}", file=sys.stderr)
+    print(
+        f"wrote {OUT}: {len(kept)} names, {len(short)} acronyms; left out {dropped}",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

@@ -7,8 +7,9 @@ cross-department pairs, the departments a cluster spans, "did you mean") go thro
 `department_key`, which folds case, accents, apostrophes and spacing, a leading article and a
 trailing "Canada" / "of Canada" / "du Canada", and maps a known French name to its English one.
 The names come from the Government of Canada's published inventories (`departments_fr_en.tsv`,
-built by `benchmarks/build_departments.py`); other names of a department (an acronym, an old
-name) belong in an ingest mapping's `[departments]` table.
+built by `benchmarks/build_departments.py`), and so do the departments' acronyms in English
+("ESDC"; the French ones, "EDSC", are written by hand in that script); other names of a
+department (an old name, a branch) belong in an ingest mapping's `[departments]` table.
 """
 
 from __future__ import annotations

@@ -36,6 +36,18 @@ def test_short_forms_and_the_sources_variants_are_one_department() -> None:
     assert not same_department("Commission de la fonction publique", "Public Health Agency")
 
 
+def test_a_departments_acronyms_name_it_in_either_language() -> None:
+    assert same_department("ESDC", "Employment and Social Development Canada")
+    assert same_department("EDSC", "Emploi et Développement social Canada")
+    assert same_department("esdc", "EDSC")  # case folded like any name
+    assert same_department("NRCan", "Ressources naturelles Canada")
+    assert same_department("SPC", "Shared Services Canada")
+    assert same_department("STATCAN", "Statistique Canada")
+    assert department_key("CRA") == department_key("ARC") == "canada revenue agency"
+    assert not same_department("CRA", "CBSA")
+    assert department_key("CCG") == "ccg"  # the grain commission in French, the Coast Guard
+
+
 def test_other_names_stay_apart() -> None:
     assert not same_department("Parks Canada", "Parcs Canada Agency")
     assert not same_department("Transport Canada", "Transports Québec")
