@@ -21,11 +21,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import ColumnElement, Engine, create_engine, event, select, update
+from sqlalchemy import ColumnElement, Engine, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,6 +39,7 @@ from dedupe.review.decisions import (
     parse_role,
     parse_verdict,
 )
+from dedupe.review.engine import DB_NAME, create_store_engine, default_db_url, normalize_url
 from dedupe.review.models import ApiTokenRow, DecisionRow, UserRow, WebSessionRow
 from dedupe.review.security import (
     hash_password,
@@ -51,25 +51,11 @@ from dedupe.review.security import (
 
 log = logging.getLogger(__name__)
 
-DB_NAME = "review.db"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 REVOKED = "revoked"
 _USER_NAME = re.compile(
     r"(?!-)[\w.@-]{1,100}"
 )  # not "-bob": a command line reads that as an option
-
-
-def normalize_url(url: str) -> str:
-    """Accept `postgresql://` / `postgres://` and pick the psycopg 3 driver."""
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
-
-
-def default_db_url(index: str | Path) -> str:
-    """The SQLite file next to an index: `<index>/review.db`."""
-    return f"sqlite:///{(Path(index) / DB_NAME).resolve()}"
 
 
 def open_store(
@@ -137,30 +123,6 @@ def _to_user(row: UserRow) -> User:
     return User(id=row.id, name=row.name, role=Role(row.role), active=row.active)
 
 
-def _sqlite_engine(url: str) -> Engine:
-    parsed = make_url(url)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        # Take the write lock up front: concurrent writers queue on busy_timeout instead of
-        # failing on a read-to-write upgrade. Transactions here are short.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
-
-
 class ReviewStore:
     """Users, API tokens and decisions. Build with `ReviewStore.open(url)`."""
 
@@ -174,20 +136,7 @@ class ReviewStore:
 
     @classmethod
     def open(cls, url: str) -> ReviewStore:
-        url = normalize_url(url)
-        try:
-            parsed = make_url(url)
-        except Exception as exc:  # sqlalchemy raises ArgumentError for a malformed URL
-            raise UsageError(f"database URL {url!r} is not valid: {exc}") from None
-        shown = parsed.render_as_string(hide_password=True)
-        try:
-            if parsed.get_backend_name() == "sqlite":
-                engine = _sqlite_engine(url)
-            else:
-                engine = create_engine(url, pool_pre_ping=True)
-        except (SQLAlchemyError, ImportError) as exc:
-            raise ReviewStoreError(f"review store {shown}: cannot open: {exc}") from exc
-        store = cls(engine)
+        store = cls(create_store_engine(url))
         store.migrate()
         return store
 
