@@ -13,7 +13,7 @@ import scipy.sparse as sp
 
 from dedupe import explain
 from dedupe.build import build_generation, scored_text
-from dedupe.departments import department_key, same_department
+from dedupe.departments import department_key, fold, same_department
 from dedupe.embed.encoder import Encoder, encoder_for_model_id, get_encoder
 from dedupe.errors import IndexNotFoundError
 from dedupe.index.manifest import MANIFEST, read_manifest
@@ -302,11 +302,18 @@ class Detector:
         """Whether `name` is a department of the index (case, accents and English/French aside:
         `dedupe.departments`), and else the closest names (for "did you mean"): same-department
         matches are marked by the name alone."""
-        by_key = {department_key(d): d for d in sorted(set(map(str, self.column("department"))))}
-        if not name.strip() or department_key(name) in by_key:
+        names = sorted(set(map(str, self.column("department"))))
+        if not name.strip() or department_key(name) in {department_key(d) for d in names}:
             return True, []
-        close = difflib.get_close_matches(department_key(name), list(by_key), n=n, cutoff=0.6)
-        return False, [by_key[c] for c in close]
+        # a near miss of the name as written ("DFOO": "DFO") or of the department it stands for
+        spelled = {fold(d): d for d in names} | {department_key(d): d for d in names}
+        wanted = {fold(name), department_key(name)}
+        found: list[str] = []
+        for key in wanted:
+            for c in difflib.get_close_matches(key, list(spelled), n=n, cutoff=0.6):
+                if spelled[c] not in found:
+                    found.append(spelled[c])
+        return False, found[:n]
 
     # ----------------------------------------------------------------------------- check
     def check(
