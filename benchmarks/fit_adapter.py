@@ -33,8 +33,10 @@ import argparse
 import json
 import pickle
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -108,43 +110,66 @@ def _open(portfolio: Path, where: Path):
     return det
 
 
-def tables() -> dict[str, tuple[pd.DataFrame, np.ndarray, np.ndarray]]:
-    cache = OUT / "tables.pkl"
-    if cache.exists():
-        out = pickle.loads(cache.read_bytes())
-        new = [h for h in HAND if f"{h}_pairs" not in out]
-        for name in new:  # a hand-written training folder added since the cache was written
-            port, ids = qr.inline_set(name)
-            det = _open(port, REPO / "build" / f"idx_{name}_use")
-            out[f"{name}_pairs"] = pairs_with_vectors(det, qr.inline_pairs(port, ids))
-        if new:
-            cache.write_bytes(pickle.dumps(out))
-        return out
-    out = {}
+def _builders() -> dict[str, Callable[[], tuple[pd.DataFrame, np.ndarray, np.ndarray]]]:
+    """How each table is computed, by name (the indexes opened once, when first needed)."""
     ev = REPO / "build" / "eval"
-    det = _open(ev / "portfolio.csv", REPO / "build" / "idx_use")
+    dets: dict[str, Any] = {}
+
+    def det(key: str, portfolio: Path) -> Any:
+        if key not in dets:
+            dets[key] = _open(portfolio, REPO / "build" / f"idx_{key}")
+        return dets[key]
+
+    out: dict[str, Callable[[], tuple[pd.DataFrame, np.ndarray, np.ndarray]]] = {}
     meta = qr.read(ev / "queries_meta.csv")
     for split, k in (("tune", 20), ("holdout", 50)):
-        out[f"gov_pairs_{split}"] = pairs_with_vectors(det, qr.read(ev / f"pairs_{split}.csv"))
-        q = qr.read(ev / f"queries_{split}.csv").merge(
-            meta[["query_id", "kind"]], on="query_id", how="left"
+        out[f"gov_pairs_{split}"] = lambda split=split: pairs_with_vectors(
+            det("use", ev / "portfolio.csv"), qr.read(ev / f"pairs_{split}.csv")
         )
-        out[f"gov_q_{split}"] = queries_with_vectors(det, q.fillna(""), k)
-    det = _open(qr.trap_portfolio(), REPO / "build" / "idx_traps_use")
-    out["trap_pairs"] = pairs_with_vectors(det, qr.read(qr.TRAPS / "pairs.csv"))
-    out["trap_q"] = queries_with_vectors(det, qr.read(qr.TRAPS / "queries.csv"), 50)
+        out[f"gov_q_{split}"] = lambda split=split, k=k: queries_with_vectors(
+            det("use", ev / "portfolio.csv"),
+            qr.read(ev / f"queries_{split}.csv")
+            .merge(meta[["query_id", "kind"]], on="query_id", how="left")
+            .fillna(""),
+            k,
+        )
+    out["trap_pairs"] = lambda: pairs_with_vectors(
+        det("traps_use", qr.trap_portfolio()), qr.read(qr.TRAPS / "pairs.csv")
+    )
+    out["trap_q"] = lambda: queries_with_vectors(
+        det("traps_use", qr.trap_portfolio()), qr.read(qr.TRAPS / "queries.csv"), 50
+    )
     for name in ("blind", "blind2"):
         folder = qr.WRITTEN / name
-        det = _open(folder / "portfolio.csv", REPO / "build" / f"idx_{name}_use")
-        frame = qr.inline_pairs(folder / "portfolio.csv", qr.read(folder / "pairs.csv"))
-        out[f"{name}_pairs"] = pairs_with_vectors(det, frame)
-        out[f"{name}_q"] = queries_with_vectors(det, qr.read(folder / "queries.csv"), 50)
+        out[f"{name}_pairs"] = lambda name=name, folder=folder: pairs_with_vectors(
+            det(f"{name}_use", folder / "portfolio.csv"),
+            qr.inline_pairs(folder / "portfolio.csv", qr.read(folder / "pairs.csv")),
+        )
+        out[f"{name}_q"] = lambda name=name, folder=folder: queries_with_vectors(
+            det(f"{name}_use", folder / "portfolio.csv"), qr.read(folder / "queries.csv"), 50
+        )
     for name, folder in (("writt", "pairs"), *((h, h) for h in HAND)):
-        port, ids = qr.inline_set(folder)
-        det = _open(port, REPO / "build" / f"idx_{name}_use")
-        out[f"{name}_pairs"] = pairs_with_vectors(det, qr.inline_pairs(port, ids))
-    OUT.mkdir(parents=True, exist_ok=True)
-    cache.write_bytes(pickle.dumps(out))
+
+        def inline(name: str = name, folder: str = folder) -> Any:
+            port, ids = qr.inline_set(folder)
+            return pairs_with_vectors(det(f"{name}_use", port), qr.inline_pairs(port, ids))
+
+        out[f"{name}_pairs"] = inline
+    return out
+
+
+def tables() -> dict[str, tuple[pd.DataFrame, np.ndarray, np.ndarray]]:
+    """Every set's feature table and vectors, cached in build/adapter_exp/tables.pkl; a table
+    missing from the cache (a new training folder; one deleted to be computed again) is
+    computed and added."""
+    cache = OUT / "tables.pkl"
+    out = pickle.loads(cache.read_bytes()) if cache.exists() else {}
+    missing = {k: f for k, f in _builders().items() if k not in out}
+    for name, build in missing.items():
+        out[name] = build()
+    if missing:
+        OUT.mkdir(parents=True, exist_ok=True)
+        cache.write_bytes(pickle.dumps(out))
     return out
 
 

@@ -37,7 +37,7 @@ from dedupe.index.vectorfile import write_vector_file
 from dedupe.ingest import LoadResult, dedupe_ids, write_quarantine
 from dedupe.match.acronyms import Acronyms
 from dedupe.match.boilerplate import Boilerplate, source_key
-from dedupe.match.lexical import LexicalModel
+from dedupe.match.lexical import REFERENCE_RECORDS, LexicalModel, reference_frequencies
 from dedupe.records import IngestSummary
 from dedupe.text import LazyTexts
 
@@ -244,7 +244,10 @@ def build_generation(
         frame["text_hash"] = hashes
         prev_lex = _previous_lexical(path, previous, old_frame)
         lexical = LexicalModel.fit(
-            clean, previous=prev_lex, reuse=old_rows if prev_lex is not None else None
+            clean,
+            previous=prev_lex,
+            reuse=old_rows if prev_lex is not None else None,
+            reference=reference_frequencies() if len(clean) < REFERENCE_RECORDS else None,
         )
         scored_path = path / f"scored-{gen}.arrow"  # what `check` reads per candidate
         with atomic_path(scored_path) as tmp:

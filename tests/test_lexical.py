@@ -120,3 +120,46 @@ def test_a_model_counted_with_an_older_tokenizer_is_not_reused(tmp_path: Path) -
     refit = LexicalModel.fit(TEXTS, previous=old, reuse=np.arange(len(TEXTS)))
     assert refit.tokenizer == lexmod.TOKENIZER_VERSION and refit.can_reuse
     assert (refit.matrix != model.matrix).nnz == 0
+
+
+def _ref(**df: int) -> lexmod.ReferenceFrequencies:
+    return lexmod.ReferenceFrequencies(1000, dict(df))
+
+
+def test_a_small_portfolio_borrows_the_references_frequencies() -> None:
+    texts = ["kiosk inspection tablets", "risk inspection planning", "fleet telematics", "payroll"]
+    own = LexicalModel.fit(texts)
+    lent = LexicalModel.fit(texts, reference=_ref(inspection=900))  # common in the reference
+    # in four records "inspection" (2 of 4) reads as rarer than it is; the reference has it in
+    # 90% of its texts: it weighs less, every other word more, the same-domain texts share less
+    assert lent.idf("inspection") < own.idf("inspection")
+    assert lent.idf("inspection") < lent.idf("telematics")
+    sim = [m.pair_similarity([texts[0]], [texts[1]])[0] for m in (own, lent)]
+    assert sim[1] < sim[0]
+    # a term the reference lacks is lent nothing: as rare as it is in the portfolio, or rarer
+    assert lent.idf("telematics") >= own.idf("telematics")
+
+
+def test_a_portfolio_of_reference_size_keeps_its_own_idf(monkeypatch) -> None:
+    monkeypatch.setattr(lexmod, "REFERENCE_RECORDS", len(TEXTS))
+    plain = LexicalModel.fit(TEXTS)
+    same = LexicalModel.fit(TEXTS, reference=_ref(gcsi=900, payroll=500))
+    assert np.array_equal(plain._idf, same._idf)
+    assert (plain.matrix != same.matrix).nnz == 0
+
+
+def test_the_shipped_reference_loads_and_ingest_lends_it(tmp_path: Path, write_csv) -> None:
+    ref = lexmod.reference_frequencies()
+    assert ref.n_documents > 10_000 and len(ref.df) > 10_000
+    assert ref.df["management"] > ref.df["fisheries"] > 0  # English and French texts
+    assert ref.df["gestion"] > 0 and "#documents" not in ref.df
+    rows = [
+        {"id": "a", "title": "Management of the zorblat", "description": "Zorblat management."},
+        {"id": "b", "title": "Fishing licences", "description": "Licences online."},
+    ]
+    for r in rows:
+        r["department"] = "Dept"
+    Detector.ingest(tmp_path / "ix", [write_csv(rows)], encoder=FakeEncoder())
+    det = Detector.open(tmp_path / "ix", encoder=FakeEncoder())
+    # both words are in one record of two; the reference knows "management" as common
+    assert det.lexical.idf("management") < det.lexical.idf("zorblat")

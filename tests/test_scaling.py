@@ -480,6 +480,7 @@ def test_lexical_refit_reusing_unchanged_rows_equals_a_fresh_fit(tmp_path: Path)
 def test_reingest_refits_tfidf_from_stored_counts_as_a_fresh_fit(tmp_path: Path) -> None:
     from dedupe.build import _old_rows, _previous_lexical
     from dedupe.index.manifest import read_manifest
+    from dedupe.match.lexical import reference_frequencies
 
     csv = _portfolio_csv(tmp_path, 40)
     Detector.ingest(tmp_path / "ix", [csv], encoder="fake")
@@ -494,7 +495,7 @@ def test_reingest_refits_tfidf_from_stored_counts_as_a_fresh_fit(tmp_path: Path)
     Detector.ingest(tmp_path / "ix", [csv], encoder="fake")
     det = Detector.open(tmp_path / "ix")
     texts = [det.record_text(i) for i in range(len(det.index))]
-    fresh = LexicalModel.fit(texts)
+    fresh = LexicalModel.fit(texts, reference=reference_frequencies())  # as ingest fits it
     assert det.lexical.terms == fresh.terms
     assert det.lexical.matrix is not None and fresh.matrix is not None
     assert np.allclose(det.lexical.matrix.toarray(), fresh.matrix.toarray())

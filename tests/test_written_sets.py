@@ -97,7 +97,7 @@ def test_the_shipped_adapter_lifts_the_fresh_blind_set(tmp_path: Path, use_encod
     ap, ap_plain, ap_dense = (
         average_precision_score(y, s) for s in (scored["score"], plain, dense)
     )
-    # measured: 0.918 with the adapter (v12: 0.913), 0.883 without it, 0.890 for the dense cosine
+    # measured: 0.924 with the adapter (v12: 0.913), 0.889 without it, 0.890 for the dense cosine
     assert ap >= 0.90
     assert ap > ap_plain + 0.02 and ap > ap_dense + 0.01
 

@@ -1,10 +1,23 @@
-"""Lexical similarity: TF-IDF over the portfolio's own vocabulary, saved beside the index."""
+"""Lexical similarity: TF-IDF over the portfolio's own vocabulary, saved beside the index.
+
+A small portfolio borrows document frequencies. In twenty records a domain word ("inspection",
+"paie") is as rare as a code name, so two same-domain proposals look alike on words alone, and
+the scorer's weights were fitted on a portfolio of 15,000. A portfolio of fewer than
+`REFERENCE_RECORDS` records counts, for the records it lacks, each term at its rate in a shipped
+reference (`reference_df.tsv.gz`: the public initiatives' English and French texts, built by
+`benchmarks/build_reference_df.py`): idf = ln((1 + n + m) / (1 + df + m * ref_df / ref_n)) + 1
+with m = REFERENCE_RECORDS - n. A larger portfolio's idf is its own, as scikit-learn computes it.
+"""
 
 from __future__ import annotations
 
+import gzip
 from array import array
 from bisect import bisect_left
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +36,8 @@ DICT_AFTER = 50_000  # bisect lookups (a cold `check` does ~6k); then the dict i
 # retrieve candidates lexically too (acronyms, names and short notes that dense search misses).
 # About 70 non-zeros a record: 15k records take ~4 MB on disk.
 MATRIX_MAX_RECORDS = 300_000
+REFERENCE_FILE = "reference_df.tsv.gz"
+REFERENCE_RECORDS = 1000  # a portfolio smaller than this borrows the reference's frequencies
 
 
 def _analyzer(text: str) -> list[str]:
@@ -35,6 +50,42 @@ def _idf(df: np.ndarray, n: int) -> np.ndarray:
     df32 = df.astype(np.float32) + np.float32(1)
     idf: np.ndarray = (np.log(np.float32(n + 1) / df32) + np.float32(1)).astype(np.float32)
     return idf
+
+
+@dataclass(frozen=True)
+class ReferenceFrequencies:
+    """Document frequencies of a reference corpus: `df[term]` of `n_documents`."""
+
+    n_documents: int
+    df: dict[str, int]
+
+    def blended_idf(self, df: np.ndarray, n: int, terms: Sequence[str]) -> np.ndarray:
+        """The idf of a portfolio of `n` records (`df` per term of `terms`) with the records
+        it lacks up to REFERENCE_RECORDS counted at the reference's rates (float32)."""
+        m = REFERENCE_RECORDS - n
+        if m <= 0 or self.n_documents <= 0:
+            return _idf(df, n)
+        rate = np.fromiter((self.df.get(t, 0) for t in terms), np.float64, len(terms))
+        lent = df.astype(np.float64) + rate * (m / self.n_documents)
+        idf = np.log((1.0 + n + m) / (1.0 + lent)) + 1.0
+        return idf.astype(np.float32)
+
+
+@lru_cache(maxsize=1)
+def reference_frequencies() -> ReferenceFrequencies:
+    """The shipped reference (`reference_df.tsv.gz`); empty if the file is missing."""
+    try:
+        blob = resources.files("dedupe.match").joinpath(REFERENCE_FILE).read_bytes()
+    except FileNotFoundError:
+        return ReferenceFrequencies(0, {})
+    n, df = 0, {}
+    for line in gzip.decompress(blob).decode("utf-8").splitlines():
+        term, _, count = line.rpartition("\t")
+        if term == "#documents":
+            n = int(count)
+        elif term and not line.startswith("# "):
+            df[term] = int(count)
+    return ReferenceFrequencies(n, df)
 
 
 class LexicalModel:
@@ -120,8 +171,11 @@ class LexicalModel:
         keep_matrix: bool = True,
         previous: LexicalModel | None = None,
         reuse: Sequence[int] | np.ndarray | None = None,
+        reference: ReferenceFrequencies | None = None,
     ) -> LexicalModel:
         """Fit on the portfolio's texts; keep their rows (`matrix`) up to MATRIX_MAX_RECORDS.
+        With a `reference`, a portfolio of fewer than REFERENCE_RECORDS texts borrows its
+        document frequencies (the module's docstring); otherwise, or for a larger one:
 
         The same model as scikit-learn's `TfidfVectorizer(analyzer=_analyzer, sublinear_tf=True,
         dtype=float32)` (sorted vocabulary, smooth idf, L2 rows; checked in the tests), computed
@@ -249,7 +303,11 @@ class LexicalModel:
         del ordered
         # As scikit-learn computes it, in float32: idf = ln((1 + n) / (1 + df)) + 1, then
         # (1 + ln tf) * idf per cell and L2-normalised rows.
-        idf32 = _idf(np.bincount(col, minlength=width), n)
+        df = np.bincount(col, minlength=width)
+        if reference is not None and n < REFERENCE_RECORDS:
+            idf32 = reference.blended_idf(df, n, vocab_terms)
+        else:
+            idf32 = _idf(df, n)
         data = np.log(cnt, dtype=np.float32)
         data += np.float32(1)
         data *= idf32[col]
