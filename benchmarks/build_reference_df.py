@@ -32,7 +32,8 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from build_eval_sets import read_csv as read  # noqa: E402
 from build_lexicon import held_out_ids  # noqa: E402
 
-from dedupe.match.lexical import REFERENCE_FILE, _analyzer  # noqa: E402
+from dedupe.match.idf import REFERENCE_FILE  # noqa: E402
+from dedupe.match.lexical import _analyzer  # noqa: E402
 from dedupe.text import normalize_text  # noqa: E402
 
 OUT = REPO / "dedupe" / "match" / REFERENCE_FILE

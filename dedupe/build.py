@@ -37,7 +37,8 @@ from dedupe.index.vectorfile import write_vector_file
 from dedupe.ingest import LoadResult, dedupe_ids, write_quarantine
 from dedupe.match.acronyms import Acronyms
 from dedupe.match.boilerplate import Boilerplate, source_key
-from dedupe.match.lexical import REFERENCE_RECORDS, LexicalModel, reference_frequencies
+from dedupe.match.idf import REFERENCE_RECORDS, reference_frequencies
+from dedupe.match.lexical import LexicalModel
 from dedupe.records import IngestSummary
 from dedupe.text import LazyTexts
 

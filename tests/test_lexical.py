@@ -8,6 +8,7 @@ import numpy as np
 
 from dedupe import Detector, Proposal
 from dedupe.embed.fake import FakeEncoder
+from dedupe.match import idf as idfmod
 from dedupe.match import lexical as lexmod
 from dedupe.match.lexical import LexicalModel
 
@@ -122,8 +123,8 @@ def test_a_model_counted_with_an_older_tokenizer_is_not_reused(tmp_path: Path) -
     assert (refit.matrix != model.matrix).nnz == 0
 
 
-def _ref(**df: int) -> lexmod.ReferenceFrequencies:
-    return lexmod.ReferenceFrequencies(1000, dict(df))
+def _ref(**df: int) -> idfmod.ReferenceFrequencies:
+    return idfmod.ReferenceFrequencies(1000, dict(df))
 
 
 def test_a_small_portfolio_borrows_the_references_frequencies() -> None:
@@ -142,6 +143,7 @@ def test_a_small_portfolio_borrows_the_references_frequencies() -> None:
 
 def test_a_portfolio_of_reference_size_keeps_its_own_idf(monkeypatch) -> None:
     monkeypatch.setattr(lexmod, "REFERENCE_RECORDS", len(TEXTS))
+    monkeypatch.setattr(idfmod, "REFERENCE_RECORDS", len(TEXTS))
     plain = LexicalModel.fit(TEXTS)
     same = LexicalModel.fit(TEXTS, reference=_ref(gcsi=900, payroll=500))
     assert np.array_equal(plain._idf, same._idf)
@@ -149,7 +151,7 @@ def test_a_portfolio_of_reference_size_keeps_its_own_idf(monkeypatch) -> None:
 
 
 def test_the_shipped_reference_loads_and_ingest_lends_it(tmp_path: Path, write_csv) -> None:
-    ref = lexmod.reference_frequencies()
+    ref = idfmod.reference_frequencies()
     assert ref.n_documents > 10_000 and len(ref.df) > 10_000
     assert ref.df["management"] > ref.df["fisheries"] > 0  # English and French texts
     assert ref.df["gestion"] > 0 and "#documents" not in ref.df

@@ -480,7 +480,7 @@ def test_lexical_refit_reusing_unchanged_rows_equals_a_fresh_fit(tmp_path: Path)
 def test_reingest_refits_tfidf_from_stored_counts_as_a_fresh_fit(tmp_path: Path) -> None:
     from dedupe.build import _old_rows, _previous_lexical
     from dedupe.index.manifest import read_manifest
-    from dedupe.match.lexical import reference_frequencies
+    from dedupe.match.idf import reference_frequencies
 
     csv = _portfolio_csv(tmp_path, 40)
     Detector.ingest(tmp_path / "ix", [csv], encoder="fake")

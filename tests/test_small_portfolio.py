@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dedupe import build as build_mod
 from dedupe.evaluate import evaluate
-from dedupe.match.lexical import reference_frequencies
+from dedupe.match.idf import reference_frequencies
 
 TRAPS = Path(__file__).resolve().parent / "data" / "traps"
 

@@ -1,23 +1,10 @@
-"""Lexical similarity: TF-IDF over the portfolio's own vocabulary, saved beside the index.
-
-A small portfolio borrows document frequencies. In twenty records a domain word ("inspection",
-"paie") is as rare as a code name, so two same-domain proposals look alike on words alone, and
-the scorer's weights were fitted on a portfolio of 15,000. A portfolio of fewer than
-`REFERENCE_RECORDS` records counts, for the records it lacks, each term at its rate in a shipped
-reference (`reference_df.tsv.gz`: the public initiatives' English and French texts, built by
-`benchmarks/build_reference_df.py`): idf = ln((1 + n + m) / (1 + df + m * ref_df / ref_n)) + 1
-with m = REFERENCE_RECORDS - n. A larger portfolio's idf is its own, as scikit-learn computes it.
-"""
+"""Lexical similarity: TF-IDF over the portfolio's own vocabulary, saved beside the index."""
 
 from __future__ import annotations
 
-import gzip
 from array import array
 from bisect import bisect_left
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from dedupe.errors import IndexCorruptError
+from dedupe.match.idf import REFERENCE_RECORDS, ReferenceFrequencies, smooth_idf
 from dedupe.text import TOKENIZER_VERSION, tokenize
 
 if TYPE_CHECKING:
@@ -36,56 +24,11 @@ DICT_AFTER = 50_000  # bisect lookups (a cold `check` does ~6k); then the dict i
 # retrieve candidates lexically too (acronyms, names and short notes that dense search misses).
 # About 70 non-zeros a record: 15k records take ~4 MB on disk.
 MATRIX_MAX_RECORDS = 300_000
-REFERENCE_FILE = "reference_df.tsv.gz"
-REFERENCE_RECORDS = 1000  # a portfolio smaller than this borrows the reference's frequencies
 
 
 def _analyzer(text: str) -> list[str]:
     tokens = tokenize(text)
     return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
-
-
-def _idf(df: np.ndarray, n: int) -> np.ndarray:
-    """scikit-learn's smooth idf in float32: ln((1 + n) / (1 + df)) + 1."""
-    df32 = df.astype(np.float32) + np.float32(1)
-    idf: np.ndarray = (np.log(np.float32(n + 1) / df32) + np.float32(1)).astype(np.float32)
-    return idf
-
-
-@dataclass(frozen=True)
-class ReferenceFrequencies:
-    """Document frequencies of a reference corpus: `df[term]` of `n_documents`."""
-
-    n_documents: int
-    df: dict[str, int]
-
-    def blended_idf(self, df: np.ndarray, n: int, terms: Sequence[str]) -> np.ndarray:
-        """The idf of a portfolio of `n` records (`df` per term of `terms`) with the records
-        it lacks up to REFERENCE_RECORDS counted at the reference's rates (float32)."""
-        m = REFERENCE_RECORDS - n
-        if m <= 0 or self.n_documents <= 0:
-            return _idf(df, n)
-        rate = np.fromiter((self.df.get(t, 0) for t in terms), np.float64, len(terms))
-        lent = df.astype(np.float64) + rate * (m / self.n_documents)
-        idf = np.log((1.0 + n + m) / (1.0 + lent)) + 1.0
-        return idf.astype(np.float32)
-
-
-@lru_cache(maxsize=1)
-def reference_frequencies() -> ReferenceFrequencies:
-    """The shipped reference (`reference_df.tsv.gz`); empty if the file is missing."""
-    try:
-        blob = resources.files("dedupe.match").joinpath(REFERENCE_FILE).read_bytes()
-    except FileNotFoundError:
-        return ReferenceFrequencies(0, {})
-    n, df = 0, {}
-    for line in gzip.decompress(blob).decode("utf-8").splitlines():
-        term, _, count = line.rpartition("\t")
-        if term == "#documents":
-            n = int(count)
-        elif term and not line.startswith("# "):
-            df[term] = int(count)
-    return ReferenceFrequencies(n, df)
 
 
 class LexicalModel:
@@ -175,7 +118,7 @@ class LexicalModel:
     ) -> LexicalModel:
         """Fit on the portfolio's texts; keep their rows (`matrix`) up to MATRIX_MAX_RECORDS.
         With a `reference`, a portfolio of fewer than REFERENCE_RECORDS texts borrows its
-        document frequencies (the module's docstring); otherwise, or for a larger one:
+        document frequencies (`dedupe.match.idf`); otherwise, or for a larger one:
 
         The same model as scikit-learn's `TfidfVectorizer(analyzer=_analyzer, sublinear_tf=True,
         dtype=float32)` (sorted vocabulary, smooth idf, L2 rows; checked in the tests), computed
@@ -229,7 +172,7 @@ class LexicalModel:
             del new_terms
             return cls(
                 sorted_terms=vocab_terms,
-                idf=_idf(df_sorted, n).astype(np.float64),
+                idf=smooth_idf(df_sorted, n).astype(np.float64),
             )
         used_old = np.zeros(0, dtype=np.int64)
         old_terms: list[str] = []
@@ -307,7 +250,7 @@ class LexicalModel:
         if reference is not None and n < REFERENCE_RECORDS:
             idf32 = reference.blended_idf(df, n, vocab_terms)
         else:
-            idf32 = _idf(df, n)
+            idf32 = smooth_idf(df, n)
         data = np.log(cnt, dtype=np.float32)
         data += np.float32(1)
         data *= idf32[col]
