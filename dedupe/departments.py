@@ -14,8 +14,10 @@ department (an old name, a branch) belong in an ingest mapping's `[departments]`
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 
@@ -62,3 +64,19 @@ def same_department(a: str, b: str) -> bool:
     """Whether two department names name one department (never when either is blank)."""
     key = department_key(a)
     return bool(key) and key == department_key(b)
+
+
+def closest_departments(name: str, names: Iterable[str], n: int = 3) -> tuple[bool, list[str]]:
+    """Whether `name` names one of the departments `names` (case, accents, English/French and
+    acronyms aside), and else up to `n` of `names` closest to it: near misses of the name as
+    written ("DFOO": "DFO") or of the department it stands for."""
+    names = sorted(set(names))
+    if not name.strip() or department_key(name) in {department_key(d) for d in names}:
+        return True, []
+    spelled = {fold(d): d for d in names} | {department_key(d): d for d in names}
+    found: list[str] = []
+    for key in (fold(name), department_key(name)):
+        for c in difflib.get_close_matches(key, list(spelled), n=n, cutoff=0.6):
+            if spelled[c] not in found:
+                found.append(spelled[c])
+    return False, found[:n]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -13,7 +12,7 @@ import scipy.sparse as sp
 
 from dedupe import explain
 from dedupe.build import build_generation, scored_text
-from dedupe.departments import department_key, fold, same_department
+from dedupe.departments import closest_departments, same_department
 from dedupe.embed.encoder import Encoder, encoder_for_model_id, get_encoder
 from dedupe.errors import IndexNotFoundError
 from dedupe.index.manifest import MANIFEST, read_manifest
@@ -299,21 +298,10 @@ class Detector:
         )
 
     def department_matches(self, name: str, n: int = 3) -> tuple[bool, list[str]]:
-        """Whether `name` is a department of the index (case, accents and English/French aside:
-        `dedupe.departments`), and else the closest names (for "did you mean"): same-department
-        matches are marked by the name alone."""
-        names = sorted(set(map(str, self.column("department"))))
-        if not name.strip() or department_key(name) in {department_key(d) for d in names}:
-            return True, []
-        # a near miss of the name as written ("DFOO": "DFO") or of the department it stands for
-        spelled = {fold(d): d for d in names} | {department_key(d): d for d in names}
-        wanted = {fold(name), department_key(name)}
-        found: list[str] = []
-        for key in wanted:
-            for c in difflib.get_close_matches(key, list(spelled), n=n, cutoff=0.6):
-                if spelled[c] not in found:
-                    found.append(spelled[c])
-        return False, found[:n]
+        """Whether `name` is a department of the index, else the closest of its names (for
+        "did you mean"; `dedupe.departments.closest_departments`): same-department matches are
+        marked by the name alone."""
+        return closest_departments(name, set(map(str, self.column("department"))), n)
 
     # ----------------------------------------------------------------------------- check
     def check(

@@ -8,7 +8,7 @@ from conftest import row
 from test_detector import EMAIL
 
 from dedupe import Detector, Proposal
-from dedupe.departments import department_key, same_department
+from dedupe.departments import closest_departments, department_key, same_department
 from dedupe.embed.fake import FakeEncoder
 
 
@@ -46,6 +46,14 @@ def test_a_departments_acronyms_name_it_in_either_language() -> None:
     assert department_key("CRA") == department_key("ARC") == "canada revenue agency"
     assert not same_department("CRA", "CBSA")
     assert department_key("CCG") == "ccg"  # the grain commission in French, the Coast Guard
+
+
+def test_the_closest_names_of_a_department_not_in_the_index() -> None:
+    names = ["DFO", "Transport Canada", "Employment and Social Development Canada"]
+    assert closest_departments("EDSC", names) == (True, [])  # its French acronym
+    assert closest_departments("DFOO", names) == (False, ["DFO"])  # as written
+    assert closest_departments("Transports Canda", names) == (False, ["Transport Canada"])
+    assert closest_departments("Ministry of Magic", names) == (False, [])
 
 
 def test_other_names_stay_apart() -> None:
