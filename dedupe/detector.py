@@ -286,15 +286,17 @@ class Detector:
 
     def small_portfolio_note(self) -> str:
         """A caution for an index of fewer than `SMALL_PORTFOLIO` initiatives ("" otherwise): its
-        word weights come from so few texts that a word two texts share weighs as if rare."""
+        vocabulary is so small that a proposal's words no record has drop out of the comparison,
+        and the few it shares weigh more (word weights are lent from a reference, which halves
+        the effect, but not all of it: `dedupe.match.idf`)."""
         n = len(self.index)
         if n == 0 or n >= SMALL_PORTFOLIO:
             return ""
         return (
-            f"the index holds {n} initiative{'s' if n != 1 else ''}: with so few, a word two "
-            "texts share weighs as if it were rare, so scores run high (a proposal in the same "
-            "domain can be flagged); index other departments' records beside them, or calibrate "
-            "from review decisions (`dedupe calibrate`)"
+            f"the index holds {n} initiative{'s' if n != 1 else ''}: with so few, the few words "
+            "a proposal shares with a record weigh more than in a large portfolio, so scores run "
+            "high (a proposal in the same domain can be flagged); index other departments' "
+            "records beside them, or calibrate from review decisions (`dedupe calibrate`)"
         )
 
     def department_matches(self, name: str, n: int = 3) -> tuple[bool, list[str]]:

@@ -123,7 +123,7 @@ def test_evaluate_json_shape_is_exact(tmp_path: Path, write_csv) -> None:
     }
     assert set(data["queries"]) == {"n", "recall_at_5", "owner_hit_rate", "false_flag_rate"}
     # a portfolio this small is cautioned about on stderr, never in the JSON
-    assert "with so few, a word two texts share weighs as if it were rare" in res.stderr
+    assert "with so few, the few words a proposal shares with a record weigh more" in res.stderr
 
 
 def test_inline_text_pairs_like_gov_pairs(tmp_path: Path, write_csv) -> None:
