@@ -7,16 +7,18 @@ is scored again (`dedupe.report.carry`), never called resolved only because it w
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from report_helpers import EMAIL, alpha_rows, beta_rows, night, rec, write_many, write_sources
 
 from dedupe import Detector
 from dedupe.embed.fake import FakeEncoder
 from dedupe.report import build_report, load_sources, run_report
-from dedupe.report.carry import score_rows
+from dedupe.report.carry import KEEP_MARGIN, score_rows
 from dedupe.report.history import PreviousRun
 from dedupe.report.render import render_html
 
@@ -128,6 +130,35 @@ def test_unchanged_texts_below_the_bar_are_no_longer_flagged_not_resolved(
     html = render_html(report)
     assert "Pairs no longer flagged since last run (1)" in html
     assert '<span class="tag unflagged">no longer flagged</span>' in html
+
+
+def test_a_pair_just_under_the_bar_with_unchanged_texts_stays_flagged(
+    tmp_path: Path, fake: FakeEncoder
+) -> None:
+    write_sources(tmp_path, alpha_rows(), beta_rows())
+    run(tmp_path, fake, 0)
+    det = Detector.open(tmp_path / "ix", encoder=fake)
+    hashes = dict(zip(det.index.frame["id"], det.index.frame["text_hash"], strict=True))
+    (p,), _ = score_rows(det, [(det.position("a4"), det.position("b3"))])  # type: ignore[list-item]
+    row = {"id_a": "a4", "id_b": "b3", "score": 0.9, "status": "new", "cluster_id": "c1"}
+    row |= {"text_hash_a": hashes["a4"], "text_hash_b": hashes["b3"]}
+    changed = row | {"text_hash_b": "an older text"}
+    got, carried = {}, {}
+    for name, bar, before in (
+        ("kept", p + KEEP_MARGIN / 2, row),  # just under tonight's bar: still flagged
+        ("gone", p + KEEP_MARGIN * 2, row),  # well under it: no longer flagged
+        ("changed", p + KEEP_MARGIN / 2, changed),  # a text changed: judged at the bar itself
+    ):
+        det.params = replace(det.params, overlap_at=bar, duplicate_at=max(bar, 0.99))
+        previous = PreviousRun("2025-01-29T020000", pairs={("a4", "b3"): before})
+        report = build_report(det, previous=previous)
+        pairs = {(r.id_a, r.id_b): r for r in report.pairs}
+        got[name] = pairs[("a4", "b3")]
+        carried[name] = report.headline.carried
+    assert got["kept"].status == "persisting" and got["kept"].tier == "overlap"
+    assert got["kept"].score == pytest.approx(p, abs=1e-3)
+    assert carried == {"kept": 1, "gone": 0, "changed": 0}
+    assert got["gone"].status == "unflagged" and got["changed"].status == "resolved"
 
 
 def test_merged_cluster_is_not_resolved(tmp_path: Path, fake: FakeEncoder) -> None:

@@ -7,8 +7,11 @@ out of each other's top k. That pair is not resolved. So every pair of the previ
 neighbour search did not return is scored again, directly, with the current scorer:
 
 - at or above the flag bar: carried, still flagged (`persisting`), as if the search had found it;
-- below the bar, one of the two initiatives removed or its text changed: `resolved`;
-- below the bar, both texts unchanged (the scorer, its threshold or the portfolio's term weights
+  so is a pair whose two texts are unchanged down to `KEEP_MARGIN` under the bar (new records
+  move the portfolio's term weights a little each night: a pair at the bar is not reported new,
+  gone and new again);
+- below that, one of the two initiatives removed or its text changed: `resolved`;
+- below that, both texts unchanged (the scorer, its threshold or the portfolio's term weights
   moved): `unflagged`, "no longer flagged" — never called resolved.
 
 A pair reviewers decided is not related is `dismissed` (by `build`), whatever the score.
@@ -24,13 +27,16 @@ import numpy as np
 
 from dedupe.departments import department_key
 from dedupe.pairs import score_index_pairs
-from dedupe.records import Pair
+from dedupe.records import Pair, Tier
 from dedupe.report.model import DISMISSED, RESOLVED, UNFLAGGED, PairRow, pair_id
 
 if TYPE_CHECKING:
     from dedupe.detector import Detector
     from dedupe.match.scoring import ScorerParams
     from dedupe.report.history import PreviousRun
+
+
+KEEP_MARGIN = 0.05  # how far under the bar a flagged pair with unchanged texts stays flagged
 
 
 @dataclass(frozen=True)
@@ -94,13 +100,16 @@ def follow_previous(
     carried: list[Pair] = []
     scores: dict[tuple[str, str], float] = {}
     for key, (pa, pb), p, s in zip(todo, rows, probs.tolist(), dense.tolist(), strict=True):
-        if p >= flag_at:
+        unchanged = key in previous.pairs and _unchanged(previous.pairs[key], key, hashes)
+        keep_at = flag_at - KEEP_MARGIN if unchanged else flag_at
+        if p >= keep_at:
+            tier = detector.params.tier(p)
             carried.append(
                 Pair(
                     id_a=key[0],
                     id_b=key[1],
                     score=p,
-                    tier=detector.params.tier(p),
+                    tier=tier if tier is not Tier.BELOW else Tier.OVERLAP,  # kept: see above
                     similarity=s,
                     same_department=department_key(str(depts[pa]))
                     == department_key(str(depts[pb])),
@@ -109,8 +118,8 @@ def follow_previous(
         if key not in previous.pairs:  # a dismissed one: nothing ends, nothing to list
             continue
         scores[key] = p
-        if p < flag_at:
-            ended[key] = UNFLAGGED if _unchanged(previous.pairs[key], key, hashes) else RESOLVED
+        if p < keep_at:
+            ended[key] = UNFLAGGED if unchanged else RESOLVED
     return Followed(tuple(carried), ended, scores)
 
 
