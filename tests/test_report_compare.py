@@ -87,13 +87,18 @@ def test_score_rows_scores_as_the_all_pairs_stage(tmp_path: Path, fake: FakeEnco
     assert np.allclose(dense, [p.similarity for p in found], atol=1e-5)
 
 
-def test_unchanged_texts_below_the_bar_are_no_longer_flagged_not_resolved(
-    tmp_path: Path, fake: FakeEncoder
-) -> None:
+def _two_sources(tmp_path: Path, fake: FakeEncoder) -> tuple[Detector, dict[str, str]]:
+    """The two sources' index after one night, and its records' text hashes."""
     write_sources(tmp_path, alpha_rows(), beta_rows())
     run(tmp_path, fake, 0)
     det = Detector.open(tmp_path / "ix", encoder=fake)
-    hashes = dict(zip(det.index.frame["id"], det.index.frame["text_hash"], strict=True))
+    return det, dict(zip(det.index.frame["id"], det.index.frame["text_hash"], strict=True))
+
+
+def test_unchanged_texts_below_the_bar_are_no_longer_flagged_not_resolved(
+    tmp_path: Path, fake: FakeEncoder
+) -> None:
+    det, hashes = _two_sources(tmp_path, fake)
 
     def row(a: str, b: str, cluster: str, hashed: bool = True) -> dict[str, object]:
         out: dict[str, object] = {"id_a": a, "id_b": b, "title_a": a, "score": 0.9}
@@ -135,10 +140,7 @@ def test_unchanged_texts_below_the_bar_are_no_longer_flagged_not_resolved(
 def test_a_pair_just_under_the_bar_with_unchanged_texts_stays_flagged(
     tmp_path: Path, fake: FakeEncoder
 ) -> None:
-    write_sources(tmp_path, alpha_rows(), beta_rows())
-    run(tmp_path, fake, 0)
-    det = Detector.open(tmp_path / "ix", encoder=fake)
-    hashes = dict(zip(det.index.frame["id"], det.index.frame["text_hash"], strict=True))
+    det, hashes = _two_sources(tmp_path, fake)
     (p,), _ = score_rows(det, [(det.position("a4"), det.position("b3"))])  # type: ignore[list-item]
     row = {"id_a": "a4", "id_b": "b3", "score": 0.9, "status": "new", "cluster_id": "c1"}
     row |= {"text_hash_a": hashes["a4"], "text_hash_b": hashes["b3"]}
