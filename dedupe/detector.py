@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -12,12 +12,13 @@ import scipy.sparse as sp
 
 from dedupe import explain
 from dedupe.build import build_generation, scored_text
-from dedupe.departments import closest_departments, same_department
+from dedupe.check import check_proposal, find_candidates
+from dedupe.departments import closest_departments
 from dedupe.embed.encoder import Encoder, encoder_for_model_id, get_encoder
 from dedupe.errors import IndexNotFoundError
 from dedupe.index.manifest import MANIFEST, read_manifest
 from dedupe.index.scored import ScoredTexts, open_scored
-from dedupe.index.sentences import SentenceVectors, open_sentences, record_sentences
+from dedupe.index.sentences import SentenceVectors, open_sentences
 from dedupe.index.store import PortfolioIndex, record_from_values
 from dedupe.ingest import load_files
 from dedupe.ingest.mapping import ColumnMapping
@@ -27,24 +28,19 @@ from dedupe.match.boilerplate import Boilerplate, source_key
 from dedupe.match.features import pair_features
 from dedupe.match.homonyms import record_senses
 from dedupe.match.lexical import LexicalModel
-from dedupe.match.owners import owners_of, rank_owners
 from dedupe.match.reasons import SentenceCache
-from dedupe.match.retrieve import Candidates, retrieve
+from dedupe.match.retrieve import Candidates
 from dedupe.match.scoring import ScorerParams, default_params
 from dedupe.pairs import find_pairs
-from dedupe.proposals import titles_named_in
 from dedupe.records import (
     ALL_FIELDS,
     CheckResult,
     IngestSummary,
-    Match,
     Pair,
     Proposal,
     Reason,
     Record,
-    pair_key,
 )
-from dedupe.text import LazyTexts
 
 log = logging.getLogger(__name__)
 
@@ -316,67 +312,20 @@ class Detector:
         closest_when_clear: bool = False,
         decisions: Mapping[tuple[str, str], str] | None = None,
     ) -> CheckResult:
-        """Rank the indexed initiatives a proposal likely duplicates or overlaps.
+        """Rank the indexed initiatives a proposal likely duplicates or overlaps
+        (`dedupe.check.check_proposal`).
 
         `include_below`: `below` holds up to `limit` candidates under the bar; else, with
         `closest_when_clear`, the closest one when nothing is over it (a near miss to name)."""
-        if len(self.index) == 0 or not proposal.text.strip():
-            return CheckResult(proposal=proposal, matches=(), owners=())
-        cands = self.candidates(proposal, candidates)
-        positions = cands.positions
-        sim_of = dict(zip(positions, (float(d) for d in cands.dense), strict=True))
-        probs = self.params.probability(cands.features)
-        order = np.argsort(-probs, kind="stable")
-        shown = [int(i) for i in order if probs[i] >= self.params.overlap_at][:limit]
-        n_below = limit if include_below else int(closest_when_clear and not shown)
-        below_idx = [int(i) for i in order if probs[i] < self.params.overlap_at][:n_below]
-        explained = [positions[i] for i in shown + below_idx]
-        self._fetch(explained)
-        if explained:
-            reasons = explain.explain_query(self, cands, explained)
-        else:  # nothing to explain: the query's sentences are not needed
-            reasons = []
-            if isinstance(cands.sentence_vectors, Future):
-                cands.sentence_vectors.cancel()
-        decisions = decisions or {}
-
-        def make(i: int, reason_i: int) -> Match:
-            r = self.record(positions[i])
-            p = float(probs[i])
-            return Match(
-                id=r.id,
-                title=r.title,
-                department=r.department,
-                score=p,
-                tier=self.params.tier(p),
-                reason=reasons[reason_i],
-                owners=owners_of(r),
-                same_department=same_department(proposal.department, r.department),
-                similarity=sim_of[positions[i]],
-                decision=decisions.get(pair_key(proposal.id, r.id), ""),
-            )
-
-        matches = tuple(make(i, n) for n, i in enumerate(shown))
-        below = tuple(make(i, len(shown) + n) for n, i in enumerate(below_idx))
-        return CheckResult(
-            proposal=proposal, matches=matches, owners=rank_owners(matches), below=below
+        return check_proposal(
+            self,
+            proposal,
+            limit=limit,
+            candidates=candidates,
+            include_below=include_below,
+            closest_when_clear=closest_when_clear,
+            decisions=decisions,
         )
-
-    def _worker(self) -> ThreadPoolExecutor:
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="dedupe-encode")
-        return self._pool
-
-    def _title_rows(self, positions: Sequence[int]) -> sp.csr_matrix | None:
-        """The records' title TF-IDF rows: from the second query on, a long-lived process keeps
-        every title's row (one transform, ~1 s per 100k) instead of transforming the candidates'
-        titles per query (~3 ms); a one-shot `check` does the latter."""
-        self._title_queries += 1
-        if self._title_matrix is None:
-            if self._title_queries < 2:
-                return None
-            self._title_matrix = self.lexical.transform(self.column("title").tolist())
-        return self._title_matrix[list(positions)]
 
     def candidates(
         self,
@@ -388,62 +337,10 @@ class Detector:
     ) -> Candidates:
         """The proposal's k nearest indexed records (dense search), plus up to `lexical_k` more
         nearest by TF-IDF and `title_k` more nearest by its title's words, and their pair
-        features.
-
-        An indexed initiative checked again (same id) is left out of its own candidates.
-        """
-        query_text = self.clean_text(
-            proposal.title, proposal.description, department=proposal.department
+        features (`dedupe.check.find_candidates`)."""
+        return find_candidates(
+            self, proposal, k, features=features, lexical_k=lexical_k, title_k=title_k
         )
-        # The query and its sentences in one encoder call (the sentences serve the reasons).
-        qvec = self.encoder.encode([query_text])
-        # The query's sentences (for the reasons) are encoded on a second thread while this one
-        # searches and computes features: the encoder's numpy work releases the GIL, and the two
-        # overlap on 2 cores (warm check p50 at 100k: 16.4 -> 13.2-14.2 ms in-process).
-        q_sents = record_sentences(query_text)
-        pending = self._worker().submit(self.encoder.encode, q_sents) if q_sents else None
-        positions, dense, qrow = retrieve(
-            self.index,
-            self.lexical,
-            self.column("id"),
-            qvec,
-            query_text,
-            proposal.title,
-            exclude_id=proposal.id,
-            k=k,
-            lexical_k=lexical_k,
-            title_k=title_k,
-        )
-        n = len(positions)
-        language = proposal.language or _detect(query_text)
-        # The records' side of the lexical features comes precomputed with the TF-IDF model
-        # (rows fitted on the same stripped texts): no re-transform of 50-70 candidate texts.
-        lex = self.lexical
-        own = lex.matrix is not None and lex.matrix.shape[0] == len(self.index)
-        rows_b = lex.matrix[positions] if own and lex.matrix is not None else None
-        ntok_b = (
-            lex.n_tokens[positions]
-            if own and lex.n_tokens is not None and len(lex.n_tokens) == len(self.index)
-            else None
-        )
-        titles_b = self.column("title")[positions].tolist()
-        x = self.pair_features(
-            [query_text] * n,
-            LazyTexts(self.record_text, positions),  # read only where an input is missing
-            [proposal.title] * n if proposal.title else titles_named_in(query_text, titles_b),
-            titles_b,
-            [proposal.department] * n,
-            self.column("department")[positions].tolist(),
-            self.dense_feature(dense, qvec, np.asarray(positions, dtype=np.int64)),
-            langs_a=[language] * n,
-            langs_b=self.column("language")[positions].tolist(),
-            features=features,
-            rows_a=qrow,
-            rows_b=rows_b,
-            ntok_b=ntok_b,
-            title_rows_b=self._title_rows(positions),
-        )
-        return Candidates(query_text, positions, dense, x, tuple(q_sents), pending, language)
 
     def score_pairs(
         self,
@@ -532,12 +429,6 @@ class Detector:
         `incremental` reuses the previous run's neighbour lists, same result; `exact`: exact
         neighbour lists from 10k records too, where the default search is clustered)."""
         return find_pairs(self, k=k, min_score=min_score, incremental=incremental, exact=exact)
-
-
-def _detect(text: str) -> str:
-    from dedupe.text import detect_language
-
-    return detect_language(text)
 
 
 def require_index(path: str | Path) -> Path:
