@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -29,15 +29,12 @@ from dedupe.match.features import pair_features
 from dedupe.match.homonyms import record_senses
 from dedupe.match.lexical import LexicalModel
 from dedupe.match.reasons import SentenceCache
-from dedupe.match.retrieve import Candidates
 from dedupe.match.scoring import ScorerParams, default_params
 from dedupe.pairs import find_pairs
 from dedupe.records import (
     ALL_FIELDS,
-    CheckResult,
     IngestSummary,
     Pair,
-    Proposal,
     Reason,
     Record,
 )
@@ -302,45 +299,10 @@ class Detector:
         return closest_departments(name, set(map(str, self.column("department"))), n)
 
     # ----------------------------------------------------------------------------- check
-    def check(
-        self,
-        proposal: Proposal,
-        *,
-        limit: int = 10,
-        candidates: int = 50,
-        include_below: bool = False,
-        closest_when_clear: bool = False,
-        decisions: Mapping[tuple[str, str], str] | None = None,
-    ) -> CheckResult:
-        """Rank the indexed initiatives a proposal likely duplicates or overlaps
-        (`dedupe.check.check_proposal`).
-
-        `include_below`: `below` holds up to `limit` candidates under the bar; else, with
-        `closest_when_clear`, the closest one when nothing is over it (a near miss to name)."""
-        return check_proposal(
-            self,
-            proposal,
-            limit=limit,
-            candidates=candidates,
-            include_below=include_below,
-            closest_when_clear=closest_when_clear,
-            decisions=decisions,
-        )
-
-    def candidates(
-        self,
-        proposal: Proposal,
-        k: int = 50,
-        features: Sequence[str] | None = None,
-        lexical_k: int = 20,
-        title_k: int = 5,
-    ) -> Candidates:
-        """The proposal's k nearest indexed records (dense search), plus up to `lexical_k` more
-        nearest by TF-IDF and `title_k` more nearest by its title's words, and their pair
-        features (`dedupe.check.find_candidates`)."""
-        return find_candidates(
-            self, proposal, k, features=features, lexical_k=lexical_k, title_k=title_k
-        )
+    # `check` ranks the indexed initiatives a proposal likely duplicates or overlaps;
+    # `candidates` gives its nearest records and their pair features (`dedupe.check`).
+    check = check_proposal
+    candidates = find_candidates
 
     def score_pairs(
         self,
