@@ -74,9 +74,10 @@ def acronyms(frame: pd.DataFrame) -> list[tuple[str, str]]:
     names = found.groupby("acr")["department"].agg(lambda d: sorted(set(d)))
     english = {a: n[0] for a, n in names.items() if len(n) == 1 and "&" not in n[0]}
     english.update(ENGLISH_ONLY)
-    english = {("NRCan" if a == "NRCAN" else a): n for a, n in english.items()}
-    pairs = [*english.items()]
-    pairs += [(fr, english[en]) for fr, en in FRENCH_ACRONYMS.items() if en in english]
+    pairs = [*english.items()]  # upper-cased: names are compared folded (`fold`)
+    pairs += [
+        (fr, english[en.upper()]) for fr, en in FRENCH_ACRONYMS.items() if en.upper() in english
+    ]
     taken = {fold(a) for a in english}
     return [(a, n) for a, n in pairs if a in english or fold(a) not in taken]
 

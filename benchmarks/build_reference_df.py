@@ -34,6 +34,7 @@ from build_lexicon import held_out_ids  # noqa: E402
 
 from dedupe.match.idf import REFERENCE_FILE  # noqa: E402
 from dedupe.match.lexical import _analyzer  # noqa: E402
+from dedupe.records import Proposal  # noqa: E402
 from dedupe.text import normalize_text  # noqa: E402
 
 OUT = REPO / "dedupe" / "match" / REFERENCE_FILE
@@ -44,8 +45,7 @@ def documents(frame) -> list[str]:  # type: ignore[no-untyped-def]
     out = []
     for lang in ("", "_fr"):
         for title, desc in zip(frame[f"title{lang}"], frame[f"description{lang}"], strict=True):
-            title, desc = normalize_text(title), normalize_text(desc)
-            text = f"{title}. {desc}" if title and desc else title or desc
+            text = Proposal(normalize_text(title), normalize_text(desc)).text  # as embedded
             if text:
                 out.append(text)
     return out

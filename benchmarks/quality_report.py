@@ -142,7 +142,7 @@ def query_candidates(
 def fit(args: argparse.Namespace) -> None:
     if args.encoder == "use":
         raise SystemExit(
-            "the USE scorer (v12) is fitted with its dense adapter: "
+            "the USE scorer (v12 on) is fitted with its dense adapter: "
             "python benchmarks/fit_adapter.py --write"
         )
     ev = Path(args.eval)

@@ -8,11 +8,10 @@ proposal against the index.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from dedupe import explain
 from dedupe.departments import same_department
@@ -52,7 +51,7 @@ def check_proposal(
     n_below = limit if include_below else int(closest_when_clear and not shown)
     below_idx = [int(i) for i in order if probs[i] < det.params.overlap_at][:n_below]
     explained = [positions[i] for i in shown + below_idx]
-    det._fetch(explained)
+    det.fetch(explained)
     if explained:
         reasons = explain.explain_query(det, cands, explained)
     else:  # nothing to explain: the query's sentences are not needed
@@ -105,7 +104,7 @@ def find_candidates(
     # searches and computes features: the encoder's numpy work releases the GIL, and the two
     # overlap on 2 cores (warm check p50 at 100k: 16.4 -> 13.2-14.2 ms in-process).
     q_sents = record_sentences(query_text)
-    pending = _worker(det).submit(det.encoder.encode, q_sents) if q_sents else None
+    pending = det.encode_worker().submit(det.encoder.encode, q_sents) if q_sents else None
     positions, dense, qrow = retrieve(
         det.index,
         det.lexical,
@@ -145,25 +144,6 @@ def find_candidates(
         rows_a=qrow,
         rows_b=rows_b,
         ntok_b=ntok_b,
-        title_rows_b=_title_rows(det, positions),
+        title_rows_b=det.title_rows(positions),
     )
     return Candidates(query_text, positions, dense, x, tuple(q_sents), pending, language)
-
-
-def _worker(det: Detector) -> ThreadPoolExecutor:
-    """The detector's one encoding thread (the query's sentences, while it searches)."""
-    if det._pool is None:
-        det._pool = ThreadPoolExecutor(1, thread_name_prefix="dedupe-encode")
-    return det._pool
-
-
-def _title_rows(det: Detector, positions: Sequence[int]) -> sp.csr_matrix | None:
-    """The records' title TF-IDF rows: from the second query on, a long-lived process keeps
-    every title's row (one transform, ~1 s per 100k) instead of transforming the candidates'
-    titles per query (~3 ms); a one-shot `check` does the latter."""
-    det._title_queries += 1
-    if det._title_matrix is None:
-        if det._title_queries < 2:
-            return None
-        det._title_matrix = det.lexical.transform(det.column("title").tolist())
-    return det._title_matrix[list(positions)]

@@ -142,7 +142,6 @@ def test_a_small_portfolio_borrows_the_references_frequencies() -> None:
 
 
 def test_a_portfolio_of_reference_size_keeps_its_own_idf(monkeypatch) -> None:
-    monkeypatch.setattr(lexmod, "REFERENCE_RECORDS", len(TEXTS))
     monkeypatch.setattr(idfmod, "REFERENCE_RECORDS", len(TEXTS))
     plain = LexicalModel.fit(TEXTS)
     same = LexicalModel.fit(TEXTS, reference=_ref(gcsi=900, payroll=500))

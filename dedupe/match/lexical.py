@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from dedupe.errors import IndexCorruptError
-from dedupe.match.idf import REFERENCE_RECORDS, ReferenceFrequencies, smooth_idf
+from dedupe.match.idf import ReferenceFrequencies, smooth_idf
 from dedupe.text import TOKENIZER_VERSION, tokenize
 
 if TYPE_CHECKING:
@@ -117,8 +117,8 @@ class LexicalModel:
         reference: ReferenceFrequencies | None = None,
     ) -> LexicalModel:
         """Fit on the portfolio's texts; keep their rows (`matrix`) up to MATRIX_MAX_RECORDS.
-        With a `reference`, a portfolio of fewer than REFERENCE_RECORDS texts borrows its
-        document frequencies (`dedupe.match.idf`); otherwise, or for a larger one:
+        With a `reference`, a portfolio of fewer than `dedupe.match.idf.REFERENCE_RECORDS`
+        texts borrows its document frequencies; otherwise, or for a larger one:
 
         The same model as scikit-learn's `TfidfVectorizer(analyzer=_analyzer, sublinear_tf=True,
         dtype=float32)` (sorted vocabulary, smooth idf, L2 rows; checked in the tests), computed
@@ -247,10 +247,10 @@ class LexicalModel:
         # As scikit-learn computes it, in float32: idf = ln((1 + n) / (1 + df)) + 1, then
         # (1 + ln tf) * idf per cell and L2-normalised rows.
         df = np.bincount(col, minlength=width)
-        if reference is not None and n < REFERENCE_RECORDS:
-            idf32 = reference.blended_idf(df, n, vocab_terms)
-        else:
-            idf32 = smooth_idf(df, n)
+        # the reference lends frequencies below REFERENCE_RECORDS texts, else the idf is own
+        idf32 = (
+            smooth_idf(df, n) if reference is None else reference.blended_idf(df, n, vocab_terms)
+        )
         data = np.log(cnt, dtype=np.float32)
         data += np.float32(1)
         data *= idf32[col]
