@@ -16,7 +16,9 @@ their department's acronym (`ca-itp-esdc-lms` is Employment and Social Developme
 kept when the acronym names one department. The French ones (`FRENCH_ACRONYMS`) are written
 here by hand from the departments' published French abbreviations, each with the English
 acronym it stands beside; a French acronym that is another department's English one (CCG: the
-grain commission in French, the Coast Guard in English) is left out.
+grain commission in French, the Coast Guard in English) is left out. The UK and US departments
+of the same file are named by their usual abbreviations too (`OTHER_ACRONYMS`, by hand: HMRC,
+DWP, DHS, VA...), except where a Canadian department already has the letters (NRC).
 """
 
 from __future__ import annotations
@@ -65,6 +67,62 @@ FRENCH_ACRONYMS = {  # French acronym: the English acronym of the same departmen
     "SPC": "SSC",
 }
 ENGLISH_ONLY = {"ISC": "Indigenous Services Canada"}  # the ids name it with CIRNAC ("inac")
+# UK and US departments of initiatives.csv by their usual abbreviations (written by hand; kept
+# when the name is one of the file's departments and the acronym is no Canadian department's)
+OTHER_ACRONYMS = {
+    "MOD": "Ministry of Defence",
+    "MOJ": "Ministry of Justice",
+    "DFT": "Department for Transport",
+    "DH": "Department of Health",
+    "HO": "Home Office",
+    "HMRC": "HM Revenue and Customs",
+    "CO": "Cabinet Office",
+    "DWP": "Department for Work and Pensions",
+    "DFE": "Department for Education",
+    "DHSC": "Department of Health and Social Care",
+    "DEFRA": "Department for Environment, Food and Rural Affairs",
+    "DCMS": "Department for Digital, Culture, Media and Sport",
+    "DESNZ": "Department for Energy Security and Net Zero",
+    "BEIS": "Department for Business, Energy and Industrial Strategy",
+    "DLUHC": "Department for Levelling Up, Housing and Communities",
+    "ONS": "Office for National Statistics",
+    "BIS": "Department for Business, Innovation and Skills",
+    "FCO": "Foreign and Commonwealth Office",
+    "DECC": "Department of Energy and Climate Change",
+    "DSIT": "Department for Science, Innovation and Technology",
+    "FCDO": "Foreign, Commonwealth and Development Office",
+    "NCA": "National Crime Agency",
+    "DBT": "Department for Business and Trade",
+    "DCLG": "Department for Communities and Local Government",
+    "MHCLG": "Ministry of Housing, Communities and Local Government",
+    "HMT": "HM Treasury",
+    "CPS": "Crown Prosecution Service",
+    "VOA": "Valuation Office Agency",
+    "DOE": "Department of Energy",
+    "GSA": "General Services Administration",
+    "DHS": "Department of Homeland Security",
+    "HHS": "Department of Health and Human Services",
+    "EPA": "Environmental Protection Agency",
+    "VA": "Department of Veterans Affairs",
+    "SSA": "Social Security Administration",
+    "DOT": "Department of Transportation",
+    "DOD": "Department of Defense",
+    "USDA": "Department of Agriculture",
+    "DOL": "Department of Labor",
+    "DOS": "Department of State",
+    "NRC": "Nuclear Regulatory Commission",
+    "NSF": "National Science Foundation",
+    "DOJ": "Department of Justice",
+    "DOI": "Department of the Interior",
+    "OPM": "Office of Personnel Management",
+    "SBA": "Small Business Administration",
+    "NARA": "National Archives and Records Administration",
+    "USACE": "U.S. Army Corps of Engineers",
+    "NASA": "National Aeronautics and Space Administration",
+    "HUD": "Department of Housing and Urban Development",
+    "USAID": "U.S. Agency for International Development",
+    "FEC": "Federal Election Commission",
+}
 
 
 def acronyms(frame: pd.DataFrame) -> list[tuple[str, str]]:
@@ -79,7 +137,12 @@ def acronyms(frame: pd.DataFrame) -> list[tuple[str, str]]:
         (fr, english[en.upper()]) for fr, en in FRENCH_ACRONYMS.items() if en.upper() in english
     ]
     taken = {fold(a) for a in english}
-    return [(a, n) for a, n in pairs if a in english or fold(a) not in taken]
+    canadian = [(a, n) for a, n in pairs if a in english or fold(a) not in taken]
+    taken |= {fold(a) for a, _ in canadian}
+    known = set(frame["department"])
+    return canadian + [
+        (a, n) for a, n in OTHER_ACRONYMS.items() if n in known and fold(a) not in taken
+    ]
 
 
 def main() -> None:
@@ -105,7 +168,8 @@ def main() -> None:
         "columns department_fr and department; Open Government Licence - Canada / MIT.",
         *(f"{fr}\t{en}" for fr, en in sorted(kept, key=lambda p: (p[1], p[0]))),
         "# Acronyms: English ones from the GC IT project ids (ca-itp-<acronym>-...) in "
-        "initiatives.csv; French ones written by hand (build_departments.FRENCH_ACRONYMS).",
+        "initiatives.csv; French ones, and the UK and US departments' usual abbreviations, "
+        "written by hand (build_departments.FRENCH_ACRONYMS, OTHER_ACRONYMS).",
         *(f"{a}\t{en}" for a, en in sorted(short, key=lambda p: (p[1], p[0]))),
     ]
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -48,6 +48,19 @@ def test_a_departments_acronyms_name_it_in_either_language() -> None:
     assert department_key("CCG") == "ccg"  # the grain commission in French, the Coast Guard
 
 
+def test_uk_and_us_departments_by_their_usual_abbreviations() -> None:
+    assert same_department("HMRC", "HM Revenue and Customs")
+    assert same_department("dwp", "Department for Work and Pensions")
+    assert same_department("DHS", "Department of Homeland Security")
+    assert same_department("VA", "Department of Veterans Affairs")
+    assert not same_department("VA", "Veterans Affairs Canada")  # VAC is Canada's
+    # letters a Canadian department already has keep their Canadian meaning
+    assert same_department("NRC", "National Research Council Canada")
+    assert not same_department("NRC", "Nuclear Regulatory Commission")
+    names = ["HM Revenue and Customs", "Department of Energy"]
+    assert closest_departments("HMRC", names) == (True, [])
+
+
 def test_the_closest_names_of_a_department_not_in_the_index() -> None:
     names = ["DFO", "Transport Canada", "Employment and Social Development Canada"]
     assert closest_departments("EDSC", names) == (True, [])  # its French acronym
