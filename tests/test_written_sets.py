@@ -71,7 +71,7 @@ def test_evaluate_reads_the_blind_set_whole(
 
 def test_the_shipped_adapter_lifts_the_fresh_blind_set(tmp_path: Path, use_encoder) -> None:
     """Blind 2 (written in session 15, never fitted on) with the real model: the shipped scorer
-    (v13, its dense feature half adapted) ranks its pairs better than the same weights without
+    (v14, its dense feature half adapted) ranks its pairs better than the same weights without
     the adapter, and than the raw cosine."""
     folder = SETS / "blind2"
     result = evaluate(
@@ -82,7 +82,7 @@ def test_the_shipped_adapter_lifts_the_fresh_blind_set(tmp_path: Path, use_encod
     )
     assert result.pairs is not None
     det = Detector.open(tmp_path / "ix", encoder=use_encoder)
-    assert det.params.dense_adapter == "use-v12"
+    assert det.params.dense_adapter == "use-v14"
     pairs = _read(folder / "pairs.csv")
     scored = score_pair_table(det, pairs, "pairs.csv")
     y = (scored["label"] > 0).astype(int)
@@ -97,13 +97,14 @@ def test_the_shipped_adapter_lifts_the_fresh_blind_set(tmp_path: Path, use_encod
     ap, ap_plain, ap_dense = (
         average_precision_score(y, s) for s in (scored["score"], plain, dense)
     )
-    # measured: 0.924 with the adapter (v12: 0.913), 0.889 without it, 0.890 for the dense cosine
+    # measured: v14 0.924 with the adapter (v12 0.913), 0.886 without it, 0.890 the dense cosine
     assert ap >= 0.90
     assert ap > ap_plain + 0.02 and ap > ap_dense + 0.01
 
 
 @pytest.mark.parametrize(
-    ("folder", "files", "rows"), [("pairs", 3, 301), ("tune", 4, 400), ("tune2", 4, 400)]
+    ("folder", "files", "rows"),
+    [("pairs", 3, 301), ("tune", 4, 400), ("tune2", 4, 400), ("tune3", 4, 400)],
 )
 def test_written_pairs_are_well_formed(folder: str, files: int, rows: int) -> None:
     frames = [_read(p) for p in sorted((SETS / folder).glob("*.csv"))]
@@ -120,9 +121,10 @@ def test_written_pairs_are_well_formed(folder: str, files: int, rows: int) -> No
     positive = {"dup_reworded", "dup_short_long", "dup_en_fr", "overlap"}
     assert (pairs["label"] == pairs["pair_type"].isin(positive).astype(int).astype(str)).all()
     assert (pairs[[f"{c}_{s}" for s in "ab" for c in sides]] != "").all().all()
-    if folder.startswith("tune"):  # cross-department positives, one department for footer-alike
+    if folder.startswith("tune"):  # one department for footer-alike
         pos = pairs[pairs["label"] == "1"]
-        assert (pos["dept_a"] != pos["dept_b"]).all()
+        if folder in ("tune", "tune2"):  # cross-department positives (tune3: about half)
+            assert (pos["dept_a"] != pos["dept_b"]).all()
         footer = pairs[pairs["pair_type"] == "footer_alike"]
         assert (footer["dept_a"] == footer["dept_b"]).all()
         texts = pd.concat([pairs["text_a"], pairs["text_b"]])
