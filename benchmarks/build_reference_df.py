@@ -4,7 +4,7 @@
 A portfolio of a few dozen records reads its own domain words as rare: in twenty records
 "inspection" or "paie" weighs like a code name, and two same-domain proposals look alike on
 words alone. `LexicalModel.fit(reference=...)` lends such a portfolio the document frequencies
-of a large reference for the records it lacks (`dedupe.match.lexical.REFERENCE_RECORDS`). This
+of a large reference for the records it lacks (`dedupe.match.idf.REFERENCE_RECORDS`). This
 script counts them: every term of the TF-IDF analyser (words and word pairs) in the English and
 the French text of the public initiatives in `initiatives/initiatives.csv` (one document each),
 kept when it is in at least `--min-df` documents. Every record of the held-out evaluation split

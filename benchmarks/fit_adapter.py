@@ -5,21 +5,22 @@ The dense cosine of a hand-written twin (0.45-0.6) sits where a public new propo
 unrelated record sits, so no threshold serves both (README, "Hand-written sets"). This script
 learns x -> x + (x B) Aᵀ (`dedupe.match.adapter.fit_adapter`, rank 32) so that duplicates come
 closer: logistic loss on the adapted cosine over the public tune pairs, the public tune query
-candidates and the hand-written training pairs of written_sets/tune*/ (weight `--hand`: 0.9 of
-the public pairs'), with an L2 pull towards the identity (`--lam`). The scorer's dense feature
-is then `blend` raw cosine + (1 - `blend`) adapted cosine (`--blend`, 0.5: equal halves). The
-scorer is refitted as v11 was (public tune pairs and query candidates, then the English/French
-refit with the hand-written training pairs, at `--xl-hand`: 0.75 in v14, the weight per pair
-of v13's 0.5 for 800 pairs; 0.1 in v11 and v12),
-on dense features that are *cross-fitted*: each half of the public tune rows, and of the
-hand-written pairs, scored by an adapter trained without it (an adapter that saw a row would
-make the scorer over-trust it); every evaluation set is scored with the adapter trained on all.
+candidates and the hand-written training pairs of written_sets/tune*/ (weight `--hand`, by
+default `HAND_PER_PAIR` a pair: 0.9 of the public pairs' for v14's 1,200), with an L2 pull
+towards the identity (`--lam`). The scorer's dense feature is then `blend` raw cosine +
+(1 - `blend`) adapted cosine (`--blend`, 0.5: equal halves). The scorer is refitted as v11 was
+(public tune pairs and query candidates, then the English/French refit with the hand-written
+training pairs, at `--xl-hand`: by default `XL_HAND_PER_PAIR` a pair, 0.75 for v14's 1,200,
+v13's 0.5 for 800; 0.1 in v11 and v12), on dense features that are *cross-fitted*: each half
+of the public tune rows, and of the hand-written pairs, scored by an adapter trained without it
+(an adapter that saw a row would make the scorer over-trust it); every evaluation set is scored
+with the adapter trained on all.
 
 Usage (after `python benchmarks/build_eval_sets.py build/eval`; torch comes with
 sentence-transformers):
 
-  python benchmarks/fit_adapter.py [--rank 32] [--lam 1] [--hand 0.9] [--blend 0.5]
-                                   [--xl-hand 0.75] [--write]
+  python benchmarks/fit_adapter.py [--rank 32] [--lam 1] [--hand W] [--blend 0.5]
+                                   [--xl-hand W] [--write]
 
 Prints the figures of the identity (v11's procedure) and of the adapter at the refitted
 scorer's own threshold. `--write` writes the adapter (`dedupe/match/adapters/use-v14.npz`) and
@@ -62,6 +63,10 @@ HAND = tuple(
     for f in sorted((REPO / "benchmarks" / "written_sets").glob("tune*"))
     if f.is_dir() and any(f.glob("*.csv"))
 )
+# Each hand-written pair's weight (v13's: 0.6 and 0.5 of the public rows' for its 800 pairs),
+# so that a training folder added later neither dilutes nor outweighs the others.
+HAND_PER_PAIR = 0.6 / 800  # in the adapter's training
+XL_HAND_PER_PAIR = 0.5 / 800  # in the English/French refit
 ZERO = ScorerParams((0.0,) * len(FEATURES), 0.0, features=FEATURES)
 
 
@@ -265,9 +270,9 @@ def main() -> None:
     ap.add_argument(
         "--hand",
         type=float,
-        default=0.9,
-        help="the hand-written pairs' weight, all together (v12, v13: 0.6 for 800 pairs; "
-        "v14: 0.9 for 1,200, the same per pair)",
+        default=None,
+        help="the hand-written pairs' weight, all together (default: HAND_PER_PAIR each; "
+        "v12, v13: 0.6 for 800 pairs; v14: 0.9 for 1,200)",
     )
     ap.add_argument("--blend", type=float, default=0.5, help="the raw cosine's weight")
     ap.add_argument("--write", action="store_true", help="ship the adapter and the weights")
@@ -277,13 +282,19 @@ def main() -> None:
     ap.add_argument(
         "--xl-hand",
         type=float,
-        default=0.75,
-        help="the hand-written pairs' weight in the English/French refit, all together (v11, "
-        "v12: 0.1; v13: 0.5 for 800 pairs; v14: 0.75 for 1,200, the same per pair)",
+        default=None,
+        help="the hand-written pairs' weight in the English/French refit, all together "
+        "(default: XL_HAND_PER_PAIR each; v11, v12: 0.1; v13: 0.5 for 800 pairs; v14: 0.75 "
+        "for 1,200)",
     )
     args = ap.parse_args()
     t = tables()
     t["hand"] = hand_table(t, args.hand_sets.split(","))
+    n_hand = len(t["hand"][0])
+    if args.hand is None:
+        args.hand = round(HAND_PER_PAIR * n_hand, 6)
+    if args.xl_hand is None:
+        args.xl_hand = round(XL_HAND_PER_PAIR * n_hand, 6)
     frames = {k: v[0] for k, v in t.items()}
     gp, gq = frames["gov_pairs_tune"], frames["gov_q_tune"]
     rng = np.random.default_rng(0)
