@@ -20,7 +20,12 @@ Usage (after `python benchmarks/build_eval_sets.py build/eval`; torch comes with
 sentence-transformers):
 
   python benchmarks/fit_adapter.py [--rank 32] [--lam 1] [--hand W] [--blend 0.5]
-                                   [--xl-hand W] [--write]
+                                   [--xl-hand W] [--hand-cands W] [--write]
+
+`--hand-cands W` (0 in v14; measured in session 19 and not adopted, README "Hand-written sets")
+adds to the English/French refit the hand-written portfolios' records checked against each other
+as proposals: their candidates in the other language, a labelled partner positive, any other
+record negative.
 
 Prints the figures of the identity (v11's procedure) and of the adapter at the refitted
 scorer's own threshold. `--write` writes the adapter (`dedupe/match/adapters/use-v14.npz`) and
@@ -109,6 +114,42 @@ def queries_with_vectors(
     return pd.concat(rows, ignore_index=True), np.vstack(qv), np.vstack(cv)
 
 
+def hand_candidates(
+    det, ids: pd.DataFrame, k: int = 20
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Every record of a hand-written training portfolio checked against the others as an intake
+    proposal is: its candidates' features, y = 1 for a labelled positive partner, and `pair` =
+    the row of `ids` the two records form (-1 for none: two records of different pairs)."""
+    where: dict[tuple[str, str], int] = {}
+    positive: set[tuple[str, str]] = set()
+    for j, (a, b, label) in enumerate(zip(ids["id_a"], ids["id_b"], ids["label"], strict=True)):
+        where[(a, b)] = where[(b, a)] = j
+        if str(label).strip().lower() in qr.POSITIVE:
+            positive |= {(a, b), (b, a)}
+    vectors = np.asarray(det.index.vectors, dtype=np.float32)
+    rows, qv, cv = [], [], []
+    for r in det.records:
+        q = pd.Series(
+            {
+                "query_id": r.id,
+                "title": r.title,
+                "description": r.description,
+                "department": r.department,
+                "language": r.language,
+                "expected_ids": "",
+            }
+        )
+        c, _, found = qr.candidates_of(det, q, k)
+        f = pd.DataFrame(c.features, columns=list(FEATURES))
+        f["y"] = [int((r.id, i) in positive) for i in found]
+        f["pair"] = [where.get((r.id, i), -1) for i in found]
+        f["qid"] = r.id
+        rows.append(f)
+        qv.append(np.repeat(vectors[det.position(r.id)][None, :], len(found), axis=0))
+        cv.append(vectors[list(c.positions)])
+    return pd.concat(rows, ignore_index=True), np.vstack(qv), np.vstack(cv)
+
+
 def _open(portfolio: Path, where: Path):
     """An index of the sets, scored without the shipped adapter: the tables' raw features."""
     det = qr.open_index("use", portfolio, where)
@@ -145,7 +186,7 @@ def _builders() -> dict[str, Callable[[], tuple[pd.DataFrame, np.ndarray, np.nda
     out["trap_q"] = lambda: queries_with_vectors(
         det("traps_use", qr.trap_portfolio()), qr.read(qr.TRAPS / "queries.csv"), 50
     )
-    for name in ("blind", "blind2"):
+    for name in ("blind", "blind2", "blind3"):
         folder = qr.WRITTEN / name
         out[f"{name}_pairs"] = lambda name=name, folder=folder: pairs_with_vectors(
             det(f"{name}_use", folder / "portfolio.csv"),
@@ -161,6 +202,13 @@ def _builders() -> dict[str, Callable[[], tuple[pd.DataFrame, np.ndarray, np.nda
             return pairs_with_vectors(det(f"{name}_use", port), qr.inline_pairs(port, ids))
 
         out[f"{name}_pairs"] = inline
+        if name in HAND:
+
+            def cands(name: str = name) -> Any:
+                port, ids = qr.inline_set(name)
+                return hand_candidates(det(f"{name}_use", port), ids)
+
+            out[f"{name}_cands"] = cands
     return out
 
 
@@ -191,6 +239,38 @@ def hand_table(
     )
 
 
+def hand_cands_table(
+    t: dict[str, tuple[pd.DataFrame, np.ndarray, np.ndarray]],
+    names: list[str],
+    half_h: np.ndarray,
+    ad_all: DenseAdapter,
+    ad_a: DenseAdapter,
+    ad_b: DenseAdapter,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The named folders' candidate tables as one, and their adapted cosines, cross-fitted like
+    the pairs': a labelled pair's two records by the adapter that did not see that pair (`ad_b`
+    for the pairs in `half_h`, `ad_a` for the others), two records of different pairs by
+    `ad_all`."""
+    frames, us, vs, offset = [], [], [], 0
+    for h in names:
+        f, u, v = t[f"{h}_cands"]
+        pair = f["pair"].to_numpy()
+        frames.append(f.assign(pair=np.where(pair >= 0, pair + offset, -1)))
+        us.append(u)
+        vs.append(v)
+        offset += len(t[f"{h}_pairs"][0])
+    frame = pd.concat(frames, ignore_index=True)
+    u, v = np.vstack(us), np.vstack(vs)
+    pair = frame["pair"].to_numpy()
+    in_a = half_h[np.maximum(pair, 0)]
+    dense = np.where(
+        pair < 0,
+        adapted(ad_all, u, v),
+        np.where(in_a, adapted(ad_b, u, v), adapted(ad_a, u, v)),
+    )
+    return frame, dense
+
+
 def _label(frame: pd.DataFrame) -> np.ndarray:
     return (frame["label"] if "label" in frame else frame["y"]).to_numpy().astype(np.float32)
 
@@ -207,15 +287,23 @@ def with_dense(frame: pd.DataFrame, dense: np.ndarray, blend: float) -> pd.DataF
 
 
 def fit_scorer(
-    d: dict[str, pd.DataFrame], *, hand_weight: float = 0.1, version: str = "custom"
+    d: dict[str, pd.DataFrame],
+    *,
+    hand_weight: float = 0.1,
+    version: str = "custom",
+    cands_weight: float = 0.0,
 ) -> ScorerParams:
     """v11's procedure (`quality_report.fit_weights`) on the tables: public tune pairs + query
-    candidates, then the English/French refit with the hand-written pairs at `hand_weight`."""
+    candidates, then the English/French refit with the hand-written pairs at `hand_weight`
+    (and the hand-written portfolios' candidates at `cands_weight`)."""
     f = list(FEATURES)
+    cands = d.get("hand_cands")
     return qr.fit_weights(
         *((d[k][f].to_numpy(), _label(d[k])) for k in ("gov_pairs_tune", "gov_q_tune", "hand")),
         hand_weight=hand_weight,
         version=version,
+        hand_queries=None if cands is None else (cands[f].to_numpy(), _label(cands)),
+        hand_query_weight=cands_weight,
     )
 
 
@@ -226,6 +314,7 @@ def figures(params: ScorerParams, d: dict[str, pd.DataFrame], thr: float) -> dic
         "trap_pairs",
         "blind_pairs",
         "blind2_pairs",
+        "blind3_pairs",
         "writt_pairs",
         "tune_pairs",
     ):
@@ -239,7 +328,7 @@ def figures(params: ScorerParams, d: dict[str, pd.DataFrame], thr: float) -> dic
         sdp = (t["pair_type"].to_numpy() == "sdp") & (y == 0)
         out[f"{short} EN/FR"] = f"{int(flagged[xl].sum())}/{int(xl.sum())}"
         out[f"{short} sdp"] = f"{int(flagged[sdp].sum())}/{int(sdp.sum())}"
-    for name in ("gov_q_holdout", "trap_q", "blind_q", "blind2_q"):
+    for name in ("gov_q_holdout", "trap_q", "blind_q", "blind2_q", "blind3_q"):
         t = d[name].assign(p=params.probability(d[name][list(params.features)].to_numpy()))
         r5, hit, ff, xlq, sdpq = [], [], [], [], []
         for _, g in t.groupby("qid", sort=False):
@@ -260,6 +349,12 @@ def figures(params: ScorerParams, d: dict[str, pd.DataFrame], thr: float) -> dic
         out[f"{short} EN/FR q"] = f"{sum(xlq)}/{len(xlq)}"
         if sdpq:
             out[f"{short} sdp q"] = f"{sum(sdpq)}/{len(sdpq)}"
+    if "hand_cands" in d:  # training rows: the hand-written records' cross-language candidates
+        t = d["hand_cands"]
+        flagged = params.probability(t[list(params.features)].to_numpy()) >= thr
+        xl, y = t["cross_lang"].to_numpy() > 0, _label(t) == 1
+        out["hand cands EN/FR partners"] = f"{int(flagged[xl & y].sum())}/{int((xl & y).sum())}"
+        out["hand cands EN/FR others"] = f"{int(flagged[xl & ~y].sum())}/{int((xl & ~y).sum())}"
     return out
 
 
@@ -275,6 +370,14 @@ def main() -> None:
         "v12, v13: 0.6 for 800 pairs; v14: 0.9 for 1,200)",
     )
     ap.add_argument("--blend", type=float, default=0.5, help="the raw cosine's weight")
+    ap.add_argument(
+        "--hand-cands",
+        type=float,
+        default=0.0,
+        help="in the English/French refit, the weight (all together, as --xl-hand) of the "
+        "hand-written portfolios' records checked against each other: their candidates in the "
+        "other language, a labelled partner positive, any other record negative",
+    )
     ap.add_argument("--write", action="store_true", help="ship the adapter and the weights")
     ap.add_argument(
         "--hand-sets", default=",".join(HAND), help="hand-written training folders to use"
@@ -344,11 +447,13 @@ def main() -> None:
     u, v = hand[1], hand[2]
     cross = np.where(half_h, adapted(ad_hb, u, v), adapted(ad_ha, u, v))
     d["hand"] = with_dense(frames["hand"], cross, args.blend)
-    params = fit_scorer(d, hand_weight=args.xl_hand, version=SCORER)
+    d["hand_cands"] = hand_cands_table(t, args.hand_sets.split(","), half_h, ad_all, ad_ha, ad_hb)
+    d["hand_cands"] = with_dense(d["hand_cands"][0], d["hand_cands"][1], args.blend)
+    params = fit_scorer(d, hand_weight=args.xl_hand, version=SCORER, cands_weight=args.hand_cands)
     rows.append(
         {
             "model": f"adapter r{args.rank} lam{args.lam} hand{args.hand} blend{args.blend} "
-            f"xl-hand{args.xl_hand}",
+            f"xl-hand{args.xl_hand} cands{args.hand_cands}",
             **figures(params, d, params.overlap_at),
         }
     )

@@ -10,7 +10,7 @@ Usage (from the repo root, after `python benchmarks/build_eval_sets.py build/eva
   python benchmarks/quality_report.py traps  --encoder use     # hand-written trap set
   python benchmarks/quality_report.py sanity --encoder use     # STS-B / MRPC (evaluation only)
   python benchmarks/quality_report.py written --encoder use    # hand-written intake-like sets
-                                                               # (2 blind sets, written/tune pairs)
+                                                               # (3 blind sets, written/tune pairs)
 
 Indexes and embedding caches live in build/idx_<encoder> (reused between runs: CPU is scarce).
 Nothing is fitted on the held-out split or the trap set.
@@ -44,6 +44,12 @@ from dedupe.text import normalize_text  # noqa: E402
 WEIGHTS = REPO / "dedupe" / "match" / "default_weights.json"
 TRAPS = REPO / "tests" / "data" / "traps"
 WRITTEN = REPO / "benchmarks" / "written_sets"  # hand-written, fictional: evaluation only
+# (report name, index key, folder) of the blind sets: portfolio, pairs and queries each
+BLIND_SETS = (
+    ("blind", "blind", "blind"),
+    ("blind 2", "blind2", "blind2"),
+    ("blind 3", "blind3", "blind3"),
+)
 SHARED = REPO.parent / "shared" / "data"
 FR_KINDS = {"fr_bilingual", "fr_reworded", "en_to_fr", "dup_fr", "dup_en_to_fr"}
 
@@ -194,6 +200,8 @@ def fit_weights(
     trained_on: str = "",
     c: float = 1.0,
     flag_beta: float = 1.0,
+    hand_queries: tuple[np.ndarray, np.ndarray] | None = None,
+    hand_query_weight: float = 0.0,
 ) -> ScorerParams:
     """The shipped fitting procedure (v11, and v12's on adapted features), from (features,
     labels) of the public tune pairs, the tune query candidates and the hand-written training
@@ -201,7 +209,8 @@ def fit_weights(
     weigh the same), then the English<->French intercept and dense slope refitted on the
     cross-language rows, the hand-written pairs' among them (natively written French twins,
     which the public pairs lack) at `hand_weight`, every other weight held: same-language scores
-    unchanged."""
+    unchanged. `hand_queries`: the hand-written portfolios' records checked against each other
+    (their candidates, labelled by the pairs), in that refit too, at `hand_query_weight`."""
     (xp, yp), (xq, yq), (xh, yh) = pairs, queries, hand
     params = fit_params(
         np.vstack([xp, xq]),
@@ -218,19 +227,24 @@ def fit_weights(
     xl = FEATURES.index("cross_lang")
     cp, cq, ch = xp[:, xl] > 0, xq[:, xl] > 0, xh[:, xl] > 0
     n = int(cp.sum())  # the three sources weigh: pairs 1, query candidates 1, hand-written hw
-    wx = np.concatenate(
-        [
-            np.ones(n),
-            np.full(int(cq.sum()), n / max(int(cq.sum()), 1)),
-            np.full(int(ch.sum()), hand_weight * n / max(int(ch.sum()), 1)),
-        ]
-    )
+    xs, ys = [xp[cp], xq[cq], xh[ch]], [yp[cp], yq[cq], yh[ch]]
+    ws = [
+        np.ones(n),
+        np.full(int(cq.sum()), n / max(int(cq.sum()), 1)),
+        np.full(int(ch.sum()), hand_weight * n / max(int(ch.sum()), 1)),
+    ]
+    if hand_queries is not None and hand_query_weight > 0:
+        xc, yc = hand_queries
+        cc = xc[:, xl] > 0
+        xs.append(xc[cc])
+        ys.append(yc[cc])
+        ws.append(np.full(int(cc.sum()), hand_query_weight * n / max(int(cc.sum()), 1)))
     return refit_weights(
         params,
-        np.vstack([xp[cp], xq[cq], xh[ch]]),
-        np.concatenate([yp[cp], yq[cq], yh[ch]]),
+        np.vstack(xs),
+        np.concatenate(ys),
         ("cross_lang", "dense_x_cross"),
-        sample_weight=wx,
+        sample_weight=np.concatenate(ws),
     )
 
 
@@ -425,7 +439,7 @@ def inline_pairs(portfolio: Path, pairs: pd.DataFrame) -> pd.DataFrame:
 
 
 def written(args: argparse.Namespace) -> None:
-    """The hand-written sets: the two blind sets (portfolio, pairs, queries, written without
+    """The hand-written sets: the blind sets (portfolio, pairs, queries, written without
     seeing the tool) and the written pairs (each side a record of one small portfolio). Not
     fitted on."""
     sets: list[tuple[str, str, Path, pd.DataFrame, Path | None]] = [
@@ -436,7 +450,7 @@ def written(args: argparse.Namespace) -> None:
             read(WRITTEN / folder / "pairs.csv"),
             WRITTEN / folder / "queries.csv",
         )
-        for name, key, folder in (("blind", "blind", "blind"), ("blind 2", "blind2", "blind2"))
+        for name, key, folder in BLIND_SETS
     ]
     sets.append(("written pairs", "writt", *inline_set("pairs"), None))
     # the tune pairs: training data (the fit's English/French intercept and slope use their
