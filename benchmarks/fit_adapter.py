@@ -57,6 +57,7 @@ import quality_report as qr  # noqa: E402
 
 from dedupe.match.adapter import ADAPTERS, DenseAdapter, fit_adapter  # noqa: E402
 from dedupe.match.scoring import FEATURES, ScorerParams  # noqa: E402
+from dedupe.records import Proposal  # noqa: E402
 from dedupe.text import normalize_text  # noqa: E402
 
 OUT = REPO / "build" / "adapter_exp"
@@ -127,19 +128,12 @@ def hand_candidates(
         if str(label).strip().lower() in qr.POSITIVE:
             positive |= {(a, b), (b, a)}
     vectors = np.asarray(det.index.vectors, dtype=np.float32)
+    record_ids = det.column("id")
     rows, qv, cv = [], [], []
     for r in det.records:
-        q = pd.Series(
-            {
-                "query_id": r.id,
-                "title": r.title,
-                "description": r.description,
-                "department": r.department,
-                "language": r.language,
-                "expected_ids": "",
-            }
-        )
-        c, _, found = qr.candidates_of(det, q, k)
+        proposal = Proposal(r.title, r.description, r.department, r.language, id=r.id)
+        c = det.candidates(proposal, k, features=FEATURES)
+        found = [str(i) for i in record_ids[c.positions]]
         f = pd.DataFrame(c.features, columns=list(FEATURES))
         f["y"] = [int((r.id, i) in positive) for i in found]
         f["pair"] = [where.get((r.id, i), -1) for i in found]
@@ -186,7 +180,7 @@ def _builders() -> dict[str, Callable[[], tuple[pd.DataFrame, np.ndarray, np.nda
     out["trap_q"] = lambda: queries_with_vectors(
         det("traps_use", qr.trap_portfolio()), qr.read(qr.TRAPS / "queries.csv"), 50
     )
-    for name in ("blind", "blind2", "blind3"):
+    for name in qr.BLIND_SETS:
         folder = qr.WRITTEN / name
         out[f"{name}_pairs"] = lambda name=name, folder=folder: pairs_with_vectors(
             det(f"{name}_use", folder / "portfolio.csv"),
@@ -262,12 +256,11 @@ def hand_cands_table(
     frame = pd.concat(frames, ignore_index=True)
     u, v = np.vstack(us), np.vstack(vs)
     pair = frame["pair"].to_numpy()
-    in_a = half_h[np.maximum(pair, 0)]
-    dense = np.where(
-        pair < 0,
-        adapted(ad_all, u, v),
-        np.where(in_a, adapted(ad_b, u, v), adapted(ad_a, u, v)),
-    )
+    labelled = pair >= 0
+    in_a = labelled & half_h[np.maximum(pair, 0)]
+    dense = np.empty(len(frame))
+    for adapter, rows in ((ad_all, ~labelled), (ad_b, in_a), (ad_a, labelled & ~in_a)):
+        dense[rows] = adapted(adapter, u[rows], v[rows])
     return frame, dense
 
 
@@ -312,9 +305,7 @@ def figures(params: ScorerParams, d: dict[str, pd.DataFrame], thr: float) -> dic
     for name in (
         "gov_pairs_holdout",
         "trap_pairs",
-        "blind_pairs",
-        "blind2_pairs",
-        "blind3_pairs",
+        *(f"{b}_pairs" for b in qr.BLIND_SETS),
         "writt_pairs",
         "tune_pairs",
     ):
@@ -328,7 +319,7 @@ def figures(params: ScorerParams, d: dict[str, pd.DataFrame], thr: float) -> dic
         sdp = (t["pair_type"].to_numpy() == "sdp") & (y == 0)
         out[f"{short} EN/FR"] = f"{int(flagged[xl].sum())}/{int(xl.sum())}"
         out[f"{short} sdp"] = f"{int(flagged[sdp].sum())}/{int(sdp.sum())}"
-    for name in ("gov_q_holdout", "trap_q", "blind_q", "blind2_q", "blind3_q"):
+    for name in ("gov_q_holdout", "trap_q", *(f"{b}_q" for b in qr.BLIND_SETS)):
         t = d[name].assign(p=params.probability(d[name][list(params.features)].to_numpy()))
         r5, hit, ff, xlq, sdpq = [], [], [], [], []
         for _, g in t.groupby("qid", sort=False):
@@ -437,7 +428,11 @@ def main() -> None:
     ad_a, ad_b = train_on(half_p, half_q), train_on(~half_p, ~half_q)
     every_p, every_q = np.ones(len(gp), bool), np.ones(len(gq), bool)
     ad_all = train_on(every_p, every_q, name=ADAPTER)
-    d = {k: with_dense(f, adapted(ad_all, t[k][1], t[k][2]), args.blend) for k, f in frames.items()}
+    d = {  # the folders' candidate tables join as one, cross-fitted, below
+        k: with_dense(f, adapted(ad_all, t[k][1], t[k][2]), args.blend)
+        for k, f in frames.items()
+        if not k.endswith("_cands")
+    }
     for k, half in (("gov_pairs_tune", half_p), ("gov_q_tune", half_q)):
         u, v = t[k][1], t[k][2]
         cross = np.where(half, adapted(ad_b, u, v), adapted(ad_a, u, v))
@@ -447,8 +442,8 @@ def main() -> None:
     u, v = hand[1], hand[2]
     cross = np.where(half_h, adapted(ad_hb, u, v), adapted(ad_ha, u, v))
     d["hand"] = with_dense(frames["hand"], cross, args.blend)
-    d["hand_cands"] = hand_cands_table(t, args.hand_sets.split(","), half_h, ad_all, ad_ha, ad_hb)
-    d["hand_cands"] = with_dense(d["hand_cands"][0], d["hand_cands"][1], args.blend)
+    cands, dense = hand_cands_table(t, args.hand_sets.split(","), half_h, ad_all, ad_ha, ad_hb)
+    d["hand_cands"] = with_dense(cands, dense, args.blend)
     params = fit_scorer(d, hand_weight=args.xl_hand, version=SCORER, cands_weight=args.hand_cands)
     rows.append(
         {

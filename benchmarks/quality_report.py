@@ -44,12 +44,9 @@ from dedupe.text import normalize_text  # noqa: E402
 WEIGHTS = REPO / "dedupe" / "match" / "default_weights.json"
 TRAPS = REPO / "tests" / "data" / "traps"
 WRITTEN = REPO / "benchmarks" / "written_sets"  # hand-written, fictional: evaluation only
-# (report name, index key, folder) of the blind sets: portfolio, pairs and queries each
-BLIND_SETS = (
-    ("blind", "blind", "blind"),
-    ("blind 2", "blind2", "blind2"),
-    ("blind 3", "blind3", "blind3"),
-)
+# the blind sets (folder of WRITTEN, also their index key: report name): portfolio, pairs and
+# queries each
+BLIND_SETS = {"blind": "blind", "blind2": "blind 2", "blind3": "blind 3"}
 SHARED = REPO.parent / "shared" / "data"
 FR_KINDS = {"fr_bilingual", "fr_reworded", "en_to_fr", "dup_fr", "dup_en_to_fr"}
 
@@ -227,18 +224,18 @@ def fit_weights(
     xl = FEATURES.index("cross_lang")
     cp, cq, ch = xp[:, xl] > 0, xq[:, xl] > 0, xh[:, xl] > 0
     n = int(cp.sum())  # the three sources weigh: pairs 1, query candidates 1, hand-written hw
+
+    def share(rows: np.ndarray, total: float) -> np.ndarray:  # `total` spread over the rows
+        return np.full(int(rows.sum()), total / max(int(rows.sum()), 1))
+
     xs, ys = [xp[cp], xq[cq], xh[ch]], [yp[cp], yq[cq], yh[ch]]
-    ws = [
-        np.ones(n),
-        np.full(int(cq.sum()), n / max(int(cq.sum()), 1)),
-        np.full(int(ch.sum()), hand_weight * n / max(int(ch.sum()), 1)),
-    ]
+    ws = [np.ones(n), share(cq, n), share(ch, hand_weight * n)]
     if hand_queries is not None and hand_query_weight > 0:
         xc, yc = hand_queries
         cc = xc[:, xl] > 0
         xs.append(xc[cc])
         ys.append(yc[cc])
-        ws.append(np.full(int(cc.sum()), hand_query_weight * n / max(int(cc.sum()), 1)))
+        ws.append(share(cc, hand_query_weight * n))
     return refit_weights(
         params,
         np.vstack(xs),
@@ -446,11 +443,11 @@ def written(args: argparse.Namespace) -> None:
         (
             name,
             key,
-            WRITTEN / folder / "portfolio.csv",
-            read(WRITTEN / folder / "pairs.csv"),
-            WRITTEN / folder / "queries.csv",
+            WRITTEN / key / "portfolio.csv",
+            read(WRITTEN / key / "pairs.csv"),
+            WRITTEN / key / "queries.csv",
         )
-        for name, key, folder in BLIND_SETS
+        for key, name in BLIND_SETS.items()
     ]
     sets.append(("written pairs", "writt", *inline_set("pairs"), None))
     # the tune pairs: training data (the fit's English/French intercept and slope use their
